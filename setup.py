@@ -1,0 +1,29 @@
+from setuptools import find_packages, setup
+
+VERSION = "0.1.0"
+
+setup(
+    name="source-events",
+    version=VERSION,
+    description="Airbyte source connector for the Flameup and bem event APIs",
+    author="source-events developers",
+    license="MIT",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["source_events", "source_events.*"]),
+    package_data={"source_events": ["manifest.yaml", "schemas/*.json", "schema_examples/*.json"]},
+    install_requires=[
+        "airbyte-cdk~=7.39",
+        "requests>=2.32,<3",
+        "pydantic>=2.7,<3",
+    ],
+    extras_require={
+        "tests": [
+            "pytest~=8.3",
+            "pytest-timeout~=2.3",
+            "requests-mock~=1.12",
+            "freezegun~=1.5",
+            "genson~=1.3",
+        ],
+    },
+    entry_points={"console_scripts": ["source-events=source_events.run:run"]},
+)

@@ -1,0 +1,74 @@
+"""`check`: one cheap request per configured API, each failure turned into one line naming the setting to fix.
+
+The stream's first page is read through the manifest's own requester, so the 401/403/404 messages are
+the ones declared in its error handler. Before that, a TCP connection to the API host is opened: an
+unreachable host would otherwise spend the sync's whole retry budget (minutes) before failing with a
+generic "Exhausted available request attempts". Behind an HTTP proxy the probe is skipped.
+"""
+
+import logging
+import socket
+from typing import Any, Iterator, Mapping, Optional
+from urllib.parse import urlsplit
+
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from requests.utils import get_environ_proxies
+
+CONNECT_TIMEOUT_SECONDS = 10
+# which config section configures each stream, for messages
+_SECTION = {"flameup_events": "flameup", "bem_events": "bem"}
+
+
+def check_stream(
+    stream: AbstractStream,
+    manifest: Mapping[str, Any],
+    config: Mapping[str, Any],
+    logger: logging.Logger,
+) -> Optional[str]:
+    """None when the stream's first page reads; else the reason, naming the setting to fix."""
+    unreachable = _unreachable_host(_url_base(manifest, stream.name, config), _SECTION.get(stream.name, ""))
+    if unreachable:
+        return unreachable
+    availability = stream.check_availability()
+    if availability.is_available:
+        logger.info(f"Stream {stream.name}: the first page was read")
+        return None
+    return availability.reason
+
+
+def _url_base(manifest: Mapping[str, Any], stream_name: str, config: Mapping[str, Any]) -> str:
+    for stream in _declared_streams(manifest):
+        if stream.get("name") == stream_name:
+            template = stream["retriever"]["requester"]["url_base"]
+            return str(InterpolatedString.create(template, parameters={}).eval(config))
+    raise KeyError(f"stream {stream_name} is not declared in the manifest")
+
+
+def _declared_streams(manifest: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for entry in manifest.get("streams", []):
+        if entry.get("type") == "ConditionalStreams":
+            yield from entry.get("streams", [])
+        else:
+            yield entry
+
+
+def _unreachable_host(url_base: str, section: str) -> Optional[str]:
+    if get_environ_proxies(url_base):
+        return None  # the request goes through a proxy: a direct connection proves nothing
+    parts = urlsplit(url_base)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS):
+            return None
+    except socket.gaierror:
+        problem = f"the host name {host} does not resolve"
+    except socket.timeout:
+        problem = f"{host}:{port} did not answer within {CONNECT_TIMEOUT_SECONDS} s"
+    except OSError as error:
+        problem = f"{host}:{port} refused the connection ({error.strerror or error})"
+    return (
+        f"Could not reach the {section} API: {problem}. Check `{section}.base_url` "
+        "(leave it unset for the vendor's default) and that this machine may connect to that host."
+    )

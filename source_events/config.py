@@ -1,0 +1,125 @@
+"""The connector's configuration as typed models, and the one place its rules are checked.
+
+The spec in manifest.yaml is what the Airbyte UI renders and what the CDK validates with JSON Schema;
+JSON Schema's messages do not say which setting is wrong ("0 is less than the minimum of 1"). These
+models check the same rules, plus the ones JSON Schema cannot say (at least one API, HTTPS unless
+loopback, a start date in the past), and report each as one line naming the setting to fix.
+"""
+
+import ipaddress
+from datetime import datetime, timezone
+from typing import Any, List, Literal, Mapping, Optional
+from urllib.parse import urlsplit
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from source_events.timestamps import parse_timestamp
+
+BemEventType = Literal["transform", "route", "split_collection", "split_item", "error", "join"]
+
+
+def _check_base_url(url: Optional[str]) -> Optional[str]:
+    """HTTPS, or plain HTTP to a loopback host (tests and the local emulator). None keeps the default."""
+    if url is None or url == "":
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL, e.g. https://api.example.com/v1")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("must use HTTPS (plain HTTP is accepted only for localhost / 127.0.0.1 / ::1)")
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _non_empty_secret(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("is empty")
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+
+class FlameupConfig(_Section):
+    api_key: SecretStr
+    workspace_id: str = Field(min_length=1)
+    start_date: datetime
+    base_url: Optional[str] = None
+    user_id: Optional[str] = None
+    event: Optional[str] = None
+    page_size: int = Field(100, ge=1, le=1000)
+    lookback_window_minutes: int = Field(10, ge=0, le=10080)
+
+    _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
+    _base_url_safe = field_validator("base_url")(_check_base_url)
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _parse_start_date(cls, value: Any) -> datetime:
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date-time string such as 2024-01-01T00:00:00Z")
+        try:
+            parsed = parse_timestamp(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z") from None
+        if parsed > datetime.now(timezone.utc):
+            raise ValueError(f"{value} is in the future; use a past date-time")
+        return parsed
+
+
+class BemConfig(_Section):
+    api_key: SecretStr
+    base_url: Optional[str] = None
+    page_size: int = Field(100, ge=1, le=100)
+    event_types: List[BemEventType] = []
+    function_names: List[str] = []
+    function_ids: List[str] = []
+    call_ids: List[str] = []
+    reference_ids: List[str] = []
+    is_labelled: Optional[bool] = None
+
+    _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
+    _base_url_safe = field_validator("base_url")(_check_base_url)
+
+
+class EventsConfig(_Section):
+    flameup: Optional[FlameupConfig] = None
+    bem: Optional[BemConfig] = None
+
+    @model_validator(mode="after")
+    def _at_least_one_api(self) -> "EventsConfig":
+        if self.flameup is None and self.bem is None:
+            raise ValueError("configure at least one API: add a `flameup` section, a `bem` section, or both")
+        return self
+
+
+def parse_config(config: Mapping[str, Any]) -> EventsConfig:
+    """Validate the raw config; raise a config_error naming the setting to fix. Never echoes values."""
+    try:
+        return EventsConfig.model_validate(dict(config))
+    except ValidationError as error:
+        problems = "; ".join(_describe(e) for e in error.errors(include_input=False, include_url=False))
+        raise AirbyteTracedException(
+            message=f"Invalid configuration: {problems}.",
+            internal_message="configuration failed validation",
+            failure_type=FailureType.config_error,
+        ) from None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"`{location}` is required"
+    return f"`{location}` {message}" if location else message

@@ -1,0 +1,273 @@
+"""Incremental cursors for the two streams.
+
+The CDK's `incremental_sync` accepts only DatetimeBasedCursor and IncrementingCountCursor. Neither fits:
+Flameup timestamps may carry up to 9 fractional digits, which the CDK's strptime parsing rejects, and bem's
+cursor is an opaque, second-ordered ID. SourceEvents.streams attaches these cursors (declared under
+`definitions.incremental_cursors` in manifest.yaml) to the streams the manifest builds.
+
+Both cursors emit state through the source's message repository, which shares one queue with the records:
+the concurrent reader puts each record on the queue before calling `observe`, and calls `close_partition`
+after the last one, so a state message never overtakes the records it covers.
+"""
+
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_events.timestamps import format_timestamp, parse_timestamp
+
+LOGGER = logging.getLogger("airbyte")
+
+
+def _state_error(stream_name: str, detail: str) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=(
+            f"The saved state of stream {stream_name} is unusable ({detail}). Reset the stream's state "
+            "(in Airbyte: the stream's 'Clear data'), or pass a state written by this connector."
+        ),
+        internal_message=f"invalid state for {stream_name}: {detail}",
+        failure_type=FailureType.config_error,
+    )
+
+
+class _CheckpointingCursor(Cursor):
+    """What both cursors share: where state goes and how it is emitted."""
+
+    def __init__(
+        self,
+        stream_name: str,
+        cursor_field: str,
+        message_repository: MessageRepository,
+        connector_state_manager: ConnectorStateManager,
+    ) -> None:
+        self._stream_name = stream_name
+        self.cursor_field = cursor_field
+        self._message_repository = message_repository
+        self._connector_state_manager = connector_state_manager
+        self._lock = threading.Lock()
+
+    def _emit_state(self) -> None:
+        self._connector_state_manager.update_state_for_stream(self._stream_name, None, self.state)
+        self._message_repository.emit_message(
+            self._connector_state_manager.create_state_message(self._stream_name, None)
+        )
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        with self._lock:
+            self._emit_state()
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True
+
+
+class FlameupWindowCursor(_CheckpointingCursor):
+    """Time windows over `timestamp`, half-open, checkpointed per window.
+
+    State: `{"timestamp": "2026-11-26T09:00:00.123456Z"}`, the end of the last window such that it and
+    every window before it were read completely; microseconds, never rounded to seconds.
+
+    A sync reads windows [lower, lower + WINDOW), ..., [.., now) where lower is `start_date` on the first
+    sync and `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier
+    timestamp are caught. Windows may finish out of order under concurrency; state only advances over a
+    contiguous prefix of finished windows, so a killed sync resumes at the first unfinished one.
+    """
+
+    WINDOW = timedelta(days=7)
+
+    def __init__(
+        self,
+        stream_name: str,
+        cursor_field: str,
+        start_date: datetime,
+        lookback: timedelta,
+        stream_state: Mapping[str, Any],
+        message_repository: MessageRepository,
+        connector_state_manager: ConnectorStateManager,
+    ) -> None:
+        super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        self._saved: Optional[datetime] = self._read_state(stream_state)
+        self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
+        self._frontier = self._lower
+        self._finished: Dict[datetime, datetime] = {}
+
+    @classmethod
+    def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "FlameupWindowCursor":
+        return cls(
+            stream_name,
+            cursor_field,
+            start_date=settings.flameup.start_date,
+            lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
+            **kwargs,
+        )
+
+    def _read_state(self, stream_state: Mapping[str, Any]) -> Optional[datetime]:
+        if not stream_state:
+            return None
+        value = stream_state.get(self.cursor_field)
+        if not isinstance(value, str):
+            raise _state_error(self._stream_name, f"no `{self.cursor_field}` date-time")
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise _state_error(self._stream_name, f"`{self.cursor_field}` is not a date-time") from None
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        read_up_to = self._frontier if self._frontier > self._lower else None
+        newest = max((t for t in (self._saved, read_up_to) if t), default=None)
+        return {self.cursor_field: format_timestamp(newest)} if newest else {}
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        now = datetime.now(timezone.utc)
+        if self._lower >= now:
+            LOGGER.warning(
+                f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then."
+            )
+        start = self._lower
+        while start < now:
+            end = min(start + self.WINDOW, now)
+            yield StreamSlice(
+                partition={},
+                cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)},
+            )
+            start = end
+
+    def observe(self, record: Record) -> None:
+        # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
+        pass
+
+    def close_partition(self, partition: Partition) -> None:
+        window = partition.to_slice()
+        start, end = parse_timestamp(window["start_time"]), parse_timestamp(window["end_time"])
+        with self._lock:
+            self._finished[start] = end
+            while self._frontier in self._finished:
+                self._frontier = self._finished.pop(self._frontier)
+            self._emit_state()
+
+
+def ksuid_seconds(event_id: str) -> Optional[int]:
+    """Seconds since the epoch encoded in a KSUID-style ID (`tr_2bxoJPNdSD4LgRT4YVC4gt72hlI`), else None.
+
+    A KSUID is 20 bytes in 27 base62 characters: a 4-byte big-endian count of seconds since 2014-05-13
+    (1400000000) followed by 16 random bytes. Everything up to the last `_` is a type prefix.
+    """
+    body = event_id.rsplit("_", 1)[-1]
+    if len(body) != 27:
+        return None
+    value = 0
+    for char in body:
+        digit = _BASE62.find(char)
+        if digit < 0:
+            return None
+        value = value * 62 + digit
+    if value >> 160:
+        return None
+    return (value >> 128) + _KSUID_EPOCH
+
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_KSUID_EPOCH = 1_400_000_000
+
+
+class BemEventIdCursor(_CheckpointingCursor):
+    """Resumes bem's ID-ordered list from a real, earlier event ID, and skips what it already emitted.
+
+    bem IDs order by time only to the second: events created in the same second sort in random order, and
+    whether the list is sorted by ID or by creation time is undocumented. Resuming strictly after the last
+    ID read can therefore skip an event created in that same second that sorts before it. So state keeps:
+
+        {"eventID": "<last ID read>",
+         "starting_after": "<the last ID read whose second is earlier than the one after it>",
+         "already_read": ["<every ID read after starting_after>", ...]}
+
+    The next sync asks for `startingAfter=<starting_after>` (an ID the API returned, never a made-up one)
+    and drops `already_read`. Under either sort order every event not yet read lies after
+    `starting_after`, and `already_read` holds at most the events of the last second read. State is
+    checkpointed every `checkpoint_every` records (one page) and at the end.
+
+    An ID that does not decode as a KSUID falls back to its position in the listing, in blocks of one
+    page: the resume point is then the last ID of the previous block instead of the previous second.
+    """
+
+    def __init__(
+        self,
+        stream_name: str,
+        cursor_field: str,
+        checkpoint_every: int,
+        stream_state: Mapping[str, Any],
+        message_repository: MessageRepository,
+        connector_state_manager: ConnectorStateManager,
+    ) -> None:
+        super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        self._checkpoint_every = checkpoint_every
+        self._last_id, self._starting_after, already_read = self._read_state(stream_state)
+        self._skip_ids = list(already_read)
+        # (id, time bucket) of each ID read after _starting_after, in the order the API listed them
+        self._tail: List[Tuple[str, int]] = [(i, self._bucket(i, 0)) for i in already_read]
+        self._observed = 0
+
+    @classmethod
+    def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "BemEventIdCursor":
+        return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
+
+    def _read_state(self, stream_state: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str], List[str]]:
+        if not stream_state:
+            return None, None, []
+        last_id = stream_state.get(self.cursor_field)
+        starting_after = stream_state.get("starting_after", last_id)
+        already_read = stream_state.get("already_read", [])
+        if not isinstance(last_id, str) or not isinstance(starting_after, (str, type(None))):
+            raise _state_error(self._stream_name, f"no `{self.cursor_field}` event ID")
+        if not isinstance(already_read, list) or not all(isinstance(i, str) for i in already_read):
+            raise _state_error(self._stream_name, "`already_read` is not a list of event IDs")
+        return last_id, starting_after, already_read
+
+    def _bucket(self, event_id: str, position: int) -> int:
+        seconds = ksuid_seconds(event_id)
+        return seconds if seconds is not None else position // self._checkpoint_every
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        if self._last_id is None:
+            return {}
+        state: Dict[str, Any] = {self.cursor_field: self._last_id}
+        if self._starting_after:
+            state["starting_after"] = self._starting_after
+        state["already_read"] = [event_id for event_id, _ in self._tail]
+        return state
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        cursor_slice: Dict[str, Any] = {}
+        if self._starting_after:
+            cursor_slice["starting_after"] = self._starting_after
+        if self._skip_ids:
+            cursor_slice["skip_ids"] = self._skip_ids
+        yield StreamSlice(partition={}, cursor_slice=cursor_slice)
+
+    def observe(self, record: Record) -> None:
+        event_id = record.data[self.cursor_field]
+        with self._lock:
+            bucket = self._bucket(event_id, self._observed)
+            if self._tail and bucket > self._tail[-1][1]:
+                # every ID read so far is from an earlier second than this one: resume after the newest
+                self._starting_after = self._tail[-1][0]
+                self._tail.clear()
+            self._tail.append((event_id, bucket))
+            self._last_id = event_id
+            self._observed += 1
+            if self._observed % self._checkpoint_every == 0:
+                self._emit_state()
+
+    def close_partition(self, partition: Partition) -> None:
+        with self._lock:
+            self._emit_state()

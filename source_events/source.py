@@ -1,0 +1,93 @@
+"""SourceEvents: the manifest's streams, their incremental cursors, and a check that names the setting to fix."""
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any, List, Mapping, Optional
+
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    Status,
+)
+from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
+    StreamSlicerPartitionGenerator,
+)
+from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_events.check import check_stream
+from source_events.config import EventsConfig, parse_config
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
+
+
+class SourceEvents(YamlDeclarativeSource):
+    def __init__(
+        self,
+        catalog: Optional[ConfiguredAirbyteCatalog] = None,
+        config: Optional[Mapping[str, Any]] = None,
+        state: Optional[List[AirbyteStateMessage]] = None,
+        config_path: Optional[str] = None,
+    ) -> None:
+        super().__init__(
+            path_to_yaml=str(MANIFEST_PATH),
+            catalog=catalog,
+            config=config,
+            state=state,
+            config_path=config_path,
+        )
+
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+        settings = parse_config(config)
+        return [self._with_incremental_cursor(stream, settings) for stream in super().streams(config)]
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """One cheap request per configured API; the first failure is reported with the setting to fix."""
+        try:
+            streams = self.streams(config)
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        for stream in streams:
+            failure = check_stream(stream, self.resolved_manifest, config, logger)
+            if failure:
+                return AirbyteConnectionStatus(status=Status.FAILED, message=failure)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def _with_incremental_cursor(self, stream: AbstractStream, settings: EventsConfig) -> AbstractStream:
+        """Rebuild a manifest stream around the cursor declared for it under `definitions.incremental_cursors`.
+
+        The retriever, schema and partition factory are the ones the CDK built from the manifest; only the
+        cursor, which also slices the stream, is ours.
+        """
+        declared = self.resolved_manifest["definitions"]["incremental_cursors"].get(stream.name)
+        if declared is None or not isinstance(stream, DefaultStream):
+            return stream
+        cursor = self._create_cursor(stream.name, declared, settings)
+        partition_factory = stream._stream_partition_generator._partition_factory  # noqa: SLF001 - the CDK offers no public accessor
+        airbyte_stream = stream.as_airbyte_stream()
+        return DefaultStream(
+            partition_generator=StreamSlicerPartitionGenerator(partition_factory, cursor),
+            name=stream.name,
+            json_schema=stream.get_json_schema,
+            primary_key=[path[0] for path in airbyte_stream.source_defined_primary_key or []],
+            cursor_field=CursorField(declared["cursor_field"]),
+            logger=logging.getLogger(f"airbyte.{stream.name}"),
+            cursor=cursor,
+        )
+
+    def _create_cursor(self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig) -> Cursor:
+        module_name, class_name = declared["class_name"].rsplit(".", 1)
+        cursor_class = getattr(importlib.import_module(module_name), class_name)
+        return cursor_class.create(
+            stream_name=stream_name,
+            cursor_field=declared["cursor_field"],
+            settings=settings,
+            stream_state=self._connector_state_manager.get_stream_state(stream_name, None),
+            message_repository=self._message_repository,
+            connector_state_manager=self._connector_state_manager,
+        )
