@@ -27,7 +27,7 @@ def check_stream(
     logger: logging.Logger,
 ) -> Optional[str]:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
-    unreachable = _unreachable_host(_url_base(manifest, stream.name, config), _SECTION.get(stream.name, ""))
+    unreachable = _unreachable_host(_request_url(manifest, stream.name, config), _SECTION.get(stream.name, ""))
     if unreachable:
         return unreachable
     availability = stream.check_availability()
@@ -37,10 +37,10 @@ def check_stream(
     return availability.reason
 
 
-def _url_base(manifest: Mapping[str, Any], stream_name: str, config: Mapping[str, Any]) -> str:
+def _request_url(manifest: Mapping[str, Any], stream_name: str, config: Mapping[str, Any]) -> str:
     for stream in _declared_streams(manifest):
         if stream.get("name") == stream_name:
-            template = stream["retriever"]["requester"]["url_base"]
+            template = stream["retriever"]["requester"]["url"]
             return str(InterpolatedString.create(template, parameters={}).eval(config))
     raise KeyError(f"stream {stream_name} is not declared in the manifest")
 
@@ -53,10 +53,10 @@ def _declared_streams(manifest: Mapping[str, Any]) -> Iterator[Mapping[str, Any]
             yield entry
 
 
-def _unreachable_host(url_base: str, section: str) -> Optional[str]:
-    if get_environ_proxies(url_base):
+def _unreachable_host(url: str, section: str) -> Optional[str]:
+    if get_environ_proxies(url):
         return None  # the request goes through a proxy: a direct connection proves nothing
-    parts = urlsplit(url_base)
+    parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

@@ -5,7 +5,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import Any, List, Mapping
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
@@ -14,10 +14,26 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.sources.utils.schema_helpers import split_config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from orjson import orjson
 
+from source_events.config import parse_config
 from source_events.source import SourceEvents
+
+
+class EventsEntrypoint(AirbyteEntrypoint):
+    """The CDK's entrypoint, but a bad config is reported by the setting to fix.
+
+    The CDK validates the config against the spec's JSON Schema first, whose messages do not name the
+    field (\"0 is less than the minimum of 1\"); source_events.config checks the same rules and more, by name.
+    """
+
+    @staticmethod
+    def validate_connection(source_spec: Any, config: Mapping[str, Any]) -> None:
+        connector_config, _ = split_config(config)
+        parse_config(connector_config)
+        AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
 def _create_source(args: List[str]) -> SourceEvents:
@@ -39,7 +55,12 @@ def run(args: List[str] = None) -> None:
     except Exception as error:  # the protocol wants a TRACE message, not a traceback, on stdout
         _print_startup_error(error)
         sys.exit(1)
-    launch(source, args)
+    entrypoint = EventsEntrypoint(source)
+    parsed_args = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed_args):
+            # one write per message: the concurrent reader's threads must not interleave lines
+            print(f"{message}\n", end="")
 
 
 def _print_startup_error(error: Exception) -> None:

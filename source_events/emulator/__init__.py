@@ -1,0 +1,13 @@
+"""A faithful stand-in for the Flameup and bem event APIs: their documented behaviour, plus a switch for
+every behaviour the docs leave open (see ../shared/api-notes.md). Installed with the package so tests,
+benchmarks and the demo share one emulator.
+
+Each API is a plain object whose `list_events(query, headers)` returns an `ApiResponse`; transports (the
+unit tests' requests-mock adapter, an HTTP server) only translate requests and responses.
+"""
+
+from source_events.emulator.bem import BemApi, BemBehaviour
+from source_events.emulator.flameup import FlameupApi, FlameupBehaviour
+from source_events.emulator.responses import ApiResponse
+
+__all__ = ["ApiResponse", "BemApi", "BemBehaviour", "FlameupApi", "FlameupBehaviour"]

@@ -1,0 +1,74 @@
+"""bem `GET /events`: x-api-key auth, startingAfter/endingBefore cursors, limit 1..100, CSV-array filters."""
+
+from typing import Any, Dict, List, Literal, Mapping, Optional
+
+from pydantic import BaseModel
+
+from source_events.emulator.responses import ApiResponse, Query, first
+
+# query parameter -> event field, for the CSV-array filters
+CSV_FILTERS = {
+    "eventIDs": "eventID",
+    "callIDs": "callID",
+    "eventTypes": "eventType",
+    "functionIDs": "functionID",
+    "functionNames": "functionName",
+    "referenceIDs": "referenceID",
+}
+CREATED_KEY = "_created"  # emulator-only: creation order, for the "sorted by creation time" reading
+
+
+class BemBehaviour(BaseModel):
+    """The undocumented behaviours, one switch each."""
+
+    sort_by: Literal["id", "created"] = "id"
+
+
+class BemApi:
+    def __init__(self, api_key: str, events: List[Dict[str, Any]], behaviour: Optional[BemBehaviour] = None) -> None:
+        self.api_key = api_key
+        self.events = events
+        self.behaviour = behaviour or BemBehaviour()
+
+    def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
+        if headers.get("x-api-key") != self.api_key:
+            return ApiResponse(401, {"message": "Unauthorized"})
+        try:
+            limit = int(first(query, "limit") or 50)
+        except ValueError:
+            return ApiResponse(422, {"message": "limit must be an integer"})
+        if not 1 <= limit <= 100:
+            return ApiResponse(422, {"message": "limit must be between 1 and 100"})
+        after, before = first(query, "startingAfter"), first(query, "endingBefore")
+        if after and before:
+            return ApiResponse(400, {"message": "startingAfter and endingBefore are mutually exclusive"})
+        listed = sorted((e for e in self.events if self._matches(e, query)), key=self._sort_key)
+        if (first(query, "sortOrder") or "asc") == "desc":
+            listed.reverse()
+        ids = [e["eventID"] for e in listed]
+        for cursor in (after, before):
+            if cursor and cursor not in ids:
+                return ApiResponse(400, {"message": f"event {cursor} not found"})
+        if after:
+            listed = listed[ids.index(after) + 1 :][:limit]
+        elif before:
+            listed = listed[: ids.index(before)][-limit:]
+        else:
+            listed = listed[:limit]
+        return ApiResponse(200, {"events": [self._public(e) for e in listed], "totalCount": len(ids)})
+
+    def _sort_key(self, event: Mapping[str, Any]) -> Any:
+        return event[CREATED_KEY] if self.behaviour.sort_by == "created" else event["eventID"]
+
+    @staticmethod
+    def _matches(event: Mapping[str, Any], query: Query) -> bool:
+        for parameter, field in CSV_FILTERS.items():
+            wanted = first(query, parameter)
+            if wanted is not None and event.get(field) not in wanted.split(","):
+                return False
+        labelled = first(query, "isLabelled")
+        return labelled is None or bool(event.get("_labelled")) == (labelled == "true")
+
+    @staticmethod
+    def _public(event: Mapping[str, Any]) -> Dict[str, Any]:
+        return {k: v for k, v in event.items() if not k.startswith("_")}

@@ -1,0 +1,88 @@
+"""Flameup `GET /workspaces/{workspaceId}/events`: Bearer auth, limit/offset, since/until, user_id/event filters."""
+
+import re
+from datetime import datetime
+from typing import Any, Dict, List, Literal, Mapping, Optional
+
+from pydantic import BaseModel, Field
+
+from source_events.emulator.responses import ApiResponse, Query, first
+from source_events.timestamps import parse_timestamp
+
+PATH = re.compile(r"/workspaces/(?P<workspace_id>[^/]+)/events$")
+
+
+class FlameupBehaviour(BaseModel):
+    """The undocumented behaviours, one switch each."""
+
+    since_inclusive: bool = True
+    until_inclusive: bool = False
+    compare_precision: Literal["second", "microsecond"] = "microsecond"
+    newest_first: bool = True
+    limit_cap: int = Field(100, ge=1)  # silently returns at most this many, whatever `limit` asks
+    default_limit: int = 50
+    report_total: bool = True  # False: the body has no `total`, paging must stop on an empty page
+
+
+class FlameupApi:
+    def __init__(
+        self,
+        workspace_id: str,
+        api_key: str,
+        events: List[Dict[str, Any]],
+        behaviour: Optional[FlameupBehaviour] = None,
+    ) -> None:
+        self.workspace_id = workspace_id
+        self.api_key = api_key
+        self.events = events
+        self.behaviour = behaviour or FlameupBehaviour()
+
+    def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return ApiResponse(401, {"error": {"code": "unauthorized", "message": "Invalid or missing API key"}})
+        match = PATH.search(path)
+        if not match or match["workspace_id"] != self.workspace_id:
+            return ApiResponse(404, {"error": {"code": "not_found", "message": "Workspace not found"}})
+        try:
+            since = _bound(first(query, "since"))
+            until = _bound(first(query, "until"))
+            limit = int(first(query, "limit") or self.behaviour.default_limit)
+            offset = int(first(query, "offset") or 0)
+        except ValueError as error:
+            return ApiResponse(400, {"error": {"code": "bad_request", "message": str(error)}})
+        selected = [e for e in self.events if self._matches(e, query, since, until)]
+        selected.sort(key=lambda e: parse_timestamp(e["timestamp"]), reverse=self.behaviour.newest_first)
+        page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
+        body: Dict[str, Any] = {"events": page}
+        if self.behaviour.report_total:
+            body["total"] = len(selected)
+        return ApiResponse(200, body)
+
+    def _matches(self, event: Mapping[str, Any], query: Query, since: Optional[datetime], until: Optional[datetime]) -> bool:
+        for name in ("user_id", "event"):
+            wanted = first(query, name)
+            field = "person_id" if name == "user_id" else "event"
+            if wanted is not None and event.get(field) != wanted:
+                return False
+        moment = self._truncate(parse_timestamp(event["timestamp"]))
+        if since is not None:
+            since = self._truncate(since)
+            if moment < since or (moment == since and not self.behaviour.since_inclusive):
+                return False
+        if until is not None:
+            until = self._truncate(until)
+            if moment > until or (moment == until and not self.behaviour.until_inclusive):
+                return False
+        return True
+
+    def _truncate(self, moment: datetime) -> datetime:
+        return moment.replace(microsecond=0) if self.behaviour.compare_precision == "second" else moment
+
+
+def _bound(value: Optional[str]) -> Optional[datetime]:
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise ValueError(f"invalid date-time: {value}") from None

@@ -1,0 +1,136 @@
+"""Builders for configs, catalogs, states and events, and runners for the real entrypoint."""
+
+import json
+import random
+import tempfile
+from copy import deepcopy
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, read
+from airbyte_cdk.test.models import ExpectedOutcome
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from source_events import SourceEvents
+from source_events.emulator.bem import CREATED_KEY
+from source_events.emulator.ids import flameup_event_id, ksuid
+from source_events.timestamps import parse_timestamp
+
+FLAMEUP_KEY = "ws_test_FLAMEUP_SECRET_1d2c"
+BEM_KEY = "bem_sk_BEM_SECRET_77aa"
+WORKSPACE = "ws_demo"
+FLAMEUP = "flameup_events"
+BEM = "bem_events"
+
+
+class ConfigBuilder:
+    def __init__(self, host: str) -> None:
+        self._host = host
+        self._config: Dict[str, Any] = {}
+
+    def with_flameup(self, **overrides: Any) -> "ConfigBuilder":
+        self._config["flameup"] = {
+            "api_key": FLAMEUP_KEY,
+            "workspace_id": WORKSPACE,
+            "start_date": "2026-01-01T00:00:00Z",
+            "base_url": f"{self._host}/api/v1",
+            **overrides,
+        }
+        return self
+
+    def with_bem(self, **overrides: Any) -> "ConfigBuilder":
+        self._config["bem"] = {"api_key": BEM_KEY, "base_url": f"{self._host}/v1-alpha", **overrides}
+        return self
+
+    def build(self) -> Dict[str, Any]:
+        return deepcopy(self._config)
+
+
+def catalog(*streams: str, mode: SyncMode = SyncMode.incremental):
+    builder = CatalogBuilder()
+    for stream in streams:
+        builder.with_stream(stream, mode)
+    return builder.build()
+
+
+def state(stream: str, value: Mapping[str, Any]):
+    return StateBuilder().with_stream_state(stream, dict(value)).build()
+
+
+def run_read(config, configured_catalog, stream_state=None, expect_failure: bool = False) -> EntrypointOutput:
+    source = SourceEvents(configured_catalog, config, stream_state)
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
+    return read(source, config, configured_catalog, stream_state, expected_outcome=outcome)
+
+
+def run_check(config) -> EntrypointOutput:
+    return _run_command(SourceEvents(None, config, None), ["check", "--config", _write_json(config)])
+
+
+def run_discover(config, expect_failure: bool = False) -> EntrypointOutput:
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
+    return discover(SourceEvents(None, config, None), config, expected_outcome=outcome)
+
+
+def _write_json(value: Any) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(value, handle)
+    return handle.name
+
+
+def record_ids(output: EntrypointOutput, stream: str, key: str) -> List[str]:
+    return [m.record.data[key] for m in output.records if m.record.stream == stream]
+
+
+def states_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
+    return [
+        m.state.stream.stream_state.__dict__
+        for m in output.state_messages
+        if m.state.stream.stream_descriptor.name == stream
+    ]
+
+
+def a_flameup_event(timestamp: str, rng: Optional[random.Random] = None, **fields: Any) -> Dict[str, Any]:
+    rng = rng or random.Random(timestamp)
+    return {
+        "id": flameup_event_id(rng),
+        "workspace_id": WORKSPACE,
+        "person_id": "123e4567-e89b-12d3-a456-426614174000",
+        "event": "page_view",
+        "properties": {"path": "/pricing", "nested": {"depth": 2}},
+        "timestamp": timestamp,
+        "created_at": timestamp,
+        **fields,
+    }
+
+
+def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> List[Dict[str, Any]]:
+    """counts: unix second -> how many events were created in it (created in that order)."""
+    rng = random.Random(seed)
+    events = []
+    for second in sorted(counts):
+        for n in range(counts[second]):
+            event_id = ksuid(second, rng)
+            events.append(
+                {
+                    "eventID": event_id,
+                    "eventType": "transform",
+                    "functionName": "invoice-extractor",
+                    "transformedContent": {"total": n},
+                    CREATED_KEY: (second, n),
+                }
+            )
+    return events
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def utc(text: str) -> datetime:
+    return parse_timestamp(text)
+
+
+DAY = timedelta(days=1)

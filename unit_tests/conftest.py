@@ -1,0 +1,67 @@
+"""Shared fixtures: an emulated Flameup and bem behind requests-mock, and a loopback TCP listener.
+
+`check` opens a TCP connection to the API host before its request (see source_events/check.py); the
+listener gives it a real host to reach, while requests-mock answers the HTTP request itself.
+"""
+
+import re
+import socket
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests_mock as requests_mock_module
+
+from source_events.emulator import BemApi, FlameupApi
+from unit_tests.builders import BEM_KEY, FLAMEUP_KEY, WORKSPACE, ConfigBuilder
+
+
+@pytest.fixture(scope="session")
+def api_host() -> Iterator[str]:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_request_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUEST_CACHE_PATH", str(tmp_path))
+
+
+@pytest.fixture
+def config(api_host) -> ConfigBuilder:
+    return ConfigBuilder(api_host)
+
+
+@pytest.fixture
+def flameup() -> FlameupApi:
+    return FlameupApi(WORKSPACE, FLAMEUP_KEY, events=[])
+
+
+@pytest.fixture
+def bem() -> BemApi:
+    return BemApi(BEM_KEY, events=[])
+
+
+@pytest.fixture
+def http(api_host, flameup, bem) -> Iterator[requests_mock_module.Mocker]:
+    """requests-mock serving both emulated APIs; `http.request_history` lists every request sent."""
+    with requests_mock_module.Mocker() as mocker:
+        for prefix, api in (("/api/v1/", flameup), ("/v1-alpha/", bem)):
+            mocker.get(re.compile(re.escape(api_host + prefix)), json=_answer_with(api, prefix))
+        yield mocker
+
+
+def _answer_with(api, prefix):
+    def answer(request, context):
+        url = urlsplit(request.url)
+        # requests-mock lower-cases request.qs; the APIs' parameter names are case-sensitive
+        query = parse_qs(url.query, keep_blank_values=True)
+        response = api.list_events(url.path.split(prefix.rstrip("/"), 1)[-1], query, request.headers)
+        context.status_code = response.status
+        context.headers.update(response.headers)
+        return response.body
+
+    return answer

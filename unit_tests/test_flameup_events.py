@@ -1,0 +1,208 @@
+"""flameup_events: offset paging that survives a capped `limit`, half-open time windows that are exact
+under every reading of since/until, filters, and state (per window, full precision, lookback)."""
+
+import itertools
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from airbyte_cdk.models import SyncMode
+
+from source_events.cursors import FlameupWindowCursor
+from source_events.emulator import FlameupBehaviour
+from unit_tests.builders import (
+    FLAMEUP,
+    a_flameup_event,
+    catalog,
+    iso,
+    record_ids,
+    run_read,
+    state,
+    states_of,
+    utc,
+)
+
+_WINDOW = FlameupWindowCursor.WINDOW
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _flameup_requests(http):
+    return [r for r in http.request_history if "/workspaces/" in r.url]
+
+
+def _query(request):
+    return parse_qs(urlsplit(request.url).query)
+
+
+@pytest.mark.parametrize("limit_cap", [1, 37, 100])
+def test_a_silently_capped_limit_still_reads_every_event(config, flameup, http, limit_cap):
+    """The API returns at most `limit_cap` events whatever `limit` asks; offsets advance by what arrived."""
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(seconds=i))) for i in range(150)]
+    flameup.behaviour = FlameupBehaviour(limit_cap=limit_cap)
+
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    offsets = [int(_query(r)["offset"][0]) for r in _flameup_requests(http)]
+    assert offsets == list(range(0, 150, limit_cap))
+
+
+def test_paging_stops_on_total_without_asking_for_an_empty_page(config, flameup, http):
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(200)]
+
+    run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
+
+    assert len(_flameup_requests(http)) == 2
+
+
+def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, http):
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(120)]
+    flameup.behaviour = FlameupBehaviour(report_total=False, limit_cap=50)
+
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
+
+    assert len(record_ids(output, FLAMEUP, "id")) == 120
+    assert [int(_query(r)["offset"][0]) for r in _flameup_requests(http)] == [0, 50, 100, 120]
+
+
+_READINGS = [
+    pytest.param(
+        FlameupBehaviour(since_inclusive=si, until_inclusive=ui, compare_precision=precision, newest_first=newest),
+        id=f"since_{'incl' if si else 'excl'}-until_{'incl' if ui else 'excl'}-{precision}-{'newest' if newest else 'oldest'}_first",
+    )
+    for si, ui, precision, newest in itertools.product([True, False], [True, False], ["second", "microsecond"], [True, False])
+]
+
+
+@pytest.mark.parametrize("behaviour", _READINGS)
+def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, flameup, http, behaviour):
+    """Every reading of since/until (inclusive or not, compared per second or finer) gives the same set."""
+    start = utc("2026-10-01T00:00:00Z")
+    boundary = start + _WINDOW
+    moments = [start, start + _MICROSECOND, boundary - _MICROSECOND, boundary, boundary + _MICROSECOND, boundary + timedelta(seconds=1)]
+    stamps = [iso(m) for m in moments] + ["2026-10-08T00:00:00.000000001Z", "2026-10-07T23:59:59.999999999Z", "2026-10-08T00:00:00.5Z"]
+    flameup.events = [a_flameup_event(stamp) for stamp in stamps for _ in range(3)]
+    flameup.behaviour = behaviour
+
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=2).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+
+
+def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, flameup, http):
+    event = a_flameup_event("2026-10-02T10:00:00.123456789Z", properties={"plan": {"tier": "pro", "seats": [1, 2]}})
+    flameup.events = [event]
+
+    output = run_read(config.with_flameup(start_date="2026-10-01T00:00:00Z").build(), catalog(FLAMEUP))
+
+    assert [m.record.data for m in output.records] == [event]
+
+
+def test_request_window_is_one_second_wider_than_the_slice_in_whole_seconds(config, flameup, http):
+    run_read(config.with_flameup(start_date="2026-10-01T12:30:15.750Z").build(), catalog(FLAMEUP))
+
+    first_window = min(_flameup_requests(http), key=lambda r: _query(r)["since"][0])
+    assert _query(first_window)["since"] == ["2026-10-01T12:30:14Z"]
+    assert _query(first_window)["until"] == ["2026-10-08T12:30:17Z"]
+
+
+def test_filters_reach_the_query_string(config, flameup, http):
+    flameup.events = [a_flameup_event("2026-11-20T00:00:00Z", person_id="u1", event="signup")]
+    run_read(
+        config.with_flameup(start_date=iso(_now() - timedelta(days=3)), user_id="u1", event="signup").build(),
+        catalog(FLAMEUP),
+    )
+
+    for request in _flameup_requests(http):
+        assert _query(request)["user_id"] == ["u1"]
+        assert _query(request)["event"] == ["signup"]
+
+
+def test_unset_filters_stay_out_of_the_query_string(config, flameup, http):
+    run_read(config.with_flameup(start_date=iso(_now() - timedelta(days=3)), user_id=None).build(), catalog(FLAMEUP))
+
+    for request in _flameup_requests(http):
+        query = _query(request)
+        assert "user_id" not in query and "event" not in query
+        assert "None" not in request.url
+
+
+def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, flameup, http):
+    before = _now()
+    output = run_read(config.with_flameup(start_date=iso(before - timedelta(days=20))).build(), catalog(FLAMEUP))
+    after = _now()
+
+    final = states_of(output, FLAMEUP)[-1]["timestamp"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", final)
+    assert before <= utc(final) <= after
+
+
+def test_each_state_message_follows_every_record_it_covers(config, flameup, http):
+    """A sync killed right after any state message and resumed from it loses nothing."""
+    start = _now() - timedelta(days=30)
+    flameup.events = [a_flameup_event(iso(start + timedelta(hours=7 * i))) for i in range(100)]
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=5).build(), catalog(FLAMEUP))
+
+    emitted = set()
+    for message in output.records_and_state_messages:
+        if message.record:
+            emitted.add(message.record.data["id"])
+        elif message.state.stream.stream_state.__dict__:
+            covered_until = utc(message.state.stream.stream_state.timestamp)
+            covered = {e["id"] for e in flameup.events if utc(e["timestamp"]) < covered_until}
+            assert covered <= emitted
+    assert len(states_of(output, FLAMEUP)) >= 5  # one per window at least
+
+
+def test_incremental_sync_rereads_the_lookback_window_and_catches_late_events(config, flameup, http):
+    saved = _now() - timedelta(hours=1)
+    late = a_flameup_event(iso(saved - timedelta(minutes=4)))  # arrived after the last sync, 4 min before its state
+    too_old = a_flameup_event(iso(saved - timedelta(minutes=30)))
+    fresh = a_flameup_event(iso(saved + timedelta(minutes=5)))
+    flameup.events = [late, too_old, fresh]
+
+    output = run_read(
+        config.with_flameup(lookback_window_minutes=10).build(), catalog(FLAMEUP), state(FLAMEUP, {"timestamp": iso(saved)})
+    )
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted([late["id"], fresh["id"]])
+    since = min(_query(r)["since"][0] for r in _flameup_requests(http))
+    assert utc(since) == (saved - timedelta(minutes=10)).replace(microsecond=0) - timedelta(seconds=1)
+
+
+def test_a_future_state_reads_nothing_and_keeps_the_state(config, flameup, http):
+    future = {"timestamp": "2099-01-01T00:00:00.000000Z"}
+    flameup.events = [a_flameup_event(iso(_now() - timedelta(hours=1)))]
+
+    output = run_read(config.with_flameup().build(), catalog(FLAMEUP), state(FLAMEUP, future))
+
+    assert output.records == []
+    assert states_of(output, FLAMEUP) == [future]
+    assert _flameup_requests(http) == []
+
+
+def test_full_refresh_ignores_nothing_and_reads_from_the_start_date(config, flameup, http):
+    flameup.events = [a_flameup_event("2026-02-01T00:00:00Z"), a_flameup_event(iso(_now() - timedelta(minutes=1)))]
+
+    output = run_read(config.with_flameup().build(), catalog(FLAMEUP, mode=SyncMode.full_refresh))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+
+
+@pytest.mark.parametrize(
+    "bad_state", [{"timestamp": "yesterday"}, {"timestamp": 17}, {"cursor": "2026-01-01T00:00:00Z"}], ids=["unparseable", "number", "no_timestamp"]
+)
+def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, flameup, http, bad_state):
+    output = run_read(config.with_flameup().build(), catalog(FLAMEUP), state(FLAMEUP, bad_state), expect_failure=True)
+
+    messages = [e.trace.error.message for e in output.errors]
+    assert any("saved state of stream flameup_events is unusable" in m and "Reset the stream" in m for m in messages)
+    assert output.records == []
