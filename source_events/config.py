@@ -119,7 +119,7 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
 
 def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
     if error["type"] == "missing":
         return f"`{location}` is required"
     return f"`{location}` {message}" if location else message

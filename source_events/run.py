@@ -50,6 +50,10 @@ def _create_source(args: List[str]) -> SourceEvents:
 
 def run(args: List[str] = None) -> None:
     args = sys.argv[1:] if args is None else args
+    if args[:1] == ["demo"]:
+        from source_events.demo import main as demo
+
+        sys.exit(demo(args[1:]))
     try:
         source = _create_source(args)
     except Exception as error:  # the protocol wants a TRACE message, not a traceback, on stdout

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's test command: a fresh virtualenv with the package and its test extras, then pytest.
+#   ./scripts/test.sh            # all tests
+#   ./scripts/test.sh -k bem     # any pytest arguments
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[tests]'
+# pytest exits 5 when it collected no tests: that is a failure here, and `set -e` keeps it one.
+exec .venv/bin/python -m pytest "$@"

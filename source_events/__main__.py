@@ -1,0 +1,3 @@
+from source_events.run import run
+
+run()

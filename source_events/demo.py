@@ -1,0 +1,180 @@
+"""`source-events demo`: a real sync of both streams against the local emulator, end to end.
+
+Starts the emulator with a realistic dataset, then runs the connector's own CLI (`check`, `discover`,
+`read`) in a subprocess over HTTP: a full sync, then new and late events arrive, then an incremental sync
+from the saved state. Records, catalog and state are written to the output folder; the summary compares
+what the destination would hold with the emulator's ground truth. Exit 1 if anything is missing.
+"""
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from source_events.emulator import BemApi, FlameupApi
+from source_events.emulator.datasets import bem_event_at, bem_events, default_window, flameup_events, format_flameup_time
+from source_events.emulator.server import EmulatorServer
+
+WORKSPACE = "ws_demo"
+FLAMEUP_KEY = "ws_test_demo_key"
+BEM_KEY = "bem_demo_key"
+STREAMS = {"flameup_events": "id", "bem_events": "eventID"}
+
+
+@dataclass
+class SyncResult:
+    records: Dict[str, List[Dict[str, Any]]] = field(default_factory=lambda: {s: [] for s in STREAMS})
+    state: List[Dict[str, Any]] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="source-events demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="output", help="folder for records, catalog and state (default: ./output)")
+    parser.add_argument("--flameup-events", type=int, default=3000)
+    parser.add_argument("--bem-events", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+
+    start, end = default_window()
+    flameup = FlameupApi(WORKSPACE, FLAMEUP_KEY, flameup_events(args.flameup_events, start, end, WORKSPACE, seed=args.seed))
+    bem = BemApi(BEM_KEY, bem_events(args.bem_events, start, end, seed=args.seed))
+    with EmulatorServer(flameup=flameup, bem=bem) as server:
+        config = {
+            "flameup": {
+                "api_key": FLAMEUP_KEY,
+                "workspace_id": WORKSPACE,
+                "start_date": format_flameup_time(start - timedelta(days=1), 0),
+                "base_url": server.flameup_base_url,
+            },
+            "bem": {"api_key": BEM_KEY, "base_url": server.bem_base_url},
+        }
+        config_path = _write(out / "config.json", config)
+        _say(f"emulator on {server.base_url}: {len(flameup.events)} Flameup and {len(bem.events)} bem events")
+
+        status = _protocol(["check", "--config", str(config_path)])
+        connection = [m["connectionStatus"] for m in status if m["type"] == "CONNECTION_STATUS"]
+        _say(f"check: {connection[0]['status'] if connection else 'no answer'}")
+        if not connection or connection[0]["status"] != "SUCCEEDED":
+            return 1
+
+        catalog = [m["catalog"] for m in _protocol(["discover", "--config", str(config_path)]) if m["type"] == "CATALOG"][0]
+        _say("discover: " + ", ".join(s["name"] for s in catalog["streams"]))
+        configured = {
+            "streams": [
+                {"stream": s, "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": s["source_defined_primary_key"]}
+                for s in catalog["streams"]
+            ]
+        }
+        catalog_path = _write(out / "configured_catalog.json", configured)
+
+        truth_at_start = _ground_truth(flameup, bem)
+        full = _read(config_path, catalog_path, None, server)
+        _say(_sync_line("full sync", full))
+        state_path = _write(out / "state_after_full_sync.json", full.state)
+
+        added = _new_and_late_events(flameup, bem, full)
+        _say(f"meanwhile: {added} new and late events arrive (late Flameup timestamps, same-second bem IDs)")
+        truth_at_end = _ground_truth(flameup, bem)
+        incremental = _read(config_path, catalog_path, state_path, server)
+        _say(_sync_line("incremental sync", incremental))
+        _write(out / "state.json", incremental.state)
+
+    for stream in STREAMS:
+        with (out / f"{stream}.jsonl").open("w") as handle:
+            for record in full.records[stream] + incremental.records[stream]:
+                handle.write(json.dumps(record) + "\n")
+    return _summary(full, incremental, truth_at_start, truth_at_end, server.request_count, out)
+
+
+def _protocol(args: List[str]) -> List[Dict[str, Any]]:
+    completed = subprocess.run([sys.executable, "-m", "source_events", *args], capture_output=True, text=True, check=False)
+    return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+
+
+def _read(config: Path, catalog: Path, state: Optional[Path], server: EmulatorServer) -> SyncResult:
+    args = ["read", "--config", str(config), "--catalog", str(catalog)] + (["--state", str(state)] if state else [])
+    result = SyncResult()
+    began = time.monotonic()
+    for message in _protocol(args):
+        if message["type"] == "RECORD":
+            result.records[message["record"]["stream"]].append(message["record"]["data"])
+        elif message["type"] == "STATE":
+            result.state.append({k: v for k, v in message["state"].items() if k != "sourceStats"})
+        elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
+            result.errors.append(message["trace"]["error"]["message"])
+    result.seconds = time.monotonic() - began
+    result.state = _latest_state_per_stream(result.state)
+    return result
+
+
+def _latest_state_per_stream(states: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    latest = {s["stream"]["stream_descriptor"]["name"]: s for s in states}
+    return list(latest.values())
+
+
+def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> int:
+    rng = random.Random(99)
+    now = datetime.now(timezone.utc)
+    added = flameup_events(40, now - timedelta(minutes=8), now - timedelta(seconds=1), WORKSPACE, seed=7)
+    flameup.events.extend(added)  # includes late ones: timestamps up to 8 minutes back, inside the lookback
+    last_second = max(int(e["_created"][0]) for e in bem.events)
+    created = len(bem.events)
+    bem_added = [bem_event_at(last_second, rng, created + i) for i in range(5)]  # same second as the last read
+    bem_added += [bem_event_at(int(now.timestamp()), rng, created + 5 + i) for i in range(20)]
+    bem.events.extend(bem_added)
+    return len(added) + len(bem_added)
+
+
+def _ground_truth(flameup: FlameupApi, bem: BemApi) -> Dict[str, set]:
+    return {"flameup_events": {e["id"] for e in flameup.events}, "bem_events": {e["eventID"] for e in bem.events}}
+
+
+def _summary(full: SyncResult, incremental: SyncResult, at_start, at_end, requests: int, out: Path) -> int:
+    rows = []
+    failed = bool(full.errors or incremental.errors)
+    for stream, key in STREAMS.items():
+        full_ids = {r[key] for r in full.records[stream]}
+        all_ids = full_ids | {r[key] for r in incremental.records[stream]}
+        missing = len(at_end[stream] - all_ids)
+        extra = len(all_ids - at_end[stream])
+        failed |= bool(missing or extra or (at_start[stream] - full_ids))
+        rows.append((stream, len(full.records[stream]), len(incremental.records[stream]), len(at_end[stream]), missing, extra))
+    print()
+    print(f"{'stream':<16}{'full':>8}{'incr':>8}{'source':>8}{'missing':>9}{'extra':>7}")
+    for row in rows:
+        print(f"{row[0]:<16}{row[1]:>8}{row[2]:>8}{row[3]:>8}{row[4]:>9}{row[5]:>7}")
+    print(f"\nrequests: {requests}   full sync: {full.seconds:.1f} s   incremental: {incremental.seconds:.1f} s")
+    for state in incremental.state:
+        print(f"state {state['stream']['stream_descriptor']['name']}: {json.dumps(_short(state['stream']['stream_state']))}")
+    for error in full.errors + incremental.errors:
+        print(f"error: {error}")
+    print(f"\noutput: {out.resolve()}  ({'FAILED: records missing' if failed else 'OK: destination equals source'})")
+    return 1 if failed else 0
+
+
+def _short(state: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: (f"[{len(v)} IDs]" if isinstance(v, list) else v) for k, v in state.items()}
+
+
+def _sync_line(name: str, result: SyncResult) -> str:
+    counts = ", ".join(f"{len(records)} {stream}" for stream, records in result.records.items())
+    return f"{name}: {counts} in {result.seconds:.1f} s" + (f" ({len(result.errors)} errors)" if result.errors else "")
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _write(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value, indent=2))
+    return path

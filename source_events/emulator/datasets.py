@@ -1,0 +1,163 @@
+"""Deterministic, realistic event data for both APIs, typed with pydantic.
+
+Flameup: `evt_` + 32 hex IDs, UUID person IDs, timestamps with and without fractional seconds (3, 6 or
+9 digits), bursts sharing one timestamp, events exactly on day boundaries, nested `properties`.
+bem: KSUID-style IDs ordered only to the second, bursts of events created in one second, every event
+type, nested `transformedContent`.
+"""
+
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+from pydantic import BaseModel
+
+from source_events.emulator.bem import CREATED_KEY
+from source_events.emulator.ids import flameup_event_id, ksuid
+
+EVENT_NAMES = ["page_view", "signup", "purchase", "feature_used", "logout"]
+BEM_EVENT_TYPES = ["transform", "route", "split_collection", "split_item", "error", "join"]
+
+
+class FlameupEvent(BaseModel):
+    id: str
+    workspace_id: str
+    person_id: str
+    event: str
+    properties: Dict[str, Any]
+    timestamp: str
+    created_at: str
+
+
+class BemEvent(BaseModel):
+    eventID: str
+    referenceID: str
+    inboundEmail: Dict[str, str]
+    metadata: Dict[str, float]
+    eventType: str
+    functionCallID: str
+    functionID: str
+    functionName: str
+    functionVersionNum: int
+    callID: str
+    workflowID: str
+    workflowName: str
+    workflowVersionNum: int
+    transformationID: str
+    transformedContent: Dict[str, Any]
+    invalidProperties: List[str]
+    itemOffset: int
+    itemCount: int
+
+
+def format_flameup_time(moment: datetime, digits: int) -> str:
+    """`digits` fractional digits (0 = none); 9 digits pad the microseconds like a nanosecond clock."""
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits == 0:
+        return base + "Z"
+    fraction = f"{moment.microsecond:06d}" + "000"
+    return f"{base}.{fraction[:digits]}Z"
+
+
+def flameup_events(
+    count: int,
+    start: datetime,
+    end: datetime,
+    workspace_id: str,
+    seed: int = 1,
+    people: int = 25,
+) -> List[Dict[str, Any]]:
+    rng = random.Random(seed)
+    person_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(people)]
+    span = (end - start).total_seconds()
+    day_boundaries = _midnights(start, end)
+    events: List[Dict[str, Any]] = []
+    while len(events) < count:
+        shape = rng.random()
+        if shape < 0.05 and day_boundaries:
+            moment, burst = rng.choice(day_boundaries), rng.randint(1, 3)  # exactly on midnight
+        elif shape < 0.15:
+            moment, burst = start + timedelta(seconds=rng.uniform(0, span)), rng.randint(2, 8)  # shared timestamp
+        else:
+            moment, burst = start + timedelta(seconds=rng.uniform(0, span)), 1
+        digits = rng.choice([0, 0, 3, 6, 9])
+        stamp = format_flameup_time(moment, digits)
+        for _ in range(min(burst, count - len(events))):
+            events.append(
+                FlameupEvent(
+                    id=flameup_event_id(rng),
+                    workspace_id=workspace_id,
+                    person_id=rng.choice(person_ids),
+                    event=rng.choice(EVENT_NAMES),
+                    properties={
+                        "path": rng.choice(["/", "/pricing", "/docs", "/signup"]),
+                        "utm": {"source": rng.choice(["ads", "newsletter", None]), "campaign_id": rng.randint(1, 9)},
+                        "values": [rng.randint(0, 100) for _ in range(rng.randint(0, 3))],
+                    },
+                    timestamp=stamp,
+                    created_at=format_flameup_time(moment + timedelta(seconds=rng.uniform(0, 5)), 6),
+                ).model_dump()
+            )
+    return events
+
+
+def _midnights(start: datetime, end: datetime) -> List[datetime]:
+    day = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnights = []
+    while day < end:
+        midnights.append(day)
+        day += timedelta(days=1)
+    return midnights
+
+
+def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> List[Dict[str, Any]]:
+    """Events in creation order, each carrying the emulator-only creation key."""
+    rng = random.Random(seed)
+    first, last = int(start.timestamp()), int(end.timestamp())
+    events: List[Dict[str, Any]] = []
+    created = 0
+    second = first
+    while len(events) < count:
+        second = min(last, second + rng.choice([0, 1, 1, 2, 5, 30, 600]))
+        burst = rng.choice([1, 1, 1, 2, 4, 12])  # several events in one second: IDs in random order
+        for _ in range(min(burst, count - len(events))):
+            events.append(_bem_event(rng, second, created))
+            created += 1
+    return events
+
+
+def bem_event_at(second: int, rng: random.Random, created: int) -> Dict[str, Any]:
+    return _bem_event(rng, second, created)
+
+
+def _bem_event(rng: random.Random, second: int, created: int) -> Dict[str, Any]:
+    function = rng.choice(["invoice-extractor", "email-router", "receipt-splitter"])
+    item_count = rng.randint(1, 5)
+    event = BemEvent(
+        eventID=ksuid(second, rng),
+        referenceID=f"ref-{rng.randint(1000, 9999)}",
+        inboundEmail={"to": "inbox@example.com", "from": f"sender{rng.randint(1, 50)}@example.org", "subject": "Invoice"},
+        metadata={"durationFunctionToEventSeconds": round(rng.uniform(0.05, 9.0), 3)},
+        eventType=rng.choice(BEM_EVENT_TYPES),
+        functionCallID=ksuid(second, rng, prefix="fc_"),
+        functionID=f"f_{function}",
+        functionName=function,
+        functionVersionNum=rng.randint(1, 4),
+        callID=ksuid(second, rng, prefix="c_"),
+        workflowID="wf_main",
+        workflowName="main",
+        workflowVersionNum=1,
+        transformationID=ksuid(second, rng, prefix="tr_"),
+        transformedContent={"invoice": {"total": round(rng.uniform(1, 900), 2), "lines": [{"sku": "A1", "qty": rng.randint(1, 3)}]}},
+        invalidProperties=rng.choice([[], [], ["invoice.dueDate"]]),
+        itemOffset=rng.randint(0, item_count - 1),
+        itemCount=item_count,
+    ).model_dump()
+    event[CREATED_KEY] = (second, created)
+    return event
+
+
+def default_window(now: Optional[datetime] = None, days: int = 45):
+    now = now or datetime.now(timezone.utc)
+    return now - timedelta(days=days), now - timedelta(minutes=1)

@@ -1,0 +1,94 @@
+"""`check` sends one cheap request per configured API and names the setting to fix; `discover` lists
+only the configured streams, each with its primary key, cursor and both sync modes."""
+
+import socket
+
+import pytest
+from airbyte_cdk.models import Status, SyncMode
+
+from source_events.emulator.responses import ApiResponse
+from unit_tests.builders import BEM, BEM_KEY, FLAMEUP, FLAMEUP_KEY, ConfigBuilder, run_check, run_discover
+
+
+def _status(output):
+    (message,) = output.connection_status_messages
+    return message.connectionStatus
+
+
+def test_check_succeeds_with_one_request_per_configured_api(config, http):
+    output = run_check(config.with_flameup().with_bem().build())
+
+    assert _status(output).status == Status.SUCCEEDED
+    assert len(http.request_history) == 2
+
+
+@pytest.mark.parametrize("which", ["flameup", "bem"])
+def test_check_needs_only_the_configured_api(config, http, which):
+    builder = config.with_flameup() if which == "flameup" else config.with_bem()
+
+    assert _status(run_check(builder.build())).status == Status.SUCCEEDED
+    assert len(http.request_history) == 1
+
+
+def _answering(api, status, body):
+    api.list_events = lambda path, query, headers: ApiResponse(status, body)
+
+
+_FLAMEUP_ERROR = {"error": {"code": "x", "message": "Invalid or missing API key"}}
+_CASES = [
+    ("flameup", 401, _FLAMEUP_ERROR, "Flameup rejected the API key (401). Check `flameup.api_key`"),
+    ("flameup", 403, _FLAMEUP_ERROR, "Flameup refused access (403). The key in `flameup.api_key` lacks the events read/list permission"),
+    ("flameup", 404, _FLAMEUP_ERROR, "Flameup found no workspace `ws_demo` (404). Check `flameup.workspace_id`"),
+    ("flameup", 422, {"error": {"code": "bad", "message": "since must be before until"}}, "Flameup rejected the request (since must be before until)"),
+    ("bem", 401, {"message": "Unauthorized"}, "bem rejected the API key (401). Check `bem.api_key`"),
+    ("bem", 403, {"message": "Forbidden"}, "bem refused access (403). The key in `bem.api_key`"),
+    ("bem", 422, {"message": "limit must be between 1 and 100"}, "bem rejected the request (limit must be between 1 and 100)"),
+]
+
+
+@pytest.mark.parametrize("api, status, body, expected", _CASES, ids=[f"{a}-{s}" for a, s, _, _ in _CASES])
+def test_check_fails_with_the_setting_to_fix_after_one_request(config, http, flameup, bem, api, status, body, expected):
+    _answering(flameup if api == "flameup" else bem, status, body)
+    builder = config.with_flameup() if api == "flameup" else config.with_bem()
+
+    output = run_check(builder.build())
+
+    assert _status(output).status == Status.FAILED
+    assert _status(output).message.startswith(expected)
+    assert len(http.request_history) == 1
+    printed = "\n".join(str(m) for m in output._messages)
+    assert FLAMEUP_KEY not in printed and BEM_KEY not in printed
+
+
+def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again when the block ends: nothing listens there
+    cfg = config.with_bem(base_url=f"http://127.0.0.1:{port}/v1-alpha").build()
+
+    status = _status(run_check(cfg))
+
+    assert status.status == Status.FAILED
+    assert status.message.startswith(f"Could not reach the bem API: 127.0.0.1:{port} refused the connection")
+    assert "Check `bem.base_url`" in status.message
+
+
+@pytest.mark.parametrize("section, stream", [("flameup", FLAMEUP), ("bem", BEM)])
+def test_discover_lists_only_the_configured_streams(api_host, http, section, stream):
+    builder = ConfigBuilder(api_host).with_flameup() if section == "flameup" else ConfigBuilder(api_host).with_bem()
+
+    assert [s.name for s in run_discover(builder.build()).catalog.catalog.streams] == [stream]
+
+
+def test_discover_declares_keys_cursors_and_both_sync_modes(config, http):
+    streams = {s.name: s for s in run_discover(config.with_flameup().with_bem().build()).catalog.catalog.streams}
+
+    assert streams[FLAMEUP].source_defined_primary_key == [["id"]]
+    assert streams[FLAMEUP].default_cursor_field == ["timestamp"]
+    assert streams[BEM].source_defined_primary_key == [["eventID"]]
+    assert streams[BEM].default_cursor_field == ["eventID"]
+    for stream in streams.values():
+        assert set(stream.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
+        assert stream.source_defined_cursor is True
+        assert stream.json_schema["properties"]
+    assert http.request_history == []

@@ -1,0 +1,125 @@
+"""The spec the Airbyte UI renders, and config validation: every bad setting is named, no value is echoed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from source_events import SourceEvents
+from source_events.config import parse_config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from unit_tests.builders import BEM_KEY, FLAMEUP_KEY
+
+import logging
+
+
+def _spec():
+    return SourceEvents().spec(logging.getLogger("test")).connectionSpecification
+
+
+def _fields():
+    for section_name, section in _spec()["properties"].items():
+        for name, field in section["properties"].items():
+            yield f"{section_name}.{name}", field
+
+
+@pytest.mark.parametrize("name, field", list(_fields()), ids=[name for name, _ in _fields()])
+def test_every_spec_field_has_title_description_order_and_examples(name, field):
+    assert field.get("title") and field.get("description") and "order" in field and field.get("examples")
+
+
+def test_api_keys_are_secret_and_the_sections_are_optional():
+    spec = _spec()
+    assert spec["properties"]["flameup"]["properties"]["api_key"]["airbyte_secret"] is True
+    assert spec["properties"]["bem"]["properties"]["api_key"]["airbyte_secret"] is True
+    assert "required" not in spec
+
+
+def test_field_order_is_unique_within_each_section():
+    for section in _spec()["properties"].values():
+        orders = [field["order"] for field in section["properties"].values()]
+        assert len(orders) == len(set(orders))
+
+
+_GOOD_FLAMEUP = {"api_key": FLAMEUP_KEY, "workspace_id": "w", "start_date": "2024-01-01T00:00:00Z"}
+_GOOD_BEM = {"api_key": BEM_KEY}
+
+_BAD_CONFIGS = [
+    ("neither_api", {}, "configure at least one API"),
+    ("empty_sections", {"flameup": None, "bem": None}, "configure at least one API"),
+    ("flameup_key_missing", {"flameup": {**_GOOD_FLAMEUP, "api_key": None}}, "`flameup.api_key`"),
+    ("flameup_key_blank", {"flameup": {**_GOOD_FLAMEUP, "api_key": "  "}}, "`flameup.api_key` is empty"),
+    ("workspace_missing", {"flameup": {k: v for k, v in _GOOD_FLAMEUP.items() if k != "workspace_id"}}, "`flameup.workspace_id` is required"),
+    ("start_date_unparseable", {"flameup": {**_GOOD_FLAMEUP, "start_date": "last tuesday"}}, "`flameup.start_date` 'last tuesday' is not an ISO 8601"),
+    ("start_date_future", {"flameup": {**_GOOD_FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}}, "`flameup.start_date` 2999-01-01T00:00:00Z is in the future"),
+    ("flameup_page_size_zero", {"flameup": {**_GOOD_FLAMEUP, "page_size": 0}}, "`flameup.page_size` should be greater than or equal to 1"),
+    ("lookback_negative", {"flameup": {**_GOOD_FLAMEUP, "lookback_window_minutes": -1}}, "`flameup.lookback_window_minutes`"),
+    ("flameup_http_public", {"flameup": {**_GOOD_FLAMEUP, "base_url": "http://api.flameup.ai/api/v1"}}, "`flameup.base_url` must use HTTPS"),
+    ("bem_key_missing", {"bem": {}}, "`bem.api_key` is required"),
+    ("bem_page_size_101", {"bem": {**_GOOD_BEM, "page_size": 101}}, "`bem.page_size` should be less than or equal to 100"),
+    ("bem_page_size_zero", {"bem": {**_GOOD_BEM, "page_size": 0}}, "`bem.page_size` should be greater than or equal to 1"),
+    ("bem_unknown_event_type", {"bem": {**_GOOD_BEM, "event_types": ["transfrom"]}}, "`bem.event_types.0`"),
+    ("bem_not_a_url", {"bem": {**_GOOD_BEM, "base_url": "api.bem.ai"}}, "`bem.base_url` must be an absolute http(s) URL"),
+    ("bem_http_public", {"bem": {**_GOOD_BEM, "base_url": "http://10.0.0.8/v1-alpha"}}, "`bem.base_url` must use HTTPS"),
+]
+
+
+@pytest.mark.parametrize("config, expected", [(c, e) for _, c, e in _BAD_CONFIGS], ids=[n for n, _, _ in _BAD_CONFIGS])
+def test_a_bad_config_is_rejected_with_the_setting_to_fix(config, expected):
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(config)
+
+    assert expected in raised.value.message
+    assert raised.value.failure_type.value == "config_error"
+    assert FLAMEUP_KEY not in raised.value.message and BEM_KEY not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://localhost:8080/api/v1", "http://127.0.0.1:9/api/v1", "http://[::1]:9/x", "https://proxy.example.com/flameup/"]
+)
+def test_https_or_loopback_base_urls_are_accepted(base_url):
+    assert parse_config({"flameup": {**_GOOD_FLAMEUP, "base_url": base_url}}).flameup.base_url == base_url.rstrip("/")
+
+
+def test_either_api_alone_is_a_valid_config():
+    assert parse_config({"flameup": _GOOD_FLAMEUP}).bem is None
+    assert parse_config({"bem": _GOOD_BEM}).flameup is None
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "source_events", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_check_reports_a_bad_config_as_a_failed_connection_status(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"flameup": {**_GOOD_FLAMEUP, "page_size": 0}}))
+
+    result = _cli("check", "--config", str(config))
+
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    status = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
+    assert status == [{"status": "FAILED", "message": "Invalid configuration: `flameup.page_size` should be greater than or equal to 1."}]
+    assert FLAMEUP_KEY not in result.stdout + result.stderr
+
+
+def test_cli_discover_reports_a_bad_config_as_a_config_error_trace(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"bem": {**_GOOD_BEM, "base_url": "http://example.com"}}))
+
+    result = _cli("discover", "--config", str(config))
+
+    traces = [json.loads(line)["trace"] for line in result.stdout.splitlines() if '"TRACE"' in line]
+    assert result.returncode == 1
+    assert [t["error"]["failure_type"] for t in traces] == ["config_error"]
+    assert "`bem.base_url` must use HTTPS" in traces[0]["error"]["message"]
+    assert BEM_KEY not in result.stdout + result.stderr
+
+
+def test_cli_spec_prints_only_protocol_messages():
+    result = _cli("spec")
+
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0
+    assert {m["type"] for m in messages} <= {"SPEC", "LOG", "TRACE"}
+    assert [m["spec"]["connectionSpecification"]["title"] for m in messages if m["type"] == "SPEC"] == ["Events Source Spec"]
