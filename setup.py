@@ -23,6 +23,8 @@ setup(
             "requests-mock~=1.12",
             "genson~=1.3",
             "jsonschema>=4.17,<5",
+            "hypothesis>=6.100,<7",
+            "ruff~=0.17.6",
         ],
     },
     entry_points={"console_scripts": ["source-events=source_events.run:run"]},

@@ -19,5 +19,9 @@ class TestAirbyteStandardTests(SourceTestSuiteBase):
     @classmethod
     def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourceEvents:
         # a declarative source builds its streams from the config it was created with
-        config = scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True) if scenario else None
+        config = (
+            scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True)
+            if scenario
+            else None
+        )
         return SourceEvents(config=config)

@@ -8,7 +8,18 @@ import sys
 
 def test_demo_syncs_both_streams_and_reports_nothing_missing(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "source_events", "demo", "--output", str(tmp_path), "--flameup-events", "400", "--bem-events", "300"],
+        [
+            sys.executable,
+            "-m",
+            "source_events",
+            "demo",
+            "--output",
+            str(tmp_path),
+            "--flameup-events",
+            "400",
+            "--bem-events",
+            "300",
+        ],
         capture_output=True,
         text=True,
         timeout=240,

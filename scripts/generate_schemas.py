@@ -14,7 +14,7 @@ import copy
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 from genson import SchemaBuilder
 
@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "source_events"
 EXAMPLES = PACKAGE / "schema_examples"
 SCHEMAS = PACKAGE / "schemas"
 
-ADJUSTMENTS: Dict[str, Dict[str, Any]] = {
+ADJUSTMENTS: dict[str, dict[str, Any]] = {
     "flameup_events": {
         # primary key and cursor: never null
         "not_null": ["id", "timestamp"],
@@ -48,7 +48,7 @@ ADJUSTMENTS: Dict[str, Dict[str, Any]] = {
 }
 
 
-def generate(stream: str) -> Dict[str, Any]:
+def generate(stream: str) -> dict[str, Any]:
     body = json.loads((EXAMPLES / f"{stream}.json").read_text())
     builder = SchemaBuilder(schema_uri="http://json-schema.org/draft-07/schema#")
     for event in body["events"]:
@@ -76,7 +76,7 @@ def generate(stream: str) -> Dict[str, Any]:
     }
 
 
-def _at(properties: Dict[str, Any], dotted: str) -> Dict[str, Any]:
+def _at(properties: dict[str, Any], dotted: str) -> dict[str, Any]:
     first, *rest = dotted.split(".")
     node = properties[first]
     for part in rest:
@@ -84,7 +84,7 @@ def _at(properties: Dict[str, Any], dotted: str) -> Dict[str, Any]:
     return node
 
 
-def _open_and_nullable(prop: Dict[str, Any], nullable: bool) -> None:
+def _open_and_nullable(prop: dict[str, Any], nullable: bool) -> None:
     """Objects accept unknown keys (the APIs add fields); every value but the keys may be null."""
     prop.pop("required", None)
     if prop.get("type") == "object":
@@ -99,7 +99,7 @@ def _open_and_nullable(prop: Dict[str, Any], nullable: bool) -> None:
             prop["enum"] = prop["enum"] + [None]
 
 
-def render(schema: Dict[str, Any]) -> str:
+def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2) + "\n"
 
 

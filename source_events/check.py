@@ -8,7 +8,8 @@ generic "Exhausted available request attempts". Behind an HTTP proxy the probe i
 
 import logging
 import socket
-from typing import Any, Iterator, Mapping, Optional
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
@@ -25,7 +26,7 @@ def check_stream(
     manifest: Mapping[str, Any],
     config: Mapping[str, Any],
     logger: logging.Logger,
-) -> Optional[str]:
+) -> str | None:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
     unreachable = _unreachable_host(_request_url(manifest, stream.name, config), _SECTION.get(stream.name, ""))
     if unreachable:
@@ -53,7 +54,7 @@ def _declared_streams(manifest: Mapping[str, Any]) -> Iterator[Mapping[str, Any]
             yield entry
 
 
-def _unreachable_host(url: str, section: str) -> Optional[str]:
+def _unreachable_host(url: str, section: str) -> str | None:
     if get_environ_proxies(url):
         return None  # the request goes through a proxy: a direct connection proves nothing
     parts = urlsplit(url)
@@ -64,7 +65,7 @@ def _unreachable_host(url: str, section: str) -> Optional[str]:
             return None
     except socket.gaierror:
         problem = f"the host name {host} does not resolve"
-    except socket.timeout:
+    except TimeoutError:
         problem = f"{host}:{port} did not answer within {CONNECT_TIMEOUT_SECONDS} s"
     except OSError as error:
         problem = f"{host}:{port} refused the connection ({error.strerror or error})"

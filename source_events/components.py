@@ -1,7 +1,8 @@
 """Manifest components for what YAML cannot say, one job each. Referenced from manifest.yaml by class name."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -39,27 +40,25 @@ class FlameupOffsetIncrement(PaginationStrategy):
     """
 
     config: Config
-    page_size: Union[int, str]
+    page_size: int | str
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._page_size = int(
-            InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config)
-        )
+        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
 
     @property
-    def initial_token(self) -> Optional[Any]:
+    def initial_token(self) -> Any | None:
         return 0
 
     def next_page_token(
         self,
         response: requests.Response,
         last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any] = None,
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
+        last_record: Record | None,
+        last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Any | None:
         received = len(_events_in(response))
         if received == 0:
             return None
@@ -69,7 +68,7 @@ class FlameupOffsetIncrement(PaginationStrategy):
             return None
         return next_offset
 
-    def get_page_size(self) -> Optional[int]:
+    def get_page_size(self) -> int | None:
         return self._page_size
 
 
@@ -87,8 +86,8 @@ class FlameupSliceWindowFilter(RecordFilter):
         self,
         records: Iterable[Mapping[str, Any]],
         stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         if not stream_slice or "start_time" not in stream_slice:
             yield from records
@@ -125,8 +124,8 @@ class BemSkipReadIdsFilter(RecordFilter):
         self,
         records: Iterable[Mapping[str, Any]],
         stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         skip_ids = frozenset(stream_slice.get("skip_ids") or ()) if stream_slice else frozenset()
         for record in records:

@@ -7,8 +7,9 @@ loopback, a start date in the past), and report each as one line naming the sett
 """
 
 import ipaddress
-from datetime import datetime, timezone
-from typing import Any, List, Literal, Mapping, Optional
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from airbyte_cdk.models import FailureType
@@ -20,7 +21,7 @@ from source_events.timestamps import parse_timestamp
 BemEventType = Literal["transform", "route", "split_collection", "split_item", "error", "join"]
 
 
-def _check_base_url(url: Optional[str]) -> Optional[str]:
+def _check_base_url(url: str | None) -> str | None:
     """HTTPS, or plain HTTP to a loopback host (tests and the local emulator). None keeps the default."""
     if url is None or url == "":
         return None
@@ -55,9 +56,9 @@ class FlameupConfig(_Section):
     api_key: SecretStr
     workspace_id: str = Field(min_length=1)
     start_date: datetime
-    base_url: Optional[str] = None
-    user_id: Optional[str] = None
-    event: Optional[str] = None
+    base_url: str | None = None
+    user_id: str | None = None
+    event: str | None = None
     page_size: int = Field(100, ge=1, le=1000)
     lookback_window_minutes: int = Field(10, ge=0, le=10080)
 
@@ -73,29 +74,29 @@ class FlameupConfig(_Section):
             parsed = parse_timestamp(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z") from None
-        if parsed > datetime.now(timezone.utc):
+        if parsed > datetime.now(UTC):
             raise ValueError(f"{value} is in the future; use a past date-time")
         return parsed
 
 
 class BemConfig(_Section):
     api_key: SecretStr
-    base_url: Optional[str] = None
+    base_url: str | None = None
     page_size: int = Field(100, ge=1, le=100)
-    event_types: List[BemEventType] = []
-    function_names: List[str] = []
-    function_ids: List[str] = []
-    call_ids: List[str] = []
-    reference_ids: List[str] = []
-    is_labelled: Optional[bool] = None
+    event_types: list[BemEventType] = []
+    function_names: list[str] = []
+    function_ids: list[str] = []
+    call_ids: list[str] = []
+    reference_ids: list[str] = []
+    is_labelled: bool | None = None
 
     _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
 
 class EventsConfig(_Section):
-    flameup: Optional[FlameupConfig] = None
-    bem: Optional[BemConfig] = None
+    flameup: FlameupConfig | None = None
+    bem: BemConfig | None = None
 
     @model_validator(mode="after")
     def _at_least_one_api(self) -> "EventsConfig":

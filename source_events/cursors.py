@@ -12,8 +12,9 @@ after the last one, so a state message never overtakes the records it covers.
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from collections.abc import Iterable, Mapping, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -94,10 +95,10 @@ class FlameupWindowCursor(_CheckpointingCursor):
         connector_state_manager: ConnectorStateManager,
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
-        self._saved: Optional[datetime] = self._read_state(stream_state)
+        self._saved: datetime | None = self._read_state(stream_state)
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
-        self._finished: Dict[datetime, datetime] = {}
+        self._finished: dict[datetime, datetime] = {}
 
     @classmethod
     def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "FlameupWindowCursor":
@@ -109,7 +110,7 @@ class FlameupWindowCursor(_CheckpointingCursor):
             **kwargs,
         )
 
-    def _read_state(self, stream_state: Mapping[str, Any]) -> Optional[datetime]:
+    def _read_state(self, stream_state: Mapping[str, Any]) -> datetime | None:
         if not stream_state:
             return None
         value = stream_state.get(self.cursor_field)
@@ -127,11 +128,9 @@ class FlameupWindowCursor(_CheckpointingCursor):
         return {self.cursor_field: format_timestamp(newest)} if newest else {}
 
     def stream_slices(self) -> Iterable[StreamSlice]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self._lower >= now:
-            LOGGER.warning(
-                f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then."
-            )
+            LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
         start = self._lower
         while start < now:
             end = min(start + self.WINDOW, now)
@@ -155,7 +154,7 @@ class FlameupWindowCursor(_CheckpointingCursor):
             self._emit_state()
 
 
-def ksuid_seconds(event_id: str) -> Optional[int]:
+def ksuid_seconds(event_id: str) -> int | None:
     """Seconds since the epoch encoded in a KSUID-style ID (`tr_2bxoJPNdSD4LgRT4YVC4gt72hlI`), else None.
 
     A KSUID is 20 bytes in 27 base62 characters: a 4-byte big-endian count of seconds since 2014-05-13
@@ -213,14 +212,14 @@ class BemEventIdCursor(_CheckpointingCursor):
         self._last_id, self._starting_after, already_read = self._read_state(stream_state)
         self._skip_ids = list(already_read)
         # (id, time bucket) of each ID read after _starting_after, in the order the API listed them
-        self._tail: List[Tuple[str, int]] = [(i, self._bucket(i, 0)) for i in already_read]
+        self._tail: list[tuple[str, int]] = [(i, self._bucket(i, 0)) for i in already_read]
         self._observed = 0
 
     @classmethod
     def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "BemEventIdCursor":
         return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
 
-    def _read_state(self, stream_state: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str], List[str]]:
+    def _read_state(self, stream_state: Mapping[str, Any]) -> tuple[str | None, str | None, list[str]]:
         if not stream_state:
             return None, None, []
         last_id = stream_state.get(self.cursor_field)
@@ -240,14 +239,14 @@ class BemEventIdCursor(_CheckpointingCursor):
     def state(self) -> MutableMapping[str, Any]:
         if self._last_id is None:
             return {}
-        state: Dict[str, Any] = {self.cursor_field: self._last_id}
+        state: dict[str, Any] = {self.cursor_field: self._last_id}
         if self._starting_after:
             state["starting_after"] = self._starting_after
         state["already_read"] = [event_id for event_id, _ in self._tail]
         return state
 
     def stream_slices(self) -> Iterable[StreamSlice]:
-        cursor_slice: Dict[str, Any] = {}
+        cursor_slice: dict[str, Any] = {}
         if self._starting_after:
             cursor_slice["starting_after"] = self._starting_after
         if self._skip_ids:

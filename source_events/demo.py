@@ -13,12 +13,18 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from source_events.emulator import BemApi, FlameupApi
-from source_events.emulator.datasets import bem_event_at, bem_events, default_window, flameup_events, format_flameup_time
+from source_events.emulator.datasets import (
+    bem_event_at,
+    bem_events,
+    default_window,
+    flameup_events,
+    format_flameup_time,
+)
 from source_events.emulator.server import EmulatorServer
 
 WORKSPACE = "ws_demo"
@@ -29,13 +35,13 @@ STREAMS = {"flameup_events": "id", "bem_events": "eventID"}
 
 @dataclass
 class SyncResult:
-    records: Dict[str, List[Dict[str, Any]]] = field(default_factory=lambda: {s: [] for s in STREAMS})
-    state: List[Dict[str, Any]] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {s: [] for s in STREAMS})
+    state: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="source-events demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output", help="folder for records, catalog and state (default: ./output)")
     parser.add_argument("--flameup-events", type=int, default=3000)
@@ -46,7 +52,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     start, end = default_window()
-    flameup = FlameupApi(WORKSPACE, FLAMEUP_KEY, flameup_events(args.flameup_events, start, end, WORKSPACE, seed=args.seed))
+    flameup = FlameupApi(
+        WORKSPACE, FLAMEUP_KEY, flameup_events(args.flameup_events, start, end, WORKSPACE, seed=args.seed)
+    )
     bem = BemApi(BEM_KEY, bem_events(args.bem_events, start, end, seed=args.seed))
     with EmulatorServer(flameup=flameup, bem=bem) as server:
         config = {
@@ -67,11 +75,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not connection or connection[0]["status"] != "SUCCEEDED":
             return 1
 
-        catalog = [m["catalog"] for m in _protocol(["discover", "--config", str(config_path)]) if m["type"] == "CATALOG"][0]
+        catalog = [
+            m["catalog"] for m in _protocol(["discover", "--config", str(config_path)]) if m["type"] == "CATALOG"
+        ][0]
         _say("discover: " + ", ".join(s["name"] for s in catalog["streams"]))
         configured = {
             "streams": [
-                {"stream": s, "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": s["source_defined_primary_key"]}
+                {
+                    "stream": s,
+                    "sync_mode": "incremental",
+                    "destination_sync_mode": "append_dedup",
+                    "primary_key": s["source_defined_primary_key"],
+                }
                 for s in catalog["streams"]
             ]
         }
@@ -96,12 +111,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     return _summary(full, incremental, truth_at_start, truth_at_end, server.request_count, out)
 
 
-def _protocol(args: List[str]) -> List[Dict[str, Any]]:
-    completed = subprocess.run([sys.executable, "-m", "source_events", *args], capture_output=True, text=True, check=False)
+def _protocol(args: list[str]) -> list[dict[str, Any]]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "source_events", *args], capture_output=True, text=True, check=False
+    )
     return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
 
 
-def _read(config: Path, catalog: Path, state: Optional[Path], server: EmulatorServer) -> SyncResult:
+def _read(config: Path, catalog: Path, state: Path | None, server: EmulatorServer) -> SyncResult:
     args = ["read", "--config", str(config), "--catalog", str(catalog)] + (["--state", str(state)] if state else [])
     result = SyncResult()
     began = time.monotonic()
@@ -117,14 +134,14 @@ def _read(config: Path, catalog: Path, state: Optional[Path], server: EmulatorSe
     return result
 
 
-def _latest_state_per_stream(states: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def _latest_state_per_stream(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     latest = {s["stream"]["stream_descriptor"]["name"]: s for s in states}
     return list(latest.values())
 
 
 def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> int:
     rng = random.Random(99)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     added = flameup_events(40, now - timedelta(minutes=8), now - timedelta(seconds=1), WORKSPACE, seed=7)
     flameup.events.extend(added)  # includes late ones: timestamps up to 8 minutes back, inside the lookback
     last_second = max(int(e["_created"][0]) for e in bem.events)
@@ -135,7 +152,7 @@ def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> 
     return len(added) + len(bem_added)
 
 
-def _ground_truth(flameup: FlameupApi, bem: BemApi) -> Dict[str, set]:
+def _ground_truth(flameup: FlameupApi, bem: BemApi) -> dict[str, set]:
     return {"flameup_events": {e["id"] for e in flameup.events}, "bem_events": {e["eventID"] for e in bem.events}}
 
 
@@ -148,21 +165,25 @@ def _summary(full: SyncResult, incremental: SyncResult, at_start, at_end, reques
         missing = len(at_end[stream] - all_ids)
         extra = len(all_ids - at_end[stream])
         failed |= bool(missing or extra or (at_start[stream] - full_ids))
-        rows.append((stream, len(full.records[stream]), len(incremental.records[stream]), len(at_end[stream]), missing, extra))
+        rows.append(
+            (stream, len(full.records[stream]), len(incremental.records[stream]), len(at_end[stream]), missing, extra)
+        )
     print()
     print(f"{'stream':<16}{'full':>8}{'incr':>8}{'source':>8}{'missing':>9}{'extra':>7}")
     for row in rows:
         print(f"{row[0]:<16}{row[1]:>8}{row[2]:>8}{row[3]:>8}{row[4]:>9}{row[5]:>7}")
     print(f"\nrequests: {requests}   full sync: {full.seconds:.1f} s   incremental: {incremental.seconds:.1f} s")
     for state in incremental.state:
-        print(f"state {state['stream']['stream_descriptor']['name']}: {json.dumps(_short(state['stream']['stream_state']))}")
+        print(
+            f"state {state['stream']['stream_descriptor']['name']}: {json.dumps(_short(state['stream']['stream_state']))}"
+        )
     for error in full.errors + incremental.errors:
         print(f"error: {error}")
     print(f"\noutput: {out.resolve()}  ({'FAILED: records missing' if failed else 'OK: destination equals source'})")
     return 1 if failed else 0
 
 
-def _short(state: Dict[str, Any]) -> Dict[str, Any]:
+def _short(state: dict[str, Any]) -> dict[str, Any]:
     return {k: (f"[{len(v)} IDs]" if isinstance(v, list) else v) for k, v in state.items()}
 
 

@@ -2,8 +2,9 @@
 
 import sys
 import traceback
-from datetime import datetime, timezone
-from typing import Any, List, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import (
@@ -36,7 +37,7 @@ class EventsEntrypoint(AirbyteEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
-def _create_source(args: List[str]) -> SourceEvents:
+def _create_source(args: list[str]) -> SourceEvents:
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
@@ -48,7 +49,7 @@ def _create_source(args: List[str]) -> SourceEvents:
     )
 
 
-def run(args: List[str] = None) -> None:
+def run(args: list[str] = None) -> None:
     args = sys.argv[1:] if args is None else args
     if args[:1] == ["demo"]:
         from source_events.demo import main as demo
@@ -68,14 +69,16 @@ def run(args: List[str] = None) -> None:
 
 
 def _print_startup_error(error: Exception) -> None:
-    message = error.message if isinstance(error, AirbyteTracedException) and error.message else (
-        f"source-events could not start: {error}"
+    message = (
+        error.message
+        if isinstance(error, AirbyteTracedException) and error.message
+        else (f"source-events could not start: {error}")
     )
     trace = AirbyteMessage(
         type=Type.TRACE,
         trace=AirbyteTraceMessage(
             type=TraceType.ERROR,
-            emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
+            emitted_at=datetime.now(UTC).timestamp() * 1000,
             error=AirbyteErrorTraceMessage(message=message, stack_trace=traceback.format_exc()),
         ),
     )

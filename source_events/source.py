@@ -2,8 +2,9 @@
 
 import importlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, List, Mapping, Optional
+from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -29,10 +30,10 @@ MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 class SourceEvents(YamlDeclarativeSource):
     def __init__(
         self,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        config: Optional[Mapping[str, Any]] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
-        config_path: Optional[str] = None,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        config: Mapping[str, Any] | None = None,
+        state: list[AirbyteStateMessage] | None = None,
+        config_path: str | None = None,
     ) -> None:
         super().__init__(
             path_to_yaml=str(MANIFEST_PATH),
@@ -42,7 +43,7 @@ class SourceEvents(YamlDeclarativeSource):
             config_path=config_path,
         )
 
-    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+    def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
         settings = parse_config(config)
         return [self._with_incremental_cursor(stream, settings) for stream in super().streams(config)]
 

@@ -5,7 +5,7 @@ Flameup does not document the precision of `timestamp`: it may carry no fraction
 keeps microseconds; the CDK's strptime-based parsing rejects more than 6 digits.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -14,10 +14,10 @@ def parse_timestamp(value: str) -> datetime:
     """Parse an ISO 8601 date-time; a value without a zone is taken as UTC. Raises ValueError."""
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def format_timestamp(value: datetime) -> str:
     """Format a UTC date-time with microseconds, so state never loses precision."""
-    return value.astimezone(timezone.utc).strftime(STATE_FORMAT)
+    return value.astimezone(UTC).strftime(STATE_FORMAT)

@@ -3,9 +3,10 @@
 import json
 import random
 import tempfile
+from collections.abc import Mapping
 from copy import deepcopy
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -28,7 +29,7 @@ BEM = "bem_events"
 class ConfigBuilder:
     def __init__(self, host: str) -> None:
         self._host = host
-        self._config: Dict[str, Any] = {}
+        self._config: dict[str, Any] = {}
 
     def with_flameup(self, **overrides: Any) -> "ConfigBuilder":
         self._config["flameup"] = {
@@ -44,7 +45,7 @@ class ConfigBuilder:
         self._config["bem"] = {"api_key": BEM_KEY, "base_url": f"{self._host}/v1-alpha", **overrides}
         return self
 
-    def build(self) -> Dict[str, Any]:
+    def build(self) -> dict[str, Any]:
         return deepcopy(self._config)
 
 
@@ -80,11 +81,11 @@ def _write_json(value: Any) -> str:
     return handle.name
 
 
-def record_ids(output: EntrypointOutput, stream: str, key: str) -> List[str]:
+def record_ids(output: EntrypointOutput, stream: str, key: str) -> list[str]:
     return [m.record.data[key] for m in output.records if m.record.stream == stream]
 
 
-def states_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
+def states_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
     return [
         m.state.stream.stream_state.__dict__
         for m in output.state_messages
@@ -92,7 +93,7 @@ def states_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
     ]
 
 
-def a_flameup_event(timestamp: str, rng: Optional[random.Random] = None, **fields: Any) -> Dict[str, Any]:
+def a_flameup_event(timestamp: str, rng: random.Random | None = None, **fields: Any) -> dict[str, Any]:
     rng = rng or random.Random(timestamp)
     return {
         "id": flameup_event_id(rng),
@@ -106,7 +107,7 @@ def a_flameup_event(timestamp: str, rng: Optional[random.Random] = None, **field
     }
 
 
-def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> List[Dict[str, Any]]:
+def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> list[dict[str, Any]]:
     """counts: unix second -> how many events were created in it (created in that order)."""
     rng = random.Random(seed)
     events = []
@@ -126,7 +127,7 @@ def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> List[Dict
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def utc(text: str) -> datetime:

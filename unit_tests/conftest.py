@@ -6,7 +6,7 @@ listener gives it a real host to reach, while requests-mock answers the HTTP req
 
 import re
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest

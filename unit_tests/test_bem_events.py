@@ -140,7 +140,9 @@ def test_a_state_with_only_an_event_id_resumes_after_it(config, bem, http):
 
 
 @pytest.mark.parametrize(
-    "bad_state", [{"eventID": 5}, {"eventID": "ev_x", "already_read": "ev_y"}], ids=["numeric_id", "already_read_not_a_list"]
+    "bad_state",
+    [{"eventID": 5}, {"eventID": "ev_x", "already_read": "ev_y"}],
+    ids=["numeric_id", "already_read_not_a_list"],
 )
 def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, bem, http, bad_state):
     output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, bad_state), expect_failure=True)

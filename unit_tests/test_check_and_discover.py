@@ -37,12 +37,27 @@ def _answering(api, status, body):
 _FLAMEUP_ERROR = {"error": {"code": "x", "message": "Invalid or missing API key"}}
 _CASES = [
     ("flameup", 401, _FLAMEUP_ERROR, "Flameup rejected the API key (401). Check `flameup.api_key`"),
-    ("flameup", 403, _FLAMEUP_ERROR, "Flameup refused access (403). The key in `flameup.api_key` lacks the events read/list permission"),
+    (
+        "flameup",
+        403,
+        _FLAMEUP_ERROR,
+        "Flameup refused access (403). The key in `flameup.api_key` lacks the events read/list permission",
+    ),
     ("flameup", 404, _FLAMEUP_ERROR, "Flameup found no workspace `ws_demo` (404). Check `flameup.workspace_id`"),
-    ("flameup", 422, {"error": {"code": "bad", "message": "since must be before until"}}, "Flameup rejected the request (since must be before until)"),
+    (
+        "flameup",
+        422,
+        {"error": {"code": "bad", "message": "since must be before until"}},
+        "Flameup rejected the request (since must be before until)",
+    ),
     ("bem", 401, {"message": "Unauthorized"}, "bem rejected the API key (401). Check `bem.api_key`"),
     ("bem", 403, {"message": "Forbidden"}, "bem refused access (403). The key in `bem.api_key`"),
-    ("bem", 422, {"message": "limit must be between 1 and 100"}, "bem rejected the request (limit must be between 1 and 100)"),
+    (
+        "bem",
+        422,
+        {"message": "limit must be between 1 and 100"},
+        "bem rejected the request (limit must be between 1 and 100)",
+    ),
 ]
 
 

@@ -3,7 +3,7 @@ under every reading of since/until, filters, and state (per window, full precisi
 
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -28,7 +28,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _flameup_requests(http):
@@ -65,7 +65,7 @@ def test_paging_stops_on_total_without_asking_for_an_empty_page(config, flameup,
 def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, http):
     start = _now() - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(120)]
-    flameup.behaviour = FlameupBehaviour(report_total=False, limit_cap=50)
+    flameup.behaviour = FlameupBehaviour(total="absent", limit_cap=50)
 
     output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
 
@@ -78,7 +78,9 @@ _READINGS = [
         FlameupBehaviour(since_inclusive=si, until_inclusive=ui, compare_precision=precision, newest_first=newest),
         id=f"since_{'incl' if si else 'excl'}-until_{'incl' if ui else 'excl'}-{precision}-{'newest' if newest else 'oldest'}_first",
     )
-    for si, ui, precision, newest in itertools.product([True, False], [True, False], ["second", "microsecond"], [True, False])
+    for si, ui, precision, newest in itertools.product(
+        [True, False], [True, False], ["second", "microsecond"], [True, False]
+    )
 ]
 
 
@@ -87,8 +89,19 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
     """Every reading of since/until (inclusive or not, compared per second or finer) gives the same set."""
     start = utc("2026-10-01T00:00:00Z")
     boundary = start + _WINDOW
-    moments = [start, start + _MICROSECOND, boundary - _MICROSECOND, boundary, boundary + _MICROSECOND, boundary + timedelta(seconds=1)]
-    stamps = [iso(m) for m in moments] + ["2026-10-08T00:00:00.000000001Z", "2026-10-07T23:59:59.999999999Z", "2026-10-08T00:00:00.5Z"]
+    moments = [
+        start,
+        start + _MICROSECOND,
+        boundary - _MICROSECOND,
+        boundary,
+        boundary + _MICROSECOND,
+        boundary + timedelta(seconds=1),
+    ]
+    stamps = [iso(m) for m in moments] + [
+        "2026-10-08T00:00:00.000000001Z",
+        "2026-10-07T23:59:59.999999999Z",
+        "2026-10-08T00:00:00.5Z",
+    ]
     flameup.events = [a_flameup_event(stamp) for stamp in stamps for _ in range(3)]
     flameup.behaviour = behaviour
 
@@ -170,7 +183,9 @@ def test_incremental_sync_rereads_the_lookback_window_and_catches_late_events(co
     flameup.events = [late, too_old, fresh]
 
     output = run_read(
-        config.with_flameup(lookback_window_minutes=10).build(), catalog(FLAMEUP), state(FLAMEUP, {"timestamp": iso(saved)})
+        config.with_flameup(lookback_window_minutes=10).build(),
+        catalog(FLAMEUP),
+        state(FLAMEUP, {"timestamp": iso(saved)}),
     )
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted([late["id"], fresh["id"]])
@@ -198,7 +213,9 @@ def test_full_refresh_ignores_nothing_and_reads_from_the_start_date(config, flam
 
 
 @pytest.mark.parametrize(
-    "bad_state", [{"timestamp": "yesterday"}, {"timestamp": 17}, {"cursor": "2026-01-01T00:00:00Z"}], ids=["unparseable", "number", "no_timestamp"]
+    "bad_state",
+    [{"timestamp": "yesterday"}, {"timestamp": 17}, {"cursor": "2026-01-01T00:00:00Z"}],
+    ids=["unparseable", "number", "no_timestamp"],
 )
 def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, flameup, http, bad_state):
     output = run_read(config.with_flameup().build(), catalog(FLAMEUP), state(FLAMEUP, bad_state), expect_failure=True)

@@ -34,7 +34,12 @@ def test_the_documented_example_events_validate_against_their_schema(stream):
 
 def test_schemas_admit_nulls_and_unknown_fields_but_not_a_null_key():
     schema = generate_schemas.generate("bem_events")
-    event = {"eventID": "ev_1", "referenceID": None, "metadata": {"durationFunctionToEventSeconds": 1.5, "new": 1}, "brandNew": True}
+    event = {
+        "eventID": "ev_1",
+        "referenceID": None,
+        "metadata": {"durationFunctionToEventSeconds": 1.5, "new": 1},
+        "brandNew": True,
+    }
     jsonschema.validate(event, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"eventID": None}, schema)

@@ -1,17 +1,16 @@
 """The spec the Airbyte UI renders, and config validation: every bad setting is named, no value is echoed."""
 
 import json
+import logging
 import subprocess
 import sys
 
 import pytest
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
 from source_events.config import parse_config
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from unit_tests.builders import BEM_KEY, FLAMEUP_KEY
-
-import logging
 
 
 def _spec():
@@ -50,18 +49,58 @@ _BAD_CONFIGS = [
     ("empty_sections", {"flameup": None, "bem": None}, "configure at least one API"),
     ("flameup_key_missing", {"flameup": {**_GOOD_FLAMEUP, "api_key": None}}, "`flameup.api_key`"),
     ("flameup_key_blank", {"flameup": {**_GOOD_FLAMEUP, "api_key": "  "}}, "`flameup.api_key` is empty"),
-    ("workspace_missing", {"flameup": {k: v for k, v in _GOOD_FLAMEUP.items() if k != "workspace_id"}}, "`flameup.workspace_id` is required"),
-    ("start_date_unparseable", {"flameup": {**_GOOD_FLAMEUP, "start_date": "last tuesday"}}, "`flameup.start_date` 'last tuesday' is not an ISO 8601"),
-    ("start_date_future", {"flameup": {**_GOOD_FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}}, "`flameup.start_date` 2999-01-01T00:00:00Z is in the future"),
-    ("flameup_page_size_zero", {"flameup": {**_GOOD_FLAMEUP, "page_size": 0}}, "`flameup.page_size` should be greater than or equal to 1"),
-    ("lookback_negative", {"flameup": {**_GOOD_FLAMEUP, "lookback_window_minutes": -1}}, "`flameup.lookback_window_minutes`"),
-    ("flameup_http_public", {"flameup": {**_GOOD_FLAMEUP, "base_url": "http://api.flameup.ai/api/v1"}}, "`flameup.base_url` must use HTTPS"),
+    (
+        "workspace_missing",
+        {"flameup": {k: v for k, v in _GOOD_FLAMEUP.items() if k != "workspace_id"}},
+        "`flameup.workspace_id` is required",
+    ),
+    (
+        "start_date_unparseable",
+        {"flameup": {**_GOOD_FLAMEUP, "start_date": "last tuesday"}},
+        "`flameup.start_date` 'last tuesday' is not an ISO 8601",
+    ),
+    (
+        "start_date_future",
+        {"flameup": {**_GOOD_FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}},
+        "`flameup.start_date` 2999-01-01T00:00:00Z is in the future",
+    ),
+    (
+        "flameup_page_size_zero",
+        {"flameup": {**_GOOD_FLAMEUP, "page_size": 0}},
+        "`flameup.page_size` should be greater than or equal to 1",
+    ),
+    (
+        "lookback_negative",
+        {"flameup": {**_GOOD_FLAMEUP, "lookback_window_minutes": -1}},
+        "`flameup.lookback_window_minutes`",
+    ),
+    (
+        "flameup_http_public",
+        {"flameup": {**_GOOD_FLAMEUP, "base_url": "http://api.flameup.ai/api/v1"}},
+        "`flameup.base_url` must use HTTPS",
+    ),
     ("bem_key_missing", {"bem": {}}, "`bem.api_key` is required"),
-    ("bem_page_size_101", {"bem": {**_GOOD_BEM, "page_size": 101}}, "`bem.page_size` should be less than or equal to 100"),
-    ("bem_page_size_zero", {"bem": {**_GOOD_BEM, "page_size": 0}}, "`bem.page_size` should be greater than or equal to 1"),
+    (
+        "bem_page_size_101",
+        {"bem": {**_GOOD_BEM, "page_size": 101}},
+        "`bem.page_size` should be less than or equal to 100",
+    ),
+    (
+        "bem_page_size_zero",
+        {"bem": {**_GOOD_BEM, "page_size": 0}},
+        "`bem.page_size` should be greater than or equal to 1",
+    ),
     ("bem_unknown_event_type", {"bem": {**_GOOD_BEM, "event_types": ["transfrom"]}}, "`bem.event_types.0`"),
-    ("bem_not_a_url", {"bem": {**_GOOD_BEM, "base_url": "api.bem.ai"}}, "`bem.base_url` must be an absolute http(s) URL"),
-    ("bem_http_public", {"bem": {**_GOOD_BEM, "base_url": "http://10.0.0.8/v1-alpha"}}, "`bem.base_url` must use HTTPS"),
+    (
+        "bem_not_a_url",
+        {"bem": {**_GOOD_BEM, "base_url": "api.bem.ai"}},
+        "`bem.base_url` must be an absolute http(s) URL",
+    ),
+    (
+        "bem_http_public",
+        {"bem": {**_GOOD_BEM, "base_url": "http://10.0.0.8/v1-alpha"}},
+        "`bem.base_url` must use HTTPS",
+    ),
 ]
 
 
@@ -76,7 +115,13 @@ def test_a_bad_config_is_rejected_with_the_setting_to_fix(config, expected):
 
 
 @pytest.mark.parametrize(
-    "base_url", ["http://localhost:8080/api/v1", "http://127.0.0.1:9/api/v1", "http://[::1]:9/x", "https://proxy.example.com/flameup/"]
+    "base_url",
+    [
+        "http://localhost:8080/api/v1",
+        "http://127.0.0.1:9/api/v1",
+        "http://[::1]:9/x",
+        "https://proxy.example.com/flameup/",
+    ],
 )
 def test_https_or_loopback_base_urls_are_accepted(base_url):
     assert parse_config({"flameup": {**_GOOD_FLAMEUP, "base_url": base_url}}).flameup.base_url == base_url.rstrip("/")
@@ -99,7 +144,12 @@ def test_cli_check_reports_a_bad_config_as_a_failed_connection_status(tmp_path):
 
     messages = [json.loads(line) for line in result.stdout.splitlines()]
     status = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
-    assert status == [{"status": "FAILED", "message": "Invalid configuration: `flameup.page_size` should be greater than or equal to 1."}]
+    assert status == [
+        {
+            "status": "FAILED",
+            "message": "Invalid configuration: `flameup.page_size` should be greater than or equal to 1.",
+        }
+    ]
     assert FLAMEUP_KEY not in result.stdout + result.stderr
 
 
@@ -122,4 +172,6 @@ def test_cli_spec_prints_only_protocol_messages():
     messages = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 0
     assert {m["type"] for m in messages} <= {"SPEC", "LOG", "TRACE"}
-    assert [m["spec"]["connectionSpecification"]["title"] for m in messages if m["type"] == "SPEC"] == ["Events Source Spec"]
+    assert [m["spec"]["connectionSpecification"]["title"] for m in messages if m["type"] == "SPEC"] == [
+        "Events Source Spec"
+    ]

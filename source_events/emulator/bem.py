@@ -1,6 +1,7 @@
 """bem `GET /events`: x-api-key auth, startingAfter/endingBefore cursors, limit 1..100, CSV-array filters."""
 
-from typing import Any, Dict, List, Literal, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -25,7 +26,7 @@ class BemBehaviour(BaseModel):
 
 
 class BemApi:
-    def __init__(self, api_key: str, events: List[Dict[str, Any]], behaviour: Optional[BemBehaviour] = None) -> None:
+    def __init__(self, api_key: str, events: list[dict[str, Any]], behaviour: BemBehaviour | None = None) -> None:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or BemBehaviour()
@@ -70,5 +71,5 @@ class BemApi:
         return labelled is None or bool(event.get("_labelled")) == (labelled == "true")
 
     @staticmethod
-    def _public(event: Mapping[str, Any]) -> Dict[str, Any]:
+    def _public(event: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in event.items() if not k.startswith("_")}

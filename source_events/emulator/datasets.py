@@ -8,8 +8,8 @@ type, nested `transformedContent`.
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -25,7 +25,7 @@ class FlameupEvent(BaseModel):
     workspace_id: str
     person_id: str
     event: str
-    properties: Dict[str, Any]
+    properties: dict[str, Any]
     timestamp: str
     created_at: str
 
@@ -33,8 +33,8 @@ class FlameupEvent(BaseModel):
 class BemEvent(BaseModel):
     eventID: str
     referenceID: str
-    inboundEmail: Dict[str, str]
-    metadata: Dict[str, float]
+    inboundEmail: dict[str, str]
+    metadata: dict[str, float]
     eventType: str
     functionCallID: str
     functionID: str
@@ -45,8 +45,8 @@ class BemEvent(BaseModel):
     workflowName: str
     workflowVersionNum: int
     transformationID: str
-    transformedContent: Dict[str, Any]
-    invalidProperties: List[str]
+    transformedContent: dict[str, Any]
+    invalidProperties: list[str]
     itemOffset: int
     itemCount: int
 
@@ -67,16 +67,18 @@ def flameup_events(
     workspace_id: str,
     seed: int = 1,
     people: int = 25,
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     person_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(people)]
     span = (end - start).total_seconds()
     day_boundaries = _midnights(start, end)
-    events: List[Dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     while len(events) < count:
         shape = rng.random()
-        if shape < 0.05 and day_boundaries:
-            moment, burst = rng.choice(day_boundaries), rng.randint(1, 3)  # exactly on midnight
+        if shape < 0.08 and day_boundaries:
+            # on midnight, or a hair either side of it: where windows and compare precision meet
+            nudge = timedelta(microseconds=rng.choice([0, 0, 1, -1, 250_000, -250_000, 999_999]))
+            moment, burst = rng.choice(day_boundaries) + nudge, rng.randint(1, 3)
         elif shape < 0.15:
             moment, burst = start + timedelta(seconds=rng.uniform(0, span)), rng.randint(2, 8)  # shared timestamp
         else:
@@ -102,7 +104,7 @@ def flameup_events(
     return events
 
 
-def _midnights(start: datetime, end: datetime) -> List[datetime]:
+def _midnights(start: datetime, end: datetime) -> list[datetime]:
     day = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     midnights = []
     while day < end:
@@ -111,11 +113,11 @@ def _midnights(start: datetime, end: datetime) -> List[datetime]:
     return midnights
 
 
-def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> List[Dict[str, Any]]:
+def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> list[dict[str, Any]]:
     """Events in creation order, each carrying the emulator-only creation key."""
     rng = random.Random(seed)
     first, last = int(start.timestamp()), int(end.timestamp())
-    events: List[Dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     created = 0
     second = first
     while len(events) < count:
@@ -127,17 +129,21 @@ def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> Lis
     return events
 
 
-def bem_event_at(second: int, rng: random.Random, created: int) -> Dict[str, Any]:
+def bem_event_at(second: int, rng: random.Random, created: int) -> dict[str, Any]:
     return _bem_event(rng, second, created)
 
 
-def _bem_event(rng: random.Random, second: int, created: int) -> Dict[str, Any]:
+def _bem_event(rng: random.Random, second: int, created: int) -> dict[str, Any]:
     function = rng.choice(["invoice-extractor", "email-router", "receipt-splitter"])
     item_count = rng.randint(1, 5)
     event = BemEvent(
         eventID=ksuid(second, rng),
         referenceID=f"ref-{rng.randint(1000, 9999)}",
-        inboundEmail={"to": "inbox@example.com", "from": f"sender{rng.randint(1, 50)}@example.org", "subject": "Invoice"},
+        inboundEmail={
+            "to": "inbox@example.com",
+            "from": f"sender{rng.randint(1, 50)}@example.org",
+            "subject": "Invoice",
+        },
         metadata={"durationFunctionToEventSeconds": round(rng.uniform(0.05, 9.0), 3)},
         eventType=rng.choice(BEM_EVENT_TYPES),
         functionCallID=ksuid(second, rng, prefix="fc_"),
@@ -149,7 +155,9 @@ def _bem_event(rng: random.Random, second: int, created: int) -> Dict[str, Any]:
         workflowName="main",
         workflowVersionNum=1,
         transformationID=ksuid(second, rng, prefix="tr_"),
-        transformedContent={"invoice": {"total": round(rng.uniform(1, 900), 2), "lines": [{"sku": "A1", "qty": rng.randint(1, 3)}]}},
+        transformedContent={
+            "invoice": {"total": round(rng.uniform(1, 900), 2), "lines": [{"sku": "A1", "qty": rng.randint(1, 3)}]}
+        },
         invalidProperties=rng.choice([[], [], ["invoice.dueDate"]]),
         itemOffset=rng.randint(0, item_count - 1),
         itemCount=item_count,
@@ -158,6 +166,6 @@ def _bem_event(rng: random.Random, second: int, created: int) -> Dict[str, Any]:
     return event
 
 
-def default_window(now: Optional[datetime] = None, days: int = 45):
-    now = now or datetime.now(timezone.utc)
+def default_window(now: datetime | None = None, days: int = 45):
+    now = now or datetime.now(UTC)
     return now - timedelta(days=days), now - timedelta(minutes=1)

@@ -1,8 +1,9 @@
 """Flameup `GET /workspaces/{workspaceId}/events`: Bearer auth, limit/offset, since/until, user_id/event filters."""
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Mapping, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +22,8 @@ class FlameupBehaviour(BaseModel):
     newest_first: bool = True
     limit_cap: int = Field(100, ge=1)  # silently returns at most this many, whatever `limit` asks
     default_limit: int = 50
-    report_total: bool = True  # False: the body has no `total`, paging must stop on an empty page
+    # what `total` counts: the filtered set, every event of the workspace, or nothing (no `total` key)
+    total: Literal["exact", "unfiltered", "absent"] = "exact"
 
 
 class FlameupApi:
@@ -29,8 +31,8 @@ class FlameupApi:
         self,
         workspace_id: str,
         api_key: str,
-        events: List[Dict[str, Any]],
-        behaviour: Optional[FlameupBehaviour] = None,
+        events: list[dict[str, Any]],
+        behaviour: FlameupBehaviour | None = None,
     ) -> None:
         self.workspace_id = workspace_id
         self.api_key = api_key
@@ -53,12 +55,16 @@ class FlameupApi:
         selected = [e for e in self.events if self._matches(e, query, since, until)]
         selected.sort(key=lambda e: parse_timestamp(e["timestamp"]), reverse=self.behaviour.newest_first)
         page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
-        body: Dict[str, Any] = {"events": page}
-        if self.behaviour.report_total:
+        body: dict[str, Any] = {"events": page}
+        if self.behaviour.total == "exact":
             body["total"] = len(selected)
+        elif self.behaviour.total == "unfiltered":
+            body["total"] = len(self.events)
         return ApiResponse(200, body)
 
-    def _matches(self, event: Mapping[str, Any], query: Query, since: Optional[datetime], until: Optional[datetime]) -> bool:
+    def _matches(
+        self, event: Mapping[str, Any], query: Query, since: datetime | None, until: datetime | None
+    ) -> bool:
         for name in ("user_id", "event"):
             wanted = first(query, name)
             field = "person_id" if name == "user_id" else "event"
@@ -79,7 +85,7 @@ class FlameupApi:
         return moment.replace(microsecond=0) if self.behaviour.compare_precision == "second" else moment
 
 
-def _bound(value: Optional[str]) -> Optional[datetime]:
+def _bound(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:

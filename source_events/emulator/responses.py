@@ -1,15 +1,16 @@
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping
+from typing import Any
 
 
 @dataclass
 class ApiResponse:
     status: int
     body: Any
-    headers: Dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-Query = Mapping[str, List[str]]
+Query = Mapping[str, list[str]]
 
 
 def first(query: Query, name: str) -> "str | None":

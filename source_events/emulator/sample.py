@@ -1,7 +1,6 @@
 """The sample deployment: the emulator with seeded data for both APIs, and the credentials that
 integration_tests/sample_config.json, the demo and `python -m source_events.emulator` use."""
 
-from typing import Optional
 
 from source_events.emulator.bem import BemApi, BemBehaviour
 from source_events.emulator.datasets import bem_events, default_window, flameup_events
@@ -19,13 +18,16 @@ def sample_server(
     flameup_count: int = 500,
     bem_count: int = 500,
     seed: int = 1,
-    flameup_behaviour: Optional[FlameupBehaviour] = None,
-    bem_behaviour: Optional[BemBehaviour] = None,
+    flameup_behaviour: FlameupBehaviour | None = None,
+    bem_behaviour: BemBehaviour | None = None,
 ) -> EmulatorServer:
     start, end = default_window()
     return EmulatorServer(
         flameup=FlameupApi(
-            WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(flameup_count, start, end, WORKSPACE_ID, seed=seed), flameup_behaviour
+            WORKSPACE_ID,
+            FLAMEUP_API_KEY,
+            flameup_events(flameup_count, start, end, WORKSPACE_ID, seed=seed),
+            flameup_behaviour,
         ),
         bem=BemApi(BEM_API_KEY, bem_events(bem_count, start, end, seed=seed), bem_behaviour),
         port=port,

@@ -3,14 +3,23 @@
     with EmulatorServer(flameup=FlameupApi(...), bem=BemApi(...)) as server:
         server.flameup_base_url  # http://127.0.0.1:PORT/api/v1
         server.bem_base_url      # http://127.0.0.1:PORT/v1-alpha
-        server.request_count
+        server.faults.append(Fault(kind="rate_limit", at_request=3))         # by schedule
+        server.mutations.append(Mutation(at_request=5, flameup_events=[...]))  # data changes mid-sync
+        server.request_count, server.ground_truth()
+
+Requests are numbered from 1 in the order they arrive, across both APIs. Faults and mutations name the
+request number they apply to, so a test can say "the 3rd request gets a 429" or "after the 5th request,
+new and late events appear".
 """
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel, Field
 
 from source_events.emulator.bem import BemApi
 from source_events.emulator.flameup import FlameupApi
@@ -19,16 +28,50 @@ from source_events.emulator.responses import ApiResponse
 FLAMEUP_PREFIX = "/api/v1"
 BEM_PREFIX = "/v1-alpha"
 
+FaultKind = Literal["rate_limit", "server_error", "unavailable", "drop_connection", "truncated_body", "html_body"]
+
+
+class Fault(BaseModel):
+    """Answer requests `at_request` .. `at_request + times - 1` (of `api`, or of either) with a fault."""
+
+    kind: FaultKind
+    at_request: int = Field(ge=1)
+    times: int = Field(1, ge=1)
+    api: Literal["flameup", "bem"] | None = None
+    retry_after_seconds: float | None = 1.0  # sent with rate_limit (and unavailable) responses
+
+    def applies(self, number: int, api: str) -> bool:
+        return (self.api is None or self.api == api) and self.at_request <= number < self.at_request + self.times
+
+
+class Mutation(BaseModel):
+    """Before request `at_request` is answered, these events appear (new ones, or late ones with an
+    earlier timestamp or an ID of an earlier second)."""
+
+    at_request: int = Field(ge=1)
+    flameup_events: list[dict[str, Any]] = []
+    bem_events: list[dict[str, Any]] = []
+
 
 class EmulatorServer:
-    def __init__(self, flameup: Optional[FlameupApi] = None, bem: Optional[BemApi] = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        flameup: FlameupApi | None = None,
+        bem: BemApi | None = None,
+        port: int = 0,
+        latency_seconds: float = 0.0,
+    ) -> None:
         self.flameup = flameup
         self.bem = bem
-        self._lock = threading.Lock()
+        self.latency_seconds = latency_seconds
+        self.faults: list[Fault] = []
+        self.mutations: list[Mutation] = []
         self.request_count = 0
+        self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
+        self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -55,37 +98,97 @@ class EmulatorServer:
     def __enter__(self) -> "EmulatorServer":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def route(self, path: str, query, headers) -> ApiResponse:
+    def ground_truth(self) -> dict[str, set[str]]:
+        """The primary keys of every event that exists right now, per stream."""
+        with self._lock:
+            return {
+                "flameup_events": {e["id"] for e in self.flameup.events} if self.flameup else set(),
+                "bem_events": {e["eventID"] for e in self.bem.events} if self.bem else set(),
+            }
+
+    def handle(self, path: str, query: Any, headers: Any) -> "tuple[ApiResponse, Fault | None]":
+        api = (
+            "flameup" if path.startswith(FLAMEUP_PREFIX + "/") else "bem" if path.startswith(BEM_PREFIX + "/") else None
+        )
         with self._lock:
             self.request_count += 1
-        if self.flameup and path.startswith(FLAMEUP_PREFIX + "/workspaces/"):
-            return self.flameup.list_events(path[len(FLAMEUP_PREFIX) :], query, headers)
-        if self.bem and path == BEM_PREFIX + "/events":
-            return self.bem.list_events(path[len(BEM_PREFIX) :], query, headers)
-        return ApiResponse(404, {"message": f"no route for {path}"})
+            number = self.request_count
+            if api:
+                self.requests_by_api[api] += 1
+            self._apply_mutations(number)
+            fault = next((f for f in self.faults if api and f.applies(number, api)), None)
+            if fault:
+                return _fault_response(fault), fault
+            if api == "flameup" and self.flameup and path.startswith(FLAMEUP_PREFIX + "/workspaces/"):
+                return self.flameup.list_events(path[len(FLAMEUP_PREFIX) :], query, headers), None
+            if api == "bem" and self.bem and path == BEM_PREFIX + "/events":
+                return self.bem.list_events(path[len(BEM_PREFIX) :], query, headers), None
+        return ApiResponse(404, {"message": f"no route for {path}"}), None
 
-    def _handler_class(self):
+    def _apply_mutations(self, number: int) -> None:
+        for mutation in [m for m in self.mutations if m.at_request <= number]:
+            if self.flameup:
+                self.flameup.events.extend(mutation.flameup_events)
+            if self.bem:
+                self.bem.events.extend(mutation.bem_events)
+            self.mutations.remove(mutation)
+
+    def _handler_class(self) -> type:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                if server.latency_seconds:
+                    time.sleep(server.latency_seconds)
                 url = urlsplit(self.path)
-                response = server.route(url.path, parse_qs(url.query, keep_blank_values=True), self.headers)
-                payload = json.dumps(response.body).encode()
+                response, fault = server.handle(url.path, parse_qs(url.query, keep_blank_values=True), self.headers)
+                if fault and fault.kind == "drop_connection":
+                    self.close_connection = True
+                    return
+                if fault and fault.kind == "html_body":
+                    payload, content_type = b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
+                else:
+                    payload, content_type = json.dumps(response.body).encode(), "application/json"
                 self.send_response(response.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in response.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
+                if fault and fault.kind == "truncated_body":
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.close_connection = True
+                    return
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args) -> None:  # keep the protocol's stdout clean
+            def log_message(self, format: str, *args: Any) -> None:  # keep the protocol's stdout clean
                 pass
 
         return Handler
+
+
+def _fault_response(fault: Fault) -> ApiResponse:
+    retry_after = {"Retry-After": f"{fault.retry_after_seconds:g}"} if fault.retry_after_seconds is not None else {}
+    if fault.kind == "rate_limit":
+        reset = int(time.time() + (fault.retry_after_seconds or 60))
+        headers = {
+            **retry_after,
+            "X-RateLimit-Limit": "120",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset),
+        }
+        return ApiResponse(
+            429, {"error": "Rate limit exceeded", "message": "Too many requests. Please try again later."}, headers
+        )
+    if fault.kind == "server_error":
+        return ApiResponse(500, {"error": {"code": "internal", "message": "Internal server error"}})
+    if fault.kind == "unavailable":
+        return ApiResponse(503, {"error": {"code": "unavailable", "message": "Service unavailable"}}, retry_after)
+    if fault.kind == "html_body":
+        return ApiResponse(502, None)
+    return ApiResponse(200, {"events": [], "total": 0})  # drop_connection / truncated_body: the body is cut anyway

@@ -1,0 +1,41 @@
+"""What the end-to-end tests share: an emulator per test module and configs that point at it."""
+
+from typing import Any
+
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
+
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.emulator.server import EmulatorServer
+from unit_tests.builders import record_ids
+
+
+def emulator_config(
+    server: EmulatorServer, flameup: dict[str, Any] = None, bem: dict[str, Any] = None
+) -> dict[str, Any]:
+    """A config for the APIs given (a dict of overrides each; None leaves that API out)."""
+    config: dict[str, Any] = {}
+    if flameup is not None:
+        config["flameup"] = {
+            "api_key": FLAMEUP_API_KEY,
+            "workspace_id": WORKSPACE_ID,
+            "start_date": "2025-01-01T00:00:00Z",
+            "base_url": server.flameup_base_url,
+            **flameup,
+        }
+    if bem is not None:
+        config["bem"] = {"api_key": BEM_API_KEY, "base_url": server.bem_base_url, **bem}
+    return config
+
+
+def keys(output: EntrypointOutput, stream: str) -> list[str]:
+    return record_ids(output, stream, "id" if stream == "flameup_events" else "eventID")
+
+
+def assert_exactly_once(emitted: list[str], expected: set, scenario: str) -> None:
+    duplicates = sorted({k for k in emitted if emitted.count(k) > 1})
+    missing = sorted(expected - set(emitted))
+    extra = sorted(set(emitted) - expected)
+    assert not (duplicates or missing or extra), (
+        f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}, "
+        f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, expected {len(expected)})"
+    )

@@ -1,0 +1,197 @@
+"""Acceptance-style incremental tests against the emulator over real HTTP: sequential syncs, events that
+arrive late or in the same second, events added while a sync pages, a sync resumed from every state
+message it emitted, abnormal states, and rate limiting. Every assertion is on exact sets of keys."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from integration_tests.harness import assert_exactly_once, emulator_config, keys
+from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
+from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
+from source_events.emulator.ids import ksuid
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.emulator.server import EmulatorServer, Fault, Mutation
+from source_events.timestamps import parse_timestamp
+from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
+
+LOOKBACK = timedelta(minutes=10)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def server():
+    end = _now() - timedelta(seconds=5)
+    flameup = FlameupApi(
+        WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(600, end - timedelta(days=20), end, WORKSPACE_ID, seed=4)
+    )
+    bem = BemApi(BEM_API_KEY, bem_events(600, end - timedelta(days=2), end, seed=4))
+    with EmulatorServer(flameup, bem) as running:
+        yield running
+
+
+def _config(server, **flameup):
+    return emulator_config(
+        server, flameup={"start_date": "2026-10-01T00:00:00Z", "page_size": 50, **flameup}, bem={"page_size": 50}
+    )
+
+
+def _final_state(output, stream):
+    return states_of(output, stream)[-1]
+
+
+def test_a_second_sync_without_changes_rereads_only_the_lookback_window(server):
+    config = _config(server)
+    first = run_read(config, catalog(FLAMEUP, BEM))
+    saved = parse_timestamp(_final_state(first, FLAMEUP)["timestamp"])
+
+    second = run_read(config, catalog(FLAMEUP, BEM), _both_states(first))
+
+    in_lookback = {e["id"] for e in server.flameup.events if parse_timestamp(e["timestamp"]) >= saved - LOOKBACK}
+    assert set(keys(second, FLAMEUP)) == in_lookback
+    assert keys(second, BEM) == []
+
+
+def test_an_incremental_sync_picks_up_new_and_late_events(server):
+    config = _config(server)
+    first = run_read(config, catalog(FLAMEUP, BEM))
+    saved = parse_timestamp(_final_state(first, FLAMEUP)["timestamp"])
+    rng = random.Random(1)
+    late = flameup_events(
+        20, saved - LOOKBACK + timedelta(seconds=1), saved - timedelta(seconds=1), WORKSPACE_ID, seed=8
+    )
+    fresh = flameup_events(20, saved, _now() - timedelta(seconds=1), WORKSPACE_ID, seed=9)
+    server.flameup.events += late + fresh
+    last_second = max(e["_created"][0] for e in server.bem.events)
+    same_second = [bem_event_at(last_second, rng, 10_000 + i) for i in range(8)]
+    server.bem.events += same_second
+
+    second = run_read(config, catalog(FLAMEUP, BEM), _both_states(first))
+
+    assert {e["id"] for e in late + fresh} <= set(keys(second, FLAMEUP))
+    assert set(keys(first, FLAMEUP)) | set(keys(second, FLAMEUP)) == server.ground_truth()[FLAMEUP]
+    assert_exactly_once(keys(second, BEM), {e["eventID"] for e in same_second}, "bem, same-second events")
+
+
+@pytest.mark.parametrize("sort_by", ["id", "created"])
+def test_bem_events_created_in_the_last_second_read_are_not_skipped(server, sort_by):
+    server.bem.behaviour = BemBehaviour(sort_by=sort_by)
+    config = _config(server)
+    first = run_read(config, catalog(BEM))
+    last_read = _final_state(first, BEM)["eventID"]
+    rng = random.Random(2)
+    before_it = []
+    while len(before_it) < 5:  # same second as the last ID read, sorting before it
+        candidate = ksuid(max(e["_created"][0] for e in server.bem.events), rng)
+        if candidate < last_read:
+            before_it.append({"eventID": candidate, "eventType": "error", "_created": (10**12, len(before_it))})
+    server.bem.events += before_it
+
+    second = run_read(config, catalog(BEM), state(BEM, _final_state(first, BEM)))
+
+    assert_exactly_once(keys(second, BEM), {e["eventID"] for e in before_it}, f"bem sorted by {sort_by}")
+
+
+_MUTATION_SCENARIOS = [
+    pytest.param(
+        request,
+        newest_first,
+        sort_by,
+        id=f"after_request_{request}-flameup_{'newest' if newest_first else 'oldest'}_first-bem_by_{sort_by}",
+    )
+    for request, newest_first, sort_by in [
+        (2, True, "id"),
+        (5, False, "created"),
+        (9, True, "created"),
+        (14, False, "id"),
+    ]
+]
+
+
+@pytest.mark.parametrize("at_request, newest_first, sort_by", _MUTATION_SCENARIOS)
+def test_events_added_while_a_sync_pages_are_caught_by_that_sync_or_the_next(server, at_request, newest_first, sort_by):
+    server.flameup.behaviour = FlameupBehaviour(newest_first=newest_first)
+    server.bem.behaviour = BemBehaviour(sort_by=sort_by)
+    now = _now()
+    rng = random.Random(at_request)
+    late_and_new = flameup_events(
+        30, now - timedelta(minutes=8), now - timedelta(seconds=1), WORKSPACE_ID, seed=at_request
+    )
+    last_second = max(e["_created"][0] for e in server.bem.events)
+    bem_added = [bem_event_at(last_second, rng, 20_000 + i) for i in range(4)] + [
+        bem_event_at(int(now.timestamp()), rng, 20_010 + i) for i in range(10)
+    ]
+    server.mutations.append(Mutation(at_request=at_request, flameup_events=late_and_new, bem_events=bem_added))
+    at_start = server.ground_truth()
+    config = _config(server)
+
+    full = run_read(config, catalog(FLAMEUP, BEM))
+    at_end = server.ground_truth()
+    incremental = run_read(config, catalog(FLAMEUP, BEM), _both_states(full))
+
+    for stream in (FLAMEUP, BEM):
+        emitted = set(keys(full, stream))
+        assert at_start[stream] <= emitted <= at_end[stream], stream
+        assert emitted | set(keys(incremental, stream)) == at_end[stream], stream
+
+
+@pytest.mark.parametrize("stream", [FLAMEUP, BEM])
+def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, stream):
+    config = _config(server, start_date="2026-11-01T00:00:00Z", page_size=40)
+    full = run_read(config, catalog(stream))
+    everything = server.ground_truth()[stream]
+    assert_exactly_once(keys(full, stream), everything, f"{stream} full sync")
+
+    emitted, checkpoints = [], 0
+    for message in full.records_and_state_messages:
+        if message.record:
+            emitted.append(message.record.data["id" if stream == FLAMEUP else "eventID"])
+            continue
+        checkpoints += 1
+        resumed = run_read(config, catalog(stream), state(stream, message.state.stream.stream_state.__dict__))
+        assert set(emitted) | set(keys(resumed, stream)) == everything, f"resumed from checkpoint {checkpoints}"
+    assert checkpoints >= 3
+
+
+def test_a_future_flameup_state_reads_nothing_and_still_emits_its_state(server):
+    future = {"timestamp": "2099-01-01T00:00:00.000000Z"}
+
+    output = run_read(_config(server), catalog(FLAMEUP), state(FLAMEUP, future))
+
+    assert keys(output, FLAMEUP) == [] and states_of(output, FLAMEUP) == [future]
+    assert server.request_count == 0
+
+
+def test_a_bem_state_at_the_newest_event_reads_nothing_and_keeps_its_state(server):
+    newest = max(e["eventID"] for e in server.bem.events)
+    saved = {"eventID": newest, "starting_after": newest, "already_read": []}
+
+    output = run_read(_config(server), catalog(BEM), state(BEM, saved))
+
+    assert keys(output, BEM) == [] and states_of(output, BEM)[-1] == saved
+
+
+@pytest.mark.parametrize("kind", ["rate_limit", "unavailable"])
+def test_throttling_and_unavailability_mid_sync_are_retried_without_losing_events(server, kind):
+    server.faults += [Fault(kind=kind, at_request=3, times=2), Fault(kind=kind, at_request=12, times=1)]
+    config = _config(server, start_date="2026-11-01T00:00:00Z")
+
+    output = run_read(config, catalog(FLAMEUP, BEM))
+
+    truth = server.ground_truth()
+    assert_exactly_once(keys(output, FLAMEUP), truth[FLAMEUP], f"flameup under {kind}")
+    assert_exactly_once(keys(output, BEM), truth[BEM], f"bem under {kind}")
+
+
+def _both_states(output):
+    builder = StateBuilder()
+    for stream in (FLAMEUP, BEM):
+        states = states_of(output, stream)
+        if states:
+            builder.with_stream_state(stream, states[-1])
+    return builder.build()
