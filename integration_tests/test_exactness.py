@@ -2,18 +2,21 @@
 sort order, capped pages, what `total` counts, bem's sort key) x data shapes x page sizes, a full sync
 emits every event exactly once. Bounded, derandomised hypothesis runs: the same examples on every run."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from airbyte_cdk.test.state_builder import StateBuilder
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
-from source_events.emulator.datasets import bem_events, flameup_events
+from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
+from source_events.timestamps import parse_timestamp
+from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, states_of
 
 _PROPERTY = settings(
     max_examples=30,
@@ -85,3 +88,55 @@ def test_a_full_bem_sync_emits_every_event_exactly_once(server, sort_by, count, 
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@_PROPERTY
+@given(
+    behaviour=flameup_behaviours,
+    sort_by=st.sampled_from(["id", "created"]),
+    late=st.integers(0, 30),
+    fresh=st.integers(0, 30),
+    same_second=st.integers(0, 8),
+    page_size=st.sampled_from([5, 50, 100]),
+    seed=st.integers(0, 10_000),
+)
+def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the_set(
+    server, behaviour, sort_by, late, fresh, same_second, page_size, seed
+):
+    now = datetime.now(UTC)
+    server.flameup.events = flameup_events(
+        150, now - timedelta(days=9), now - timedelta(seconds=2), WORKSPACE_ID, seed=seed
+    )
+    server.flameup.behaviour = behaviour
+    server.bem.events = bem_events(150, now - timedelta(hours=2), now, seed=seed)
+    server.bem.behaviour = BemBehaviour(sort_by=sort_by)
+    scenario = f"{behaviour!r}, bem by {sort_by}, +{late} late, +{fresh} new, +{same_second} same-second, page_size={page_size}, seed={seed}"
+    note(scenario)
+    config = emulator_config(
+        server,
+        flameup={"start_date": _iso(now - timedelta(days=10)), "page_size": page_size, "lookback_window_minutes": 10},
+        bem={"page_size": min(page_size, 100)},
+    )
+    first = run_read(config, catalog(FLAMEUP, BEM))
+    saved = parse_timestamp(states_of(first, FLAMEUP)[-1]["timestamp"])
+    rng = random.Random(seed)
+    server.flameup.events += flameup_events(
+        late, saved - timedelta(minutes=9, seconds=59), saved, WORKSPACE_ID, seed=seed + 1
+    )
+    server.flameup.events += flameup_events(fresh, saved, datetime.now(UTC), WORKSPACE_ID, seed=seed + 2)
+    last_second = max(e["_created"][0] for e in server.bem.events)
+    server.bem.events += [bem_event_at(last_second, rng, 10_000 + i) for i in range(same_second)]
+    bem_before = {e["eventID"] for e in server.bem.events} - set(keys(first, BEM))
+
+    second = run_read(config, catalog(FLAMEUP, BEM), _states(first))
+
+    truth = server.ground_truth()
+    assert set(keys(first, FLAMEUP)) | set(keys(second, FLAMEUP)) == truth[FLAMEUP], scenario
+    assert_exactly_once(keys(second, BEM), bem_before, scenario)
+
+
+def _states(output):
+    builder = StateBuilder()
+    for stream in (FLAMEUP, BEM):
+        builder.with_stream_state(stream, states_of(output, stream)[-1])
+    return builder.build()

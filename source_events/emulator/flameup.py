@@ -62,9 +62,7 @@ class FlameupApi:
             body["total"] = len(self.events)
         return ApiResponse(200, body)
 
-    def _matches(
-        self, event: Mapping[str, Any], query: Query, since: datetime | None, until: datetime | None
-    ) -> bool:
+    def _matches(self, event: Mapping[str, Any], query: Query, since: datetime | None, until: datetime | None) -> bool:
         for name in ("user_id", "event"):
             wanted = first(query, name)
             field = "person_id" if name == "user_id" else "event"

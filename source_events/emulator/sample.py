@@ -1,7 +1,6 @@
 """The sample deployment: the emulator with seeded data for both APIs, and the credentials that
 integration_tests/sample_config.json, the demo and `python -m source_events.emulator` use."""
 
-
 from source_events.emulator.bem import BemApi, BemBehaviour
 from source_events.emulator.datasets import bem_events, default_window, flameup_events
 from source_events.emulator.flameup import FlameupApi, FlameupBehaviour
