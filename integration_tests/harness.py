@@ -20,6 +20,8 @@ def emulator_config(
             "workspace_id": WORKSPACE_ID,
             "start_date": "2025-01-01T00:00:00Z",
             "base_url": server.flameup_base_url,
+            # the emulator does not rate limit unless a test asks it to: do not pace these syncs
+            "requests_per_minute": 100_000,
             **flameup,
         }
     if bem is not None:

@@ -1,5 +1,6 @@
 """Manifest components for what YAML cannot say, one job each. Referenced from manifest.yaml by class name."""
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
     PaginationStrategy,
 )
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -131,3 +133,43 @@ class BemSkipReadIdsFilter(RecordFilter):
         for record in records:
             if record.get("eventID") not in skip_ids:
                 yield record
+
+
+@dataclass
+class JitteredExponentialBackoff(BackoffStrategy):
+    """The last resort when a retryable answer names no wait: exponential, capped, with jitter.
+
+    Wait `factor * 2**attempt` seconds (capped at `max_seconds`), then keep a random 50-100 % of it
+    ("equal jitter"), so that parallel windows, or several connections sharing a key, do not retry in
+    lock-step. The CDK's ExponentialBackoffStrategy has no jitter.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    factor: float = 2
+    max_seconds: float = 60
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        base = min(float(self.max_seconds), float(self.factor) * 2 ** max(attempt_count, 0))
+        return base / 2 + random.uniform(0, base / 2)
+
+
+@dataclass
+class WaitTimeFromMillisecondsHeader(BackoffStrategy):
+    """Waits as long as a header says in milliseconds (bem's `retry-after-ms`, honoured by its SDK).
+
+    The CDK's WaitTimeFromHeader reads seconds only.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    header: str = "retry-after-ms"
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        if not isinstance(response_or_exception, requests.Response):
+            return None
+        try:
+            milliseconds = float(response_or_exception.headers.get(self.header, ""))
+        except ValueError:
+            return None
+        return milliseconds / 1000 if milliseconds > 0 else None

@@ -61,6 +61,7 @@ class FlameupConfig(_Section):
     event: str | None = None
     page_size: int = Field(100, ge=1, le=1000)
     lookback_window_minutes: int = Field(10, ge=0, le=10080)
+    requests_per_minute: int = Field(120, ge=1, le=100_000)
 
     _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)

@@ -46,7 +46,9 @@ def test_a_silently_capped_limit_still_reads_every_event(config, flameup, http, 
     flameup.events = [a_flameup_event(iso(start + timedelta(seconds=i))) for i in range(150)]
     flameup.behaviour = FlameupBehaviour(limit_cap=limit_cap)
 
-    output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
+    # up to 150 requests: more than the default pace of 120 a minute would let through without waiting
+    cfg = config.with_flameup(start_date=iso(start), page_size=100, requests_per_minute=100_000).build()
+    output = run_read(cfg, catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
     offsets = [int(_query(r)["offset"][0]) for r in _flameup_requests(http)]

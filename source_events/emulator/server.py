@@ -28,7 +28,17 @@ from source_events.emulator.responses import ApiResponse
 FLAMEUP_PREFIX = "/api/v1"
 BEM_PREFIX = "/v1-alpha"
 
-FaultKind = Literal["rate_limit", "server_error", "unavailable", "drop_connection", "truncated_body", "html_body"]
+FaultKind = Literal[
+    "rate_limit",  # 429 with Retry-After (and retry-after-ms) and X-RateLimit-* headers
+    "server_error",  # 500
+    "unavailable",  # 503 with Retry-After
+    "request_timeout",  # 408
+    "conflict",  # 409
+    "drop_connection",  # the connection closes before any response
+    "truncated_body",  # a Content-Length longer than the body that arrives
+    "html_body",  # 502 with an HTML page, as a proxy sends
+    "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
+]
 
 
 class Fault(BaseModel):
@@ -38,7 +48,8 @@ class Fault(BaseModel):
     at_request: int = Field(ge=1)
     times: int = Field(1, ge=1)
     api: Literal["flameup", "bem"] | None = None
-    retry_after_seconds: float | None = 1.0  # sent with rate_limit (and unavailable) responses
+    retry_after_seconds: float | None = 1.0  # Retry-After, sent with rate_limit and unavailable
+    retry_after_ms: int | None = None  # retry-after-ms, as bem sends it
 
     def applies(self, number: int, api: str) -> bool:
         return (self.api is None or self.api == api) and self.at_request <= number < self.at_request + self.times
@@ -154,6 +165,8 @@ class EmulatorServer:
                     payload, content_type = b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
                 else:
                     payload, content_type = json.dumps(response.body).encode(), "application/json"
+                if fault and fault.kind == "invalid_json":
+                    payload = payload[: len(payload) // 2]
                 self.send_response(response.status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
@@ -174,6 +187,8 @@ class EmulatorServer:
 
 def _fault_response(fault: Fault) -> ApiResponse:
     retry_after = {"Retry-After": f"{fault.retry_after_seconds:g}"} if fault.retry_after_seconds is not None else {}
+    if fault.retry_after_ms is not None:
+        retry_after["retry-after-ms"] = str(fault.retry_after_ms)
     if fault.kind == "rate_limit":
         reset = int(time.time() + (fault.retry_after_seconds or 60))
         headers = {
@@ -189,6 +204,11 @@ def _fault_response(fault: Fault) -> ApiResponse:
         return ApiResponse(500, {"error": {"code": "internal", "message": "Internal server error"}})
     if fault.kind == "unavailable":
         return ApiResponse(503, {"error": {"code": "unavailable", "message": "Service unavailable"}}, retry_after)
+    if fault.kind == "request_timeout":
+        return ApiResponse(408, {"message": "Request timed out"})
+    if fault.kind == "conflict":
+        return ApiResponse(409, {"message": "Conflict, please retry"})
     if fault.kind == "html_body":
         return ApiResponse(502, None)
-    return ApiResponse(200, {"events": [], "total": 0})  # drop_connection / truncated_body: the body is cut anyway
+    # drop_connection, truncated_body, invalid_json: a normal-looking body that never arrives whole
+    return ApiResponse(200, {"events": [{"id": "never-delivered"}] * 20, "total": 10**6})

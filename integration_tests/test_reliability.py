@@ -1,0 +1,208 @@
+"""Faults against the emulator: rate limits are waited out as the API asks (Retry-After, X-RateLimit-Reset,
+retry-after-ms), Flameup requests are paced ahead of time, transient failures (5xx, 408/409, dropped
+connections, truncated, HTML or cut-short bodies) are retried without losing or repeating an event,
+persistent ones fail with a clear message and never a state beyond what was emitted, and permanent ones
+(401, 403, 404) fail at once naming the setting to fix.
+
+Waits are recorded instead of slept: the CDK sleeps through `rate_limiting.time` (retries) and
+`call_rate.time` (the API budget), which the `waits` fixture replaces."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from airbyte_cdk.sources.streams import call_rate
+from airbyte_cdk.sources.streams.http import rate_limiting
+
+from integration_tests.harness import assert_exactly_once, emulator_config, keys
+from source_events.components import JitteredExponentialBackoff
+from source_events.emulator import BemApi, FlameupApi
+from source_events.emulator.datasets import bem_events, flameup_events
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.emulator.server import EmulatorServer, Fault
+from source_events.timestamps import parse_timestamp
+from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
+
+CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
+
+
+class _BudgetWait(Exception):
+    """Raised by the fake clock when the API budget asks to wait: ends the sync at that point."""
+
+
+class RecordedWaits(list):
+    def __init__(self) -> None:
+        super().__init__()
+        self.budget: list = []
+
+
+@pytest.fixture
+def waits(monkeypatch) -> RecordedWaits:
+    recorded = RecordedWaits()
+
+    class RetryClock:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            recorded.append(seconds)
+
+    class BudgetClock:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            recorded.budget.append(seconds)
+            raise _BudgetWait(seconds)
+
+    monkeypatch.setattr(rate_limiting, "time", RetryClock)
+    monkeypatch.setattr(call_rate, "time", BudgetClock)
+    return recorded
+
+
+@pytest.fixture
+def server():
+    end = datetime.now(UTC) - timedelta(seconds=5)
+    flameup = FlameupApi(
+        WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(300, end - timedelta(days=20), end, WORKSPACE_ID, seed=3)
+    )
+    bem = BemApi(BEM_API_KEY, bem_events(300, end - timedelta(days=1), end, seed=3))
+    with EmulatorServer(flameup, bem) as running:
+        yield running
+
+
+def _config(server, **flameup):
+    return emulator_config(
+        server, flameup={"start_date": "2026-11-01T00:00:00Z", "page_size": 50, **flameup}, bem={"page_size": 50}
+    )
+
+
+def _assert_complete(server, output, *streams):
+    truth = server.ground_truth()
+    for stream in streams:
+        assert_exactly_once(keys(output, stream), truth[stream], stream)
+
+
+def test_a_429_is_waited_out_for_as_long_as_retry_after_says(server, waits):
+    server.faults.append(Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=7))
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    assert waits == [7 + CDK_MARGIN]
+    _assert_complete(server, output, FLAMEUP)
+
+
+def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(server, waits):
+    server.faults.append(Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=None))
+    began = time.time()
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    (waited,) = waits  # X-RateLimit-Reset is 60 s after the 429 when the emulator sends no Retry-After
+    assert 60 - (time.time() - began) - 1 <= waited - CDK_MARGIN <= 60
+    _assert_complete(server, output, FLAMEUP)
+
+
+def test_bem_waits_retry_after_ms_first(server, waits):
+    server.faults.append(Fault(kind="rate_limit", at_request=1, api="bem", retry_after_seconds=9, retry_after_ms=2500))
+
+    output = run_read(_config(server), catalog(BEM))
+
+    assert waits == [2.5 + CDK_MARGIN]
+    _assert_complete(server, output, BEM)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["server_error", "request_timeout", "conflict", "drop_connection", "truncated_body", "html_body", "invalid_json"],
+)
+def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_nothing(server, waits, kind):
+    server.faults.append(Fault(kind=kind, at_request=3, times=3, api="bem", retry_after_seconds=None))
+
+    output = run_read(_config(server), catalog(BEM))
+
+    _assert_complete(server, output, BEM)
+    assert len(waits) == 3
+    strategy = JitteredExponentialBackoff(parameters={}, config={})
+    for attempt, waited in enumerate(waits, start=1):
+        base = min(strategy.max_seconds, strategy.factor * 2**attempt)
+        assert base / 2 <= waited - CDK_MARGIN <= base, f"retry {attempt} waited {waited}"
+
+
+@pytest.mark.parametrize(
+    "kind", ["server_error", "unavailable", "drop_connection", "truncated_body", "html_body", "invalid_json"]
+)
+def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, waits, kind):
+    server.faults.append(Fault(kind=kind, at_request=4, times=2, api="flameup"))
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    _assert_complete(server, output, FLAMEUP)
+    assert len(waits) == 2
+
+
+@pytest.mark.parametrize("stream, api", [(FLAMEUP, "flameup"), (BEM, "bem")])
+def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_beyond_what_was_emitted(
+    server, waits, stream, api
+):
+    server.faults.append(Fault(kind="server_error", at_request=5, times=1000, api=api))
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    messages = [e.trace.error.message for e in output.errors]
+    assert any("The API is failing or unavailable (5xx); retrying with backoff." in m for m in messages), messages
+    # every failing request is retried max_retries (6) times; Flameup reads windows concurrently
+    assert waits and len(waits) % 6 == 0
+    emitted = set()
+    for message in output.records_and_state_messages:
+        if message.record:
+            emitted.add(message.record.data["id" if stream == FLAMEUP else "eventID"])
+            continue
+        saved = message.state.stream.stream_state.__dict__
+        if stream == FLAMEUP and saved:
+            covered = {
+                e["id"]
+                for e in server.flameup.events
+                if parse_timestamp(e["timestamp"]) < parse_timestamp(saved["timestamp"])
+            }
+            assert covered <= emitted
+        if stream == BEM and saved:
+            assert set(saved["already_read"]) | {saved["eventID"], saved.get("starting_after")} - {None} <= emitted
+
+
+@pytest.mark.parametrize(
+    "api, status, expected",
+    [
+        ("flameup", 401, "Flameup rejected the API key (401). Check `flameup.api_key`"),
+        ("flameup", 403, "Flameup refused access (403)"),
+        ("bem", 401, "bem rejected the API key (401). Check `bem.api_key`"),
+    ],
+)
+def test_a_permanent_error_fails_at_once_naming_the_setting(server, waits, api, status, expected):
+    config = _config(server)
+    if status == 401:
+        config[api]["api_key"] = "wrong-key"
+    else:
+        server.flameup.list_events = lambda path, query, headers: __import__(
+            "source_events.emulator.responses", fromlist=["ApiResponse"]
+        ).ApiResponse(403, {"error": {"code": "forbidden", "message": "no"}})
+    stream = FLAMEUP if api == "flameup" else BEM
+
+    output = run_read(config, catalog(stream), expect_failure=True)
+
+    config_errors = [e.trace.error for e in output.errors if e.trace.error.failure_type.value == "config_error"]
+    assert config_errors and config_errors[0].message.startswith(expected)
+    assert waits == []  # not retried
+    windows = 4 if api == "flameup" else 1  # 2026-11-01 to now in 7-day windows, read concurrently
+    assert server.requests_by_api[api] <= windows
+
+
+def test_the_api_budget_holds_the_request_past_the_per_minute_pace(server, waits):
+    output = run_read(_config(server, requests_per_minute=3, page_size=10), catalog(FLAMEUP), expect_failure=True)
+
+    assert server.requests_by_api["flameup"] == 3
+    assert waits.budget and 0 < waits.budget[0] <= 60
+    assert output.errors  # the fake clock ended the sync where the budget asked to wait
+
+
+def test_the_api_budget_paces_flameup_only(server, waits):
+    output = run_read(_config(server, requests_per_minute=1), catalog(BEM))
+
+    assert waits.budget == []
+    _assert_complete(server, output, BEM)
