@@ -113,6 +113,8 @@ class FlameupWindowCursor(_CheckpointingCursor):
     def _read_state(self, stream_state: Mapping[str, Any]) -> datetime | None:
         if not stream_state:
             return None
+        if stream_state.get("state_type") == "date-range":
+            return self._read_date_range_state(stream_state.get("slices"))
         value = stream_state.get(self.cursor_field)
         if not isinstance(value, str):
             raise _state_error(self._stream_name, f"no `{self.cursor_field}` date-time")
@@ -120,6 +122,24 @@ class FlameupWindowCursor(_CheckpointingCursor):
             return parse_timestamp(value)
         except ValueError:
             raise _state_error(self._stream_name, f"`{self.cursor_field}` is not a date-time") from None
+
+    def _read_date_range_state(self, slices: Any) -> datetime | None:
+        """The CDK's concurrent cursor state (what a DatetimeBasedCursor writes): resume at the end of the
+        first contiguous run of finished slices."""
+        try:
+            ranges = sorted((parse_timestamp(s["start"]), parse_timestamp(s["end"])) for s in slices)
+        except (KeyError, TypeError, ValueError):
+            raise _state_error(
+                self._stream_name, "a date-range state whose slices have no start/end date-times"
+            ) from None
+        if not ranges:
+            return None
+        frontier = ranges[0][1]
+        for start, end in ranges[1:]:
+            if start > frontier:
+                break
+            frontier = max(frontier, end)
+        return frontier
 
     @property
     def state(self) -> MutableMapping[str, Any]:

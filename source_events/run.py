@@ -1,7 +1,8 @@
 """The console entrypoint: `source-events spec|check|discover|read`, speaking the Airbyte protocol on stdout."""
 
+import json
+import logging
 import sys
-import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +13,12 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteMessageSerializer,
     AirbyteTraceMessage,
+    FailureType,
     TraceType,
     Type,
 )
 from airbyte_cdk.sources.utils.schema_helpers import split_config
+from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from orjson import orjson
 
@@ -31,6 +34,13 @@ class EventsEntrypoint(AirbyteEntrypoint):
     """
 
     @staticmethod
+    def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
+        # A blank "secret" (an API key of " ") would make the CDK mask every space of every message;
+        # it hides nothing, and the config check reports it by name.
+        secrets = get_secrets(connection_specification, config)
+        update_secrets([s for s in secrets if isinstance(s, str) and s.strip()])
+
+    @staticmethod
     def validate_connection(source_spec: Any, config: Mapping[str, Any]) -> None:
         connector_config, _ = split_config(config)
         parse_config(connector_config)
@@ -42,44 +52,98 @@ def _create_source(args: list[str]) -> SourceEvents:
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
     return SourceEvents(
-        catalog=SourceEvents.read_catalog(catalog_path) if catalog_path else None,
-        config=SourceEvents.read_config(config_path) if config_path else None,
-        state=SourceEvents.read_state(state_path) if state_path else None,
+        catalog=_read_input("catalog", SourceEvents.read_catalog, catalog_path),
+        config=_read_input("config", SourceEvents.read_config, config_path),
+        state=_read_input("state", SourceEvents.read_state, state_path),
         config_path=config_path,
     )
 
 
-def run(args: list[str] = None) -> None:
+def _read_input(kind: str, reader: Any, path: str | None) -> Any:
+    if not path:
+        return None
+    try:
+        return reader(path)
+    except Exception as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if kind == "state" and _is_legacy_state(path):
+            detail = "it is a legacy state (one object for all streams); this connector reads per-stream states"
+        raise AirbyteTracedException(
+            message=f"The {kind} file {path} cannot be used: {detail}. Pass the --{kind} file Airbyte wrote, as JSON.",
+            internal_message=f"unreadable --{kind} file",
+            failure_type=FailureType.config_error,
+        ) from None
+
+
+def _is_legacy_state(path: str) -> bool:
+    try:
+        with open(path) as handle:
+            return isinstance(json.load(handle), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def run(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
     if args[:1] == ["demo"]:
         from source_events.demo import main as demo
 
         sys.exit(demo(args[1:]))
+    stream_config_errors: dict[str, str] = {}
     try:
         source = _create_source(args)
-    except Exception as error:  # the protocol wants a TRACE message, not a traceback, on stdout
-        _print_startup_error(error)
+        entrypoint = EventsEntrypoint(source)
+        parsed_args = entrypoint.parse_args(args)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_without_traceback_for_config_errors)
+        with PRINT_BUFFER:
+            for message in entrypoint.run(parsed_args):
+                if '"config_error"' in message:
+                    message = _remember_stream_config_error(message, stream_config_errors)
+                # one write per message: the concurrent reader's threads must not interleave lines
+                print(f"{message}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise  # the CDK's handler reports it, with its stack trace, for the platform's logs
+        # A setting, a state or an input file to fix: one line, no stack trace. When streams failed, the
+        # CDK's summary repeats their internal errors; their own messages say what to fix.
+        summary = "; ".join(f"{stream}: {text}" for stream, text in stream_config_errors.items())
+        _print_error(summary or error.message or "Invalid input.")
         sys.exit(1)
-    entrypoint = EventsEntrypoint(source)
-    parsed_args = entrypoint.parse_args(args)
-    with PRINT_BUFFER:
-        for message in entrypoint.run(parsed_args):
-            # one write per message: the concurrent reader's threads must not interleave lines
-            print(f"{message}\n", end="")
 
 
-def _print_startup_error(error: Exception) -> None:
-    message = (
-        error.message
-        if isinstance(error, AirbyteTracedException) and error.message
-        else (f"source-events could not start: {error}")
-    )
+def _remember_stream_config_error(line: str, errors: dict[str, str]) -> str:
+    """Note a stream's config error for the closing summary; return the line without its stack trace."""
+    message = json.loads(line)
+    trace = message.get("trace") or {}
+    error = trace.get("error") or {}
+    if trace.get("type") != "ERROR" or error.get("failure_type") != "config_error":
+        return line
+    stream = (error.get("stream_descriptor") or {}).get("name")
+    if stream:
+        errors.setdefault(stream, error.get("message", ""))
+    error.pop("stack_trace", None)
+    return orjson.dumps(message).decode()
+
+
+def _without_traceback_for_config_errors(record: logging.LogRecord) -> bool:
+    """A config error is the user's to fix: log its message, not the connector's stack."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error:
+        record.msg = f"{record.getMessage()}: {error.message}"
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
+def _print_error(message: str) -> None:
     trace = AirbyteMessage(
         type=Type.TRACE,
         trace=AirbyteTraceMessage(
             type=TraceType.ERROR,
             emitted_at=datetime.now(UTC).timestamp() * 1000,
-            error=AirbyteErrorTraceMessage(message=message, stack_trace=traceback.format_exc()),
+            error=AirbyteErrorTraceMessage(message=message, failure_type=FailureType.config_error),
         ),
     )
-    print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode())
+    print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode(), flush=True)

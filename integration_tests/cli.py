@@ -1,0 +1,39 @@
+"""Running the real `source-events` CLI in a subprocess, as Airbyte does, and reading what it prints."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class CliRun:
+    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+
+    def of_type(self, message_type: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == message_type]
+
+    @property
+    def connection_status(self) -> dict[str, Any]:
+        (status,) = [m["connectionStatus"] for m in self.of_type("CONNECTION_STATUS")]
+        return status
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+
+
+def run_cli(
+    tmp_path: Path, command: str, config: Any = None, catalog: Any = None, state: Any = None, *extra: str
+) -> CliRun:
+    args = [sys.executable, "-m", "source_events", command, *extra]
+    for name, value in (("config", config), ("catalog", catalog), ("state", state)):
+        if value is not None:
+            path = tmp_path / f"{name}.json"
+            path.write_text(value if isinstance(value, str) else json.dumps(value))
+            args += [f"--{name}", str(path)]
+    return CliRun(subprocess.run(args, capture_output=True, text=True, timeout=180, check=False))

@@ -1,0 +1,163 @@
+"""Bad configs and states, each with the exact line a user sees: `check` FAILED with it, or a TRACE error
+with failure_type config_error; stdout holds protocol messages only and never a Python traceback."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from integration_tests.cli import run_cli
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, STANDARD_PORT, WORKSPACE_ID
+
+CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
+FLAMEUP = {
+    "api_key": FLAMEUP_API_KEY,
+    "workspace_id": WORKSPACE_ID,
+    "start_date": "2026-11-01T00:00:00Z",
+    "base_url": f"http://127.0.0.1:{STANDARD_PORT}/api/v1",
+}
+BEM = {"api_key": BEM_API_KEY, "base_url": f"http://127.0.0.1:{STANDARD_PORT}/v1-alpha"}
+
+
+def _state(stream: str, value) -> list:
+    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": value}}]
+
+
+# (id, command, config, state, the message the user sees)
+BAD_CONFIGS = [
+    (
+        "missing_section",
+        "check",
+        {},
+        None,
+        "Invalid configuration: configure at least one API: add a `flameup` section, a `bem` section, or both.",
+    ),
+    ("empty_key", "check", {"bem": {**BEM, "api_key": " "}}, None, "Invalid configuration: `bem.api_key` is empty."),
+    (
+        "wrong_key",
+        "check",
+        {"flameup": {**FLAMEUP, "api_key": "ws_test_wrong"}},
+        None,
+        'Flameup rejected the API key (401). Check `flameup.api_key`: it must be a current workspace key (ws_live_… or ws_test_…) passed without the "Bearer " prefix.',
+    ),
+    (
+        "unknown_workspace",
+        "check",
+        {"flameup": {**FLAMEUP, "workspace_id": "ws_nope"}},
+        None,
+        "Flameup found no workspace `ws_nope` (404). Check `flameup.workspace_id` and `flameup.base_url`.",
+    ),
+    (
+        "start_date_future",
+        "check",
+        {"flameup": {**FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}},
+        None,
+        "Invalid configuration: `flameup.start_date` 2999-01-01T00:00:00Z is in the future; use a past date-time.",
+    ),
+    (
+        "start_date_unparseable",
+        "discover",
+        {"flameup": {**FLAMEUP, "start_date": "01/02/2024"}},
+        None,
+        "Invalid configuration: `flameup.start_date` '01/02/2024' is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z.",
+    ),
+    (
+        "flameup_page_size_0",
+        "check",
+        {"flameup": {**FLAMEUP, "page_size": 0}},
+        None,
+        "Invalid configuration: `flameup.page_size` should be greater than or equal to 1.",
+    ),
+    (
+        "bem_page_size_101",
+        "read",
+        {"bem": {**BEM, "page_size": 101}},
+        None,
+        "Invalid configuration: `bem.page_size` should be less than or equal to 100.",
+    ),
+    (
+        "http_to_a_public_host",
+        "check",
+        {"bem": {**BEM, "base_url": "http://api.bem.ai/v1-alpha"}},
+        None,
+        "Invalid configuration: `bem.base_url` must use HTTPS (plain HTTP is accepted only for localhost / 127.0.0.1 / ::1).",
+    ),
+    (
+        "unknown_filter_value",
+        "discover",
+        {"bem": {**BEM, "event_types": ["transfrom"]}},
+        None,
+        "Invalid configuration: `bem.event_types.0` should be 'transform', 'route', 'split_collection', 'split_item', 'error' or 'join'.",
+    ),
+    (
+        "wrong_key_during_read",
+        "read",
+        {"bem": {**BEM, "api_key": "bem_wrong"}},
+        None,
+        "bem rejected the API key (401). Check `bem.api_key`: copy the key from the bem dashboard (Settings → API keys).",
+    ),
+    (
+        "unusable_state_value",
+        "read",
+        {"flameup": FLAMEUP},
+        _state("flameup_events", {"timestamp": "last week"}),
+        "The saved state of stream flameup_events is unusable (`timestamp` is not a date-time). Reset the stream's state (in Airbyte: the stream's 'Clear data'), or pass a state written by this connector.",
+    ),
+    (
+        "malformed_state_blob",
+        "read",
+        {"flameup": FLAMEUP},
+        [{"type": "STREAM"}],
+        "cannot be used: AirbyteStateMessage should contain either a stream, global, or state field. Pass the --state file Airbyte wrote, as JSON.",
+    ),
+    (
+        "legacy_state_format",
+        "read",
+        {"flameup": FLAMEUP},
+        {"flameup_events": {"timestamp": "2026-11-01T00:00:00Z"}},
+        "cannot be used: it is a legacy state (one object for all streams); this connector reads per-stream states. Pass the --state file Airbyte wrote, as JSON.",
+    ),
+    (
+        "bem_state_with_a_numeric_id",
+        "read",
+        {"bem": BEM},
+        _state("bem_events", {"eventID": 42}),
+        "The saved state of stream bem_events is unusable (no `eventID` event ID).",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "command, config, state, expected", [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_bad_input_gets_one_actionable_line_and_no_traceback(tmp_path, command, config, state, expected):
+    result = run_cli(tmp_path, command, config, CATALOG if command == "read" else None, state)
+
+    if command == "check":
+        assert result.connection_status == {"status": "FAILED", "message": expected}
+    else:
+        config_errors = [e for e in result.errors if e["failure_type"] == "config_error"]
+        assert config_errors, result.stdout[-2000:]
+        assert expected in config_errors[-1]["message"]
+        assert "\n" not in config_errors[-1]["message"]
+        assert result.returncode == 1
+    assert "Traceback (most recent call last)" not in result.stdout
+    assert FLAMEUP_API_KEY not in result.stdout + result.stderr and BEM_API_KEY not in result.stdout + result.stderr
+
+
+def test_a_date_range_state_from_the_cdks_own_cursor_is_resumed_at_its_first_gap(tmp_path):
+    older = {
+        "state_type": "date-range",
+        "slices": [
+            {"start": "2026-11-01T00:00:00.000000Z", "end": "2026-11-10T00:00:00.000000Z"},
+            {"start": "2026-11-10T00:00:00.000000Z", "end": "2026-11-20T00:00:00.000000Z"},
+            {"start": "2026-11-22T00:00:00.000000Z", "end": "2026-11-24T00:00:00.000000Z"},
+        ],
+    }
+    config = {"flameup": {**FLAMEUP, "lookback_window_minutes": 0}}
+
+    result = run_cli(tmp_path, "read", config, {"streams": CATALOG["streams"][:1]}, _state("flameup_events", older))
+
+    assert result.returncode == 0 and not result.errors
+    records = [m["record"]["data"] for m in result.of_type("RECORD")]
+    assert records and min(r["timestamp"] for r in records) >= "2026-11-20T00:00:00"
