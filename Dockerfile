@@ -8,7 +8,7 @@ WORKDIR /airbyte/integration_code
 COPY setup.py pyproject.toml README.md main.py ./
 COPY source_events ./source_events
 # the connector runs as uid 1000 ("airbyte" in the base image; created when a base lacks it)
-RUN pip install --no-cache-dir . \
+RUN PIP_ROOT_USER_ACTION=ignore pip install --no-cache-dir . \
     && (getent passwd 1000 >/dev/null || useradd --create-home --uid 1000 airbyte)
 
 ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"

