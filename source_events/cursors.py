@@ -12,6 +12,7 @@ after the last one, so a state message never overtakes the records it covers.
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,8 +41,33 @@ def _state_error(stream_name: str, detail: str) -> AirbyteTracedException:
     )
 
 
+class ReadProgress:
+    """Logs how far a long read has come, per stream, at most every INTERVAL_SECONDS.
+
+    The clock is looked at every CHECK_EVERY records only, to keep the per-record cost at a counter.
+    """
+
+    INTERVAL_SECONDS = 30.0
+    CHECK_EVERY = 1000
+
+    def __init__(self, stream_name: str) -> None:
+        self._stream_name = stream_name
+        self._count = 0
+        self._started = time.monotonic()
+        self._next_log = self._started + self.INTERVAL_SECONDS
+
+    def count(self) -> None:
+        self._count += 1
+        if self._count % self.CHECK_EVERY == 0 and time.monotonic() >= self._next_log:
+            elapsed = time.monotonic() - self._started
+            LOGGER.info(
+                f"Stream {self._stream_name}: {self._count:,} records read in {elapsed:,.0f} s ({self._count / elapsed:,.0f} records/s)"
+            )
+            self._next_log = time.monotonic() + self.INTERVAL_SECONDS
+
+
 class _CheckpointingCursor(Cursor):
-    """What both cursors share: where state goes and how it is emitted."""
+    """What both cursors share: where state goes and how it is emitted, and progress logging."""
 
     def __init__(
         self,
@@ -55,6 +81,7 @@ class _CheckpointingCursor(Cursor):
         self._message_repository = message_repository
         self._connector_state_manager = connector_state_manager
         self._lock = threading.Lock()
+        self._progress = ReadProgress(stream_name)
 
     def _emit_state(self) -> None:
         self._connector_state_manager.update_state_for_stream(self._stream_name, None, self.state)
@@ -162,7 +189,7 @@ class FlameupWindowCursor(_CheckpointingCursor):
 
     def observe(self, record: Record) -> None:
         # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
-        pass
+        self._progress.count()
 
     def close_partition(self, partition: Partition) -> None:
         window = partition.to_slice()
@@ -284,6 +311,7 @@ class BemEventIdCursor(_CheckpointingCursor):
             self._tail.append((event_id, bucket))
             self._last_id = event_id
             self._observed += 1
+            self._progress.count()
             if self._observed % self._checkpoint_every == 0:
                 self._emit_state()
 

@@ -93,14 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         catalog_path = _write(out / "configured_catalog.json", configured)
 
         truth_at_start = _ground_truth(flameup, bem)
-        full = _read(config_path, catalog_path, None, server)
+        full = _read(config_path, catalog_path, None, server, "full sync", sum(len(v) for v in truth_at_start.values()))
         _say(_sync_line("full sync", full))
         state_path = _write(out / "state_after_full_sync.json", full.state)
 
         added = _new_and_late_events(flameup, bem, full)
         _say(f"meanwhile: {added} new and late events arrive (late Flameup timestamps, same-second bem IDs)")
         truth_at_end = _ground_truth(flameup, bem)
-        incremental = _read(config_path, catalog_path, state_path, server)
+        incremental = _read(config_path, catalog_path, state_path, server, "incremental sync", added)
         _say(_sync_line("incremental sync", incremental))
         _write(out / "state.json", incremental.state)
 
@@ -118,20 +118,65 @@ def _protocol(args: list[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
 
 
-def _read(config: Path, catalog: Path, state: Path | None, server: EmulatorServer) -> SyncResult:
+def _read(
+    config: Path, catalog: Path, state: Path | None, server: EmulatorServer, name: str, expected: int
+) -> SyncResult:
     args = ["read", "--config", str(config), "--catalog", str(catalog)] + (["--state", str(state)] if state else [])
     result = SyncResult()
+    progress = _ProgressBar(name, expected, server)
     began = time.monotonic()
-    for message in _protocol(args):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "source_events", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    for line in process.stdout:
+        if not line.startswith("{"):
+            continue
+        message = json.loads(line)
         if message["type"] == "RECORD":
             result.records[message["record"]["stream"]].append(message["record"]["data"])
+            progress.update(result)
         elif message["type"] == "STATE":
             result.state.append({k: v for k, v in message["state"].items() if k != "sourceStats"})
         elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
             result.errors.append(message["trace"]["error"]["message"])
+    process.wait()
     result.seconds = time.monotonic() - began
+    progress.finish(result)
     result.state = _latest_state_per_stream(result.state)
     return result
+
+
+class _ProgressBar:
+    """Records, pages and records/s of a running sync on stderr: redrawn in place on a terminal,
+    a single closing line otherwise."""
+
+    WIDTH = 28
+
+    def __init__(self, name: str, expected: int, server: EmulatorServer) -> None:
+        self._name, self._expected, self._server = name, max(expected, 1), server
+        self._requests_before = server.request_count
+        self._began = time.monotonic()
+        self._last_draw = 0.0
+        self._live = sys.stderr.isatty()
+
+    def update(self, result: SyncResult) -> None:
+        now = time.monotonic()
+        if self._live and now - self._last_draw >= 0.1:
+            self._last_draw = now
+            sys.stderr.write("\r" + self._line(result))
+            sys.stderr.flush()
+
+    def finish(self, result: SyncResult) -> None:
+        sys.stderr.write(("\r" if self._live else "") + self._line(result) + "\n")
+        sys.stderr.flush()
+
+    def _line(self, result: SyncResult) -> str:
+        records = sum(len(r) for r in result.records.values())
+        done = min(records / self._expected, 1.0)
+        bar = "█" * int(done * self.WIDTH) + "·" * (self.WIDTH - int(done * self.WIDTH))
+        elapsed = max(time.monotonic() - self._began, 1e-6)
+        pages = self._server.request_count - self._requests_before
+        return f"{self._name:<17}{bar} {records:>6,} records  {pages:>4} pages  {records / elapsed:>7,.0f} records/s"
 
 
 def _latest_state_per_stream(states: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -55,7 +55,11 @@ def test_registry_fields_are_complete():
 def test_allowed_hosts_are_the_default_api_hosts_of_the_manifest():
     urls = [MANIFEST["definitions"][f"{api}_requester"]["url"] for api in ("flameup", "bem")]
     defaults = [re.search(r"or '(https://[^']+)'", url).group(1) for url in urls]
-    assert {urlsplit(url).hostname for url in defaults} == set(RAW["allowedHosts"]["hosts"]) == {"api.flameup.ai", "api.bem.ai"}
+    assert (
+        {urlsplit(url).hostname for url in defaults}
+        == set(RAW["allowedHosts"]["hosts"])
+        == {"api.flameup.ai", "api.bem.ai"}
+    )
 
 
 def test_suggested_streams_are_the_manifests_streams():

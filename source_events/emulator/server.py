@@ -7,6 +7,9 @@
         server.mutations.append(Mutation(at_request=5, flameup_events=[...]))  # data changes mid-sync
         server.request_count, server.ground_truth()
 
+Two control endpoints serve processes that cannot reach this object: GET /_emulator/truth (the keys of
+every event now) and POST /_emulator/append (new events happen now). They are not counted as requests.
+
 Requests are numbered from 1 in the order they arrive, across both APIs. Faults and mutations name the
 request number they apply to, so a test can say "the 3rd request gets a 429" or "after the 5th request,
 new and late events appear".
@@ -15,6 +18,7 @@ new and late events appear".
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -139,6 +143,24 @@ class EmulatorServer:
                 return self.bem.list_events(path[len(BEM_PREFIX) :], query, headers), None
         return ApiResponse(404, {"message": f"no route for {path}"}), None
 
+    def append_new_events(self, flameup_count: int, bem_count: int, seed: int) -> dict[str, list[str]]:
+        """New events happen now (for a process that cannot reach this object: POST /_emulator/append)."""
+        from source_events.emulator.datasets import bem_events, flameup_events
+
+        now = datetime.now(UTC)
+        with self._lock:
+            added_flameup = (
+                flameup_events(flameup_count, now - timedelta(minutes=5), now, self.flameup.workspace_id, seed=seed)
+                if self.flameup
+                else []
+            )
+            added_bem = bem_events(bem_count, now - timedelta(seconds=1), now, seed=seed) if self.bem else []
+            if self.flameup:
+                self.flameup.events.extend(added_flameup)
+            if self.bem:
+                self.bem.events.extend(added_bem)
+        return {"flameup_events": [e["id"] for e in added_flameup], "bem_events": [e["eventID"] for e in added_bem]}
+
     def _apply_mutations(self, number: int) -> None:
         for mutation in [m for m in self.mutations if m.at_request <= number]:
             if self.flameup:
@@ -157,6 +179,9 @@ class EmulatorServer:
                 if server.latency_seconds:
                     time.sleep(server.latency_seconds)
                 url = urlsplit(self.path)
+                if url.path == "/_emulator/truth":  # control: the keys of every event that exists now
+                    self._json({stream: sorted(keys) for stream, keys in server.ground_truth().items()})
+                    return
                 response, fault = server.handle(url.path, parse_qs(url.query, keep_blank_values=True), self.headers)
                 if fault and fault.kind == "drop_connection":
                     self.close_connection = True
@@ -177,6 +202,21 @@ class EmulatorServer:
                     self.wfile.write(payload[: len(payload) // 2])
                     self.close_connection = True
                     return
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:  # noqa: N802 - control: POST /_emulator/append {"flameup": n, "bem": m, "seed": s}
+                if self.path != "/_emulator/append":
+                    self.send_error(404)
+                    return
+                ask = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                self._json(server.append_new_events(ask.get("flameup", 0), ask.get("bem", 0), ask.get("seed", 1)))
+
+            def _json(self, body: Any) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
                 self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:  # keep the protocol's stdout clean
