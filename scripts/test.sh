@@ -10,8 +10,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[tests]'
-.venv/bin/ruff check source_events unit_tests integration_tests scripts
-.venv/bin/ruff format --check --quiet source_events unit_tests integration_tests scripts
+.venv/bin/ruff check source_events unit_tests integration_tests scripts bench
+.venv/bin/ruff format --check --quiet source_events unit_tests integration_tests scripts bench
 .venv/bin/python scripts/generate_schemas.py --check
 # pytest exits 5 when it collected no tests: that is a failure here, and `set -e` keeps it one.
 exec .venv/bin/python -m pytest "$@"

@@ -30,6 +30,7 @@ class BemApi:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or BemBehaviour()
+        self._last_listing: tuple | None = None
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("x-api-key") != self.api_key:
@@ -43,20 +44,28 @@ class BemApi:
         after, before = first(query, "startingAfter"), first(query, "endingBefore")
         if after and before:
             return ApiResponse(400, {"message": "startingAfter and endingBefore are mutually exclusive"})
-        listed = sorted((e for e in self.events if self._matches(e, query)), key=self._sort_key)
-        if (first(query, "sortOrder") or "asc") == "desc":
-            listed.reverse()
-        ids = [e["eventID"] for e in listed]
+        listed, position = self._listing(query, (first(query, "sortOrder") or "asc") == "desc")
         for cursor in (after, before):
-            if cursor and cursor not in ids:
+            if cursor and cursor not in position:
                 return ApiResponse(400, {"message": f"event {cursor} not found"})
+        total = len(listed)
         if after:
-            listed = listed[ids.index(after) + 1 :][:limit]
+            listed = listed[position[after] + 1 :][:limit]
         elif before:
-            listed = listed[: ids.index(before)][-limit:]
+            listed = listed[: position[before]][-limit:]
         else:
             listed = listed[:limit]
-        return ApiResponse(200, {"events": [self._public(e) for e in listed], "totalCount": len(ids)})
+        return ApiResponse(200, {"events": [self._public(e) for e in listed], "totalCount": total})
+
+    def _listing(self, query: Query, descending: bool) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """The filtered events in listing order and each ID's position; kept while the question, the data
+        and the behaviour stay the same, as they do across the pages of one sync."""
+        filters = tuple(first(query, name) for name in (*CSV_FILTERS, "isLabelled"))
+        key = (filters, descending, len(self.events), id(self.events), self.behaviour)
+        if self._last_listing is None or self._last_listing[0] != key:
+            listed = sorted((e for e in self.events if self._matches(e, query)), key=self._sort_key, reverse=descending)
+            self._last_listing = (key, listed, {e["eventID"]: i for i, e in enumerate(listed)})
+        return self._last_listing[1], self._last_listing[2]
 
     def _sort_key(self, event: Mapping[str, Any]) -> Any:
         return event[CREATED_KEY] if self.behaviour.sort_by == "created" else event["eventID"]

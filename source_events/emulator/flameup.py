@@ -1,8 +1,9 @@
 """Flameup `GET /workspaces/{workspaceId}/events`: Bearer auth, limit/offset, since/until, user_id/event filters."""
 
+import bisect
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 from source_events.emulator.responses import ApiResponse, Query, first
 from source_events.timestamps import parse_timestamp
 
+_SECOND = timedelta(seconds=1)
 PATH = re.compile(r"/workspaces/(?P<workspace_id>[^/]+)/events$")
 
 
@@ -38,6 +40,8 @@ class FlameupApi:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or FlameupBehaviour()
+        self._sorted: tuple | None = None
+        self._last_selection: tuple | None = None
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -52,8 +56,7 @@ class FlameupApi:
             offset = int(first(query, "offset") or 0)
         except ValueError as error:
             return ApiResponse(400, {"error": {"code": "bad_request", "message": str(error)}})
-        selected = [e for e in self.events if self._matches(e, query, since, until)]
-        selected.sort(key=lambda e: parse_timestamp(e["timestamp"]), reverse=self.behaviour.newest_first)
+        selected = self._select(query, since, until)
         page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
         body: dict[str, Any] = {"events": page}
         if self.behaviour.total == "exact":
@@ -62,13 +65,53 @@ class FlameupApi:
             body["total"] = len(self.events)
         return ApiResponse(200, body)
 
-    def _matches(self, event: Mapping[str, Any], query: Query, since: datetime | None, until: datetime | None) -> bool:
+    def _select(self, query: Query, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+        """The filtered events in the listing order. The pages of one window ask the same question, so the
+        last answer is kept until the question, the data or the behaviour changes."""
+        key = (
+            first(query, "user_id"),
+            first(query, "event"),
+            since,
+            until,
+            len(self.events),
+            id(self.events),
+            self.behaviour,
+        )
+        if self._last_selection is None or self._last_selection[0] != key:
+            events, moments = self._index()
+            # bisect to a window one second wider than asked; _matches decides the exact bounds
+            low = bisect.bisect_left(moments, since - _SECOND) if since else 0
+            high = bisect.bisect_right(moments, until + _SECOND) if until else len(moments)
+            selected = [
+                e
+                for e, m in zip(events[low:high], moments[low:high], strict=True)
+                if self._matches(e, m, query, since, until)
+            ]
+            if self.behaviour.newest_first:
+                selected.reverse()
+            self._last_selection = (key, selected)
+        return self._last_selection[1]
+
+    def _index(self) -> tuple[list[dict[str, Any]], list[datetime]]:
+        """Events sorted by time with their parsed timestamps, rebuilt when the events change."""
+        if self._sorted is None or self._sorted[0] != (len(self.events), id(self.events)):
+            ordered = sorted(((parse_timestamp(e["timestamp"]), i) for i, e in enumerate(self.events)))
+            self._sorted = (
+                (len(self.events), id(self.events)),
+                [self.events[i] for _, i in ordered],
+                [m for m, _ in ordered],
+            )
+        return self._sorted[1], self._sorted[2]
+
+    def _matches(
+        self, event: Mapping[str, Any], moment: datetime, query: Query, since: datetime | None, until: datetime | None
+    ) -> bool:
         for name in ("user_id", "event"):
             wanted = first(query, name)
             field = "person_id" if name == "user_id" else "event"
             if wanted is not None and event.get(field) != wanted:
                 return False
-        moment = self._truncate(parse_timestamp(event["timestamp"]))
+        moment = self._truncate(moment)
         if since is not None:
             since = self._truncate(since)
             if moment < since or (moment == since and not self.behaviour.since_inclusive):
