@@ -1,17 +1,20 @@
 """Run a Python program and append its own peak RSS (KiB) to the file named by $PEAK_RSS_FILE at exit:
     python bench/peak_rss.py -m source_events read ...    |    python bench/peak_rss.py bench/raw_loop.py ...
-(The rusage of a forked child also counts the pages it shared with a large parent.)"""
+(Linux keeps a process's ru_maxrss across exec, so a child forked from a large parent would report the
+parent's size; VmHWM does not.)"""
 
 import atexit
 import os
-import resource
 import runpy
 import sys
 
 
 def _report() -> None:
+    # VmHWM starts afresh at exec; ru_maxrss keeps the pages the forked child shared with its parent
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     with open(os.environ["PEAK_RSS_FILE"], "a") as handle:
-        handle.write(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
+        handle.write(f"{peak}\n")
 
 
 atexit.register(_report)

@@ -174,6 +174,9 @@ class EmulatorServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the
+            # client's delayed ACK hold some responses for ~40 ms on a kept-alive connection
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
                 if server.latency_seconds:
