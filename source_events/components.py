@@ -1,12 +1,14 @@
 """Manifest components for what YAML cannot say, one job each. Referenced from manifest.yaml by class name."""
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
 
+import orjson
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
@@ -19,9 +21,29 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events.timestamps import parse_timestamp
 
 
-def _events_in(response: requests.Response) -> list:
-    body = response.json()
-    events = body.get("events") if isinstance(body, Mapping) else None
+@dataclass
+class EventsExtractor(RecordExtractor):
+    """Yields the `events` array of a response body: `{"events": [...], "total": 42}` (both APIs).
+
+    The CDK's DpathExtractor walks every leaf of the body to resolve its path: measured at ~13 ms per page
+    of 100 bem events, the largest cost of a sync. Reading one key costs nothing. A body without `events`
+    never gets here: the error handler retries it (`retry_body_without_events`).
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        yield from _events_in(_body(response))
+
+
+def _body(response: requests.Response) -> Mapping[str, Any]:
+    body = orjson.loads(response.content)
+    return body if isinstance(body, Mapping) else {}
+
+
+def _events_in(body: Mapping[str, Any]) -> list:
+    events = body.get("events")
     return events if isinstance(events, list) else []
 
 
@@ -61,11 +83,12 @@ class FlameupOffsetIncrement(PaginationStrategy):
         page_size_override: int | None = None,
         stream_slice: StreamSlice | None = None,
     ) -> Any | None:
-        received = len(_events_in(response))
+        body = _body(response)
+        received = len(_events_in(body))
         if received == 0:
             return None
         next_offset = int(last_page_token_value or 0) + received
-        total = response.json().get("total")
+        total = body.get("total")
         if isinstance(total, int) and not isinstance(total, bool) and next_offset >= total:
             return None
         return next_offset

@@ -117,15 +117,14 @@ def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> lis
     """Events in creation order, each carrying the emulator-only creation key."""
     rng = random.Random(seed)
     first, last = int(start.timestamp()), int(end.timestamp())
+    bursts = []  # several events in one second (their IDs sort in random order), spread over the window
+    while sum(bursts) < count:
+        bursts.append(min(rng.choice([1, 1, 1, 2, 4, 12]), count - sum(bursts)))
+    seconds = sorted(rng.randint(first, last) for _ in bursts)
     events: list[dict[str, Any]] = []
-    created = 0
-    second = first
-    while len(events) < count:
-        second = min(last, second + rng.choice([0, 1, 1, 2, 5, 30, 600]))
-        burst = rng.choice([1, 1, 1, 2, 4, 12])  # several events in one second: IDs in random order
-        for _ in range(min(burst, count - len(events))):
-            events.append(_bem_event(rng, second, created))
-            created += 1
+    for second, burst in zip(seconds, bursts, strict=True):
+        for _ in range(burst):
+            events.append(_bem_event(rng, second, len(events)))
     return events
 
 
