@@ -92,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         }
         catalog_path = _write(out / "configured_catalog.json", configured)
 
-        truth_at_start = _ground_truth(flameup, bem)
+        truth_at_start = server.ground_truth()
         full = _read(config_path, catalog_path, None, server, "full sync", sum(len(v) for v in truth_at_start.values()))
         _say(_sync_line("full sync", full))
         state_path = _write(out / "state_after_full_sync.json", full.state)
 
         added = _new_and_late_events(flameup, bem, full)
         _say(f"meanwhile: {added} new and late events arrive (late Flameup timestamps, same-second bem IDs)")
-        truth_at_end = _ground_truth(flameup, bem)
+        truth_at_end = server.ground_truth()
         incremental = _read(config_path, catalog_path, state_path, server, "incremental sync", added)
         _say(_sync_line("incremental sync", incremental))
         _write(out / "state.json", incremental.state)
@@ -195,10 +195,6 @@ def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> 
     bem_added += [bem_event_at(int(now.timestamp()), rng, created + 5 + i) for i in range(20)]
     bem.events.extend(bem_added)
     return len(added) + len(bem_added)
-
-
-def _ground_truth(flameup: FlameupApi, bem: BemApi) -> dict[str, set]:
-    return {"flameup_events": {e["id"] for e in flameup.events}, "bem_events": {e["eventID"] for e in bem.events}}
 
 
 def _summary(full: SyncResult, incremental: SyncResult, at_start, at_end, requests: int, out: Path) -> int:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, Field
 
 from source_events.emulator.bem import BemApi
+from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.flameup import FlameupApi
 from source_events.emulator.responses import ApiResponse
 
@@ -145,8 +146,6 @@ class EmulatorServer:
 
     def append_new_events(self, flameup_count: int, bem_count: int, seed: int) -> dict[str, list[str]]:
         """New events happen now (for a process that cannot reach this object: POST /_emulator/append)."""
-        from source_events.emulator.datasets import bem_events, flameup_events
-
         now = datetime.now(UTC)
         with self._lock:
             added_flameup = (
