@@ -24,7 +24,7 @@ from pathlib import Path
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import EmulatorServer
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 100
@@ -80,7 +80,7 @@ def _connector(stream: str, mode: str, server: EmulatorServer, folder: Path, sta
         "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url, "page_size": PAGE_SIZE},
     }
     cursor = {"flameup_events": "timestamp", "bem_events": "eventID"}[stream]
-    key = {"flameup_events": "id", "bem_events": "eventID"}[stream]
+    key = PRIMARY_KEYS[stream]
     catalog = {
         "streams": [
             {

@@ -5,7 +5,7 @@ from typing import Any
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import EmulatorServer
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
 from unit_tests.builders import record_ids
 
 
@@ -30,7 +30,7 @@ def emulator_config(
 
 
 def keys(output: EntrypointOutput, stream: str) -> list[str]:
-    return record_ids(output, stream, "id" if stream == "flameup_events" else "eventID")
+    return record_ids(output, stream, PRIMARY_KEYS[stream])
 
 
 def assert_exactly_once(emitted: list[str], expected: set, scenario: str) -> None:

@@ -13,7 +13,7 @@ from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBeha
 from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
 from source_events.emulator.ids import ksuid
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import EmulatorServer, Fault, Mutation
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault, Mutation
 from source_events.timestamps import parse_timestamp
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
 
@@ -150,7 +150,7 @@ def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, 
     emitted, checkpoints = [], 0
     for message in full.records_and_state_messages:
         if message.record:
-            emitted.append(message.record.data["id" if stream == FLAMEUP else "eventID"])
+            emitted.append(message.record.data[PRIMARY_KEYS[stream]])
             continue
         checkpoints += 1
         resumed = run_read(config, catalog(stream), state(stream, message.state.stream.stream_state.__dict__))

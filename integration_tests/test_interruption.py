@@ -18,12 +18,12 @@ from source_events.cursors import FlameupWindowCursor
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import EmulatorServer, Fault
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
 from source_events.timestamps import parse_timestamp
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 PAGE_SIZE = 20
-KEYS = {"flameup_events": "id", "bem_events": "eventID"}
+KEYS = PRIMARY_KEYS
 
 
 @pytest.fixture(scope="module")

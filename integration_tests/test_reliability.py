@@ -19,7 +19,7 @@ from source_events.components import JitteredExponentialBackoff
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import EmulatorServer, Fault
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
 from source_events.timestamps import parse_timestamp
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
 
@@ -152,7 +152,7 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
     emitted = set()
     for message in output.records_and_state_messages:
         if message.record:
-            emitted.add(message.record.data["id" if stream == FLAMEUP else "eventID"])
+            emitted.add(message.record.data[PRIMARY_KEYS[stream]])
             continue
         saved = message.state.stream.stream_state.__dict__
         if stream == FLAMEUP and saved:

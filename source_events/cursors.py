@@ -25,6 +25,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events.ksuid import ksuid_seconds
 from source_events.timestamps import format_timestamp, parse_timestamp
 
 LOGGER = logging.getLogger("airbyte")
@@ -199,30 +200,6 @@ class FlameupWindowCursor(_CheckpointingCursor):
             while self._frontier in self._finished:
                 self._frontier = self._finished.pop(self._frontier)
             self._emit_state()
-
-
-def ksuid_seconds(event_id: str) -> int | None:
-    """Seconds since the epoch encoded in a KSUID-style ID (`tr_2bxoJPNdSD4LgRT4YVC4gt72hlI`), else None.
-
-    A KSUID is 20 bytes in 27 base62 characters: a 4-byte big-endian count of seconds since 2014-05-13
-    (1400000000) followed by 16 random bytes. Everything up to the last `_` is a type prefix.
-    """
-    body = event_id.rsplit("_", 1)[-1]
-    if len(body) != 27:
-        return None
-    value = 0
-    for char in body:
-        digit = _BASE62.find(char)
-        if digit < 0:
-            return None
-        value = value * 62 + digit
-    if value >> 160:
-        return None
-    return (value >> 128) + _KSUID_EPOCH
-
-
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_KSUID_EPOCH = 1_400_000_000
 
 
 class BemEventIdCursor(_CheckpointingCursor):

@@ -25,12 +25,12 @@ from source_events.emulator.datasets import (
     flameup_events,
     format_flameup_time,
 )
-from source_events.emulator.server import EmulatorServer
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
 
 WORKSPACE = "ws_demo"
 FLAMEUP_KEY = "ws_test_demo_key"
 BEM_KEY = "bem_demo_key"
-STREAMS = {"flameup_events": "id", "bem_events": "eventID"}
+STREAMS = PRIMARY_KEYS
 
 
 @dataclass

@@ -7,6 +7,7 @@ import pytest
 from airbyte_cdk.models import Status, SyncMode
 
 from source_events.emulator.responses import ApiResponse
+from source_events.emulator.server import PRIMARY_KEYS
 from unit_tests.builders import BEM, BEM_KEY, FLAMEUP, FLAMEUP_KEY, ConfigBuilder, run_check, run_discover
 
 
@@ -98,6 +99,9 @@ def test_discover_lists_only_the_configured_streams(api_host, http, section, str
 def test_discover_declares_keys_cursors_and_both_sync_modes(config, http):
     streams = {s.name: s for s in run_discover(config.with_flameup().with_bem().build()).catalog.catalog.streams}
 
+    assert {name: s.source_defined_primary_key for name, s in streams.items()} == {
+        name: [[key]] for name, key in PRIMARY_KEYS.items()
+    }  # the emulator's ground truth keys records the way the manifest does
     assert streams[FLAMEUP].source_defined_primary_key == [["id"]]
     assert streams[FLAMEUP].default_cursor_field == ["timestamp"]
     assert streams[BEM].source_defined_primary_key == [["eventID"]]

@@ -2,8 +2,7 @@
 
 import random
 
-KSUID_EPOCH = 1_400_000_000
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+from source_events.ksuid import BASE62, EPOCH, LENGTH
 
 
 def flameup_event_id(rng: random.Random) -> str:
@@ -11,9 +10,9 @@ def flameup_event_id(rng: random.Random) -> str:
 
 
 def ksuid(unix_seconds: int, rng: random.Random, prefix: str = "ev_") -> str:
-    value = ((unix_seconds - KSUID_EPOCH) << 128) | rng.getrandbits(128)
+    value = ((unix_seconds - EPOCH) << 128) | rng.getrandbits(128)
     chars = []
-    for _ in range(27):
+    for _ in range(LENGTH):
         value, digit = divmod(value, 62)
-        chars.append(_BASE62[digit])
+        chars.append(BASE62[digit])
     return prefix + "".join(reversed(chars))

@@ -30,6 +30,9 @@ from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.flameup import FlameupApi
 from source_events.emulator.responses import ApiResponse
 
+# each stream's primary key, as manifest.yaml declares it (unit_tests/test_check_and_discover.py checks)
+PRIMARY_KEYS = {"flameup_events": "id", "bem_events": "eventID"}
+
 FLAMEUP_PREFIX = "/api/v1"
 BEM_PREFIX = "/v1-alpha"
 
@@ -120,9 +123,9 @@ class EmulatorServer:
     def ground_truth(self) -> dict[str, set[str]]:
         """The primary keys of every event that exists right now, per stream."""
         with self._lock:
+            apis = {"flameup_events": self.flameup, "bem_events": self.bem}
             return {
-                "flameup_events": {e["id"] for e in self.flameup.events} if self.flameup else set(),
-                "bem_events": {e["eventID"] for e in self.bem.events} if self.bem else set(),
+                stream: {e[PRIMARY_KEYS[stream]] for e in api.events} if api else set() for stream, api in apis.items()
             }
 
     def handle(self, path: str, query: Any, headers: Any) -> "tuple[ApiResponse, Fault | None]":
