@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from integration_tests.harness import emulator_config
-from source_events.cursors import FlameupWindowCursor
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
 from source_events.timestamps import parse_timestamp
+from source_events.windows import PAGES_PER_WINDOW
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 PAGE_SIZE = 20
@@ -192,9 +192,8 @@ def test_a_sync_killed_again_and_again_still_completes_without_loss(server, tmp_
 
 
 def _largest_window(server) -> int:
-    stamps = sorted(parse_timestamp(e["timestamp"]) for e in server.flameup.events)
-    window = FlameupWindowCursor.WINDOW
-    return max(sum(1 for t in stamps if s <= t < s + window) for s in stamps)
+    """Windows hold about PAGES_PER_WINDOW pages (source_events.windows); twice that bounds a quantile's miss."""
+    return min(len(server.flameup.events), 2 * PAGES_PER_WINDOW * PAGE_SIZE)
 
 
 def _events_in_lookback(server) -> int:

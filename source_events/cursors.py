@@ -25,8 +25,10 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events.components import event_time, events_page
 from source_events.ksuid import ksuid_seconds
 from source_events.timestamps import format_timestamp, parse_timestamp
+from source_events.windows import Probe, ProbeRange, WindowPlanner
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -99,18 +101,16 @@ class _CheckpointingCursor(Cursor):
 
 
 class FlameupWindowCursor(_CheckpointingCursor):
-    """Time windows over `timestamp`, half-open, checkpointed per window.
+    """Time windows over `timestamp`, half-open, sized by source_events.windows, checkpointed per window.
 
     State: `{"timestamp": "2026-11-26T09:00:00.123456Z"}`, the end of the last window such that it and
     every window before it were read completely; microseconds, never rounded to seconds.
 
-    A sync reads windows [lower, lower + WINDOW), ..., [.., now) where lower is `start_date` on the first
-    sync and `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier
-    timestamp are caught. Windows may finish out of order under concurrency; state only advances over a
+    A sync reads windows that tile [lower, now), where lower is `start_date` on the first sync and
+    `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier timestamp are
+    caught. Windows may finish out of order under concurrency; state only advances over a
     contiguous prefix of finished windows, so a killed sync resumes at the first unfinished one.
     """
-
-    WINDOW = timedelta(days=7)
 
     def __init__(
         self,
@@ -118,23 +118,28 @@ class FlameupWindowCursor(_CheckpointingCursor):
         cursor_field: str,
         start_date: datetime,
         lookback: timedelta,
+        planner: WindowPlanner,
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        self._planner = planner
         self._saved: datetime | None = self._read_state(stream_state)
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
         self._finished: dict[datetime, datetime] = {}
 
     @classmethod
-    def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "FlameupWindowCursor":
+    def create(
+        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
+    ) -> "FlameupWindowCursor":
         return cls(
             stream_name,
             cursor_field,
             start_date=settings.flameup.start_date,
             lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
+            planner=WindowPlanner(_probe_through(requester), settings.flameup.page_size),
             **kwargs,
         )
 
@@ -179,14 +184,9 @@ class FlameupWindowCursor(_CheckpointingCursor):
         now = datetime.now(UTC)
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
-        start = self._lower
-        while start < now:
-            end = min(start + self.WINDOW, now)
-            yield StreamSlice(
-                partition={},
-                cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)},
-            )
-            start = end
+            return
+        for start, end in self._planner.windows(self._lower, now):
+            yield _window_slice(start, end)
 
     def observe(self, record: Record) -> None:
         # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
@@ -200,6 +200,27 @@ class FlameupWindowCursor(_CheckpointingCursor):
             while self._frontier in self._finished:
                 self._frontier = self._finished.pop(self._frontier)
             self._emit_state()
+
+
+def _window_slice(start: datetime, end: datetime) -> StreamSlice:
+    return StreamSlice(
+        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
+    )
+
+
+def _probe_through(requester: Any) -> ProbeRange:
+    """A WindowPlanner probe sent by the stream's own requester: its auth, error handling and API budget."""
+
+    def probe(lower: datetime, upper: datetime, offset: int) -> Probe:
+        response = requester.send_request(
+            stream_slice=_window_slice(lower, upper), request_params={"limit": 1, "offset": offset}
+        )
+        if response is None:
+            return Probe(total=None, timestamp=None)
+        events, total = events_page(response)
+        return Probe(total=total, timestamp=event_time(events[0]) if events else None)
+
+    return probe
 
 
 class BemEventIdCursor(_CheckpointingCursor):
@@ -240,7 +261,9 @@ class BemEventIdCursor(_CheckpointingCursor):
         self._observed = 0
 
     @classmethod
-    def create(cls, *, stream_name: str, cursor_field: str, settings: Any, **kwargs: Any) -> "BemEventIdCursor":
+    def create(
+        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
+    ) -> "BemEventIdCursor":
         return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
 
     def _read_state(self, stream_state: Mapping[str, Any]) -> tuple[str | None, str | None, list[str]]:

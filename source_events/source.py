@@ -68,8 +68,9 @@ class SourceEvents(YamlDeclarativeSource):
         declared = self.resolved_manifest["definitions"]["incremental_cursors"].get(stream.name)
         if declared is None or not isinstance(stream, DefaultStream):
             return stream
-        cursor = self._create_cursor(stream.name, declared, settings)
         partition_factory = stream._stream_partition_generator._partition_factory  # noqa: SLF001 - the CDK offers no public accessor
+        requester = partition_factory._retriever.requester  # noqa: SLF001 - the same: the cursor probes through it
+        cursor = self._create_cursor(stream.name, declared, settings, requester)
         airbyte_stream = stream.as_airbyte_stream()
         return DefaultStream(
             partition_generator=StreamSlicerPartitionGenerator(partition_factory, cursor),
@@ -81,13 +82,16 @@ class SourceEvents(YamlDeclarativeSource):
             cursor=cursor,
         )
 
-    def _create_cursor(self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig) -> Cursor:
+    def _create_cursor(
+        self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig, requester: Any
+    ) -> Cursor:
         module_name, class_name = declared["class_name"].rsplit(".", 1)
         cursor_class = getattr(importlib.import_module(module_name), class_name)
         return cursor_class.create(
             stream_name=stream_name,
             cursor_field=declared["cursor_field"],
             settings=settings,
+            requester=requester,
             stream_state=self._connector_state_manager.get_stream_state(stream_name, None),
             message_repository=self._message_repository,
             connector_state_manager=self._connector_state_manager,

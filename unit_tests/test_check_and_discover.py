@@ -16,11 +16,22 @@ def _status(output):
     return message.connectionStatus
 
 
-def test_check_succeeds_with_one_request_per_configured_api(config, http):
+def _requests_by_api(http) -> dict[str, int]:
+    counts = {"flameup": 0, "bem": 0}
+    for request in http.request_history:
+        counts["flameup" if "/workspaces/" in request.url else "bem"] += 1
+    return counts
+
+
+# Flameup's first page comes after the window planner's `limit=1` probe (source_events.windows)
+_CHECK_REQUESTS = {"flameup": 2, "bem": 1}
+
+
+def test_check_succeeds_with_one_page_per_configured_api(config, http):
     output = run_check(config.with_flameup().with_bem().build())
 
     assert _status(output).status == Status.SUCCEEDED
-    assert len(http.request_history) == 2
+    assert _requests_by_api(http) == _CHECK_REQUESTS
 
 
 @pytest.mark.parametrize("which", ["flameup", "bem"])
@@ -28,7 +39,7 @@ def test_check_needs_only_the_configured_api(config, http, which):
     builder = config.with_flameup() if which == "flameup" else config.with_bem()
 
     assert _status(run_check(builder.build())).status == Status.SUCCEEDED
-    assert len(http.request_history) == 1
+    assert _requests_by_api(http) == {api: n if api == which else 0 for api, n in _CHECK_REQUESTS.items()}
 
 
 def _answering(api, status, body):

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from source_events.cursors import FlameupWindowCursor
 from source_events.emulator import FlameupBehaviour
 from unit_tests.builders import (
     FLAMEUP,
@@ -23,7 +22,6 @@ from unit_tests.builders import (
     utc,
 )
 
-_WINDOW = FlameupWindowCursor.WINDOW
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -33,6 +31,11 @@ def _now() -> datetime:
 
 def _flameup_requests(http):
     return [r for r in http.request_history if "/workspaces/" in r.url]
+
+
+def _page_requests(http):
+    """The requests that read pages, without the window planner's `limit=1` probes."""
+    return [r for r in _flameup_requests(http) if _query(r)["limit"] != ["1"]]
 
 
 def _query(request):
@@ -51,7 +54,7 @@ def test_a_silently_capped_limit_still_reads_every_event(config, flameup, http, 
     output = run_read(cfg, catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
-    offsets = [int(_query(r)["offset"][0]) for r in _flameup_requests(http)]
+    offsets = [int(_query(r)["offset"][0]) for r in _page_requests(http)]
     assert offsets == list(range(0, 150, limit_cap))
 
 
@@ -61,7 +64,7 @@ def test_paging_stops_on_total_without_asking_for_an_empty_page(config, flameup,
 
     run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
 
-    assert len(_flameup_requests(http)) == 2
+    assert len(_page_requests(http)) == 2
 
 
 def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, http):
@@ -72,7 +75,7 @@ def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, htt
     output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
 
     assert len(record_ids(output, FLAMEUP, "id")) == 120
-    assert [int(_query(r)["offset"][0]) for r in _flameup_requests(http)] == [0, 50, 100, 120]
+    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 50, 100, 120]
 
 
 _READINGS = [
@@ -88,9 +91,13 @@ _READINGS = [
 
 @pytest.mark.parametrize("behaviour", _READINGS)
 def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, flameup, http, behaviour):
-    """Every reading of since/until (inclusive or not, compared per second or finer) gives the same set."""
+    """Every reading of since/until (inclusive or not, compared per second or finer) gives the same set.
+
+    Windows are cut at the second of a quantile event (source_events.windows): with 2 windows of 25 pages
+    of 2, the 20 events before and the 20 after the cluster put the cut at `boundary`, inside the cluster.
+    """
     start = utc("2026-10-01T00:00:00Z")
-    boundary = start + _WINDOW
+    boundary = utc("2026-10-08T00:00:00Z")
     moments = [
         start,
         start + _MICROSECOND,
@@ -104,12 +111,17 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
         "2026-10-07T23:59:59.999999999Z",
         "2026-10-08T00:00:00.5Z",
     ]
+    fillers = [iso(start + timedelta(hours=1 + i)) for i in range(20)]
+    fillers += [iso(boundary + timedelta(hours=1 + i)) for i in range(20)]
     flameup.events = [a_flameup_event(stamp) for stamp in stamps for _ in range(3)]
+    flameup.events += [a_flameup_event(stamp) for stamp in fillers]
     flameup.behaviour = behaviour
 
     output = run_read(config.with_flameup(start_date=iso(start), page_size=2).build(), catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    since_values = {_query(r)["since"][0] for r in _page_requests(http)}
+    assert "2026-10-07T23:59:59Z" in since_values  # a window began at `boundary` (asked 1 s wider)
 
 
 def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, flameup, http):
@@ -122,11 +134,12 @@ def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, 
 
 
 def test_request_window_is_one_second_wider_than_the_slice_in_whole_seconds(config, flameup, http):
-    run_read(config.with_flameup(start_date="2026-10-01T12:30:15.750Z").build(), catalog(FLAMEUP))
+    output = run_read(config.with_flameup(start_date="2026-10-01T12:30:15.750Z").build(), catalog(FLAMEUP))
 
-    first_window = min(_flameup_requests(http), key=lambda r: _query(r)["since"][0])
-    assert _query(first_window)["since"] == ["2026-10-01T12:30:14Z"]
-    assert _query(first_window)["until"] == ["2026-10-08T12:30:17Z"]
+    read_until = utc(states_of(output, FLAMEUP)[-1]["timestamp"])  # the one window's end
+    for request in _flameup_requests(http):
+        assert _query(request)["since"] == ["2026-10-01T12:30:14Z"]
+        assert _query(request)["until"] == [(read_until + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")]
 
 
 def test_filters_reach_the_query_string(config, flameup, http):
@@ -163,7 +176,7 @@ def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, f
 def test_each_state_message_follows_every_record_it_covers(config, flameup, http):
     """A sync killed right after any state message and resumed from it loses nothing."""
     start = _now() - timedelta(days=30)
-    flameup.events = [a_flameup_event(iso(start + timedelta(hours=7 * i))) for i in range(100)]
+    flameup.events = [a_flameup_event(iso(start + timedelta(hours=i))) for i in range(600)]  # 5 windows of 125
     output = run_read(config.with_flameup(start_date=iso(start), page_size=5).build(), catalog(FLAMEUP))
 
     emitted = set()

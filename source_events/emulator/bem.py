@@ -19,8 +19,8 @@ CSV_FILTERS = {
 CREATED_KEY = "_created"  # emulator-only: creation order, for the "sorted by creation time" reading
 
 
-class BemBehaviour(BaseModel):
-    """The undocumented behaviours, one switch each."""
+class BemBehaviour(BaseModel, frozen=True):
+    """The undocumented behaviours, one switch each (frozen: replaced, never changed, and part of cache keys)."""
 
     sort_by: Literal["id", "created"] = "id"
 
@@ -49,10 +49,11 @@ class BemApi:
             if cursor and cursor not in position:
                 return ApiResponse(400, {"message": f"event {cursor} not found"})
         total = len(listed)
+        # slice the page only: copying the tail first made each request cost O(events)
         if after:
-            listed = listed[position[after] + 1 :][:limit]
+            listed = listed[position[after] + 1 : position[after] + 1 + limit]
         elif before:
-            listed = listed[: position[before]][-limit:]
+            listed = listed[max(position[before] - limit, 0) : position[before]]
         else:
             listed = listed[:limit]
         return ApiResponse(200, {"events": [self._public(e) for e in listed], "totalCount": total})

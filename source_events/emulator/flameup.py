@@ -2,6 +2,7 @@
 
 import bisect
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -12,11 +13,12 @@ from source_events.emulator.responses import ApiResponse, Query, first
 from source_events.timestamps import parse_timestamp
 
 _SECOND = timedelta(seconds=1)
+SELECTIONS_KEPT = 64
 PATH = re.compile(r"/workspaces/(?P<workspace_id>[^/]+)/events$")
 
 
-class FlameupBehaviour(BaseModel):
-    """The undocumented behaviours, one switch each."""
+class FlameupBehaviour(BaseModel, frozen=True):
+    """The undocumented behaviours, one switch each (frozen: replaced, never changed, and part of cache keys)."""
 
     since_inclusive: bool = True
     until_inclusive: bool = False
@@ -41,7 +43,7 @@ class FlameupApi:
         self.events = events
         self.behaviour = behaviour or FlameupBehaviour()
         self._sorted: tuple | None = None
-        self._last_selection: tuple | None = None
+        self._selections: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -66,8 +68,9 @@ class FlameupApi:
         return ApiResponse(200, body)
 
     def _select(self, query: Query, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-        """The filtered events in the listing order. The pages of one window ask the same question, so the
-        last answer is kept until the question, the data or the behaviour changes."""
+        """The filtered events in the listing order. The pages of one window ask the same question, and
+        windows are read concurrently: the last SELECTIONS_KEPT answers are kept until the data or the
+        behaviour changes (both are part of the key)."""
         key = (
             first(query, "user_id"),
             first(query, "event"),
@@ -77,7 +80,8 @@ class FlameupApi:
             id(self.events),
             self.behaviour,
         )
-        if self._last_selection is None or self._last_selection[0] != key:
+        selected = self._selections.get(key)
+        if selected is None:
             events, moments = self._index()
             # bisect to a window one second wider than asked; _matches decides the exact bounds
             low = bisect.bisect_left(moments, since - _SECOND) if since else 0
@@ -89,8 +93,12 @@ class FlameupApi:
             ]
             if self.behaviour.newest_first:
                 selected.reverse()
-            self._last_selection = (key, selected)
-        return self._last_selection[1]
+            self._selections[key] = selected
+            while len(self._selections) > SELECTIONS_KEPT:
+                self._selections.popitem(last=False)
+        else:
+            self._selections.move_to_end(key)
+        return selected
 
     def _index(self) -> tuple[list[dict[str, Any]], list[datetime]]:
         """Events sorted by time with their parsed timestamps, rebuilt when the events change."""

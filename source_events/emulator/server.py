@@ -18,6 +18,7 @@ new and late events appear".
 import json
 import threading
 import time
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -72,6 +73,15 @@ class Mutation(BaseModel):
     bem_events: list[dict[str, Any]] = []
 
 
+class RateLimit(BaseModel):
+    """Flameup's documented limit (120 requests a minute per key), scalable for a benchmark: at most
+    `requests` in any `per_seconds`, counted over a sliding window as they arrive. Requests over it get
+    the documented 429; every answer carries X-RateLimit-Limit/Remaining/Reset (unix seconds)."""
+
+    requests: int = Field(120, ge=1)
+    per_seconds: float = Field(60.0, gt=0)
+
+
 class EmulatorServer:
     def __init__(
         self,
@@ -79,6 +89,7 @@ class EmulatorServer:
         bem: BemApi | None = None,
         port: int = 0,
         latency_seconds: float = 0.0,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.flameup = flameup
         self.bem = bem
@@ -87,6 +98,9 @@ class EmulatorServer:
         self.mutations: list[Mutation] = []
         self.request_count = 0
         self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
+        self.rate_limit = rate_limit
+        self.rate_limited = 0  # Flameup requests answered 429 by the rate limit (not by a scheduled fault)
+        self._flameup_accepted: deque[float] = deque()  # arrival times inside the rate limit's window
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -142,10 +156,35 @@ class EmulatorServer:
             if fault:
                 return _fault_response(fault), fault
             if api == "flameup" and self.flameup and path.startswith(FLAMEUP_PREFIX + "/workspaces/"):
-                return self.flameup.list_events(path[len(FLAMEUP_PREFIX) :], query, headers), None
+                limit_headers = self._spend_rate_limit()
+                if limit_headers and limit_headers["X-RateLimit-Remaining"] == "-1":
+                    self.rate_limited += 1
+                    limit_headers["X-RateLimit-Remaining"] = "0"
+                    return _rate_limited(limit_headers), None
+                answer = self.flameup.list_events(path[len(FLAMEUP_PREFIX) :], query, headers)
+                answer.headers.update(limit_headers)
+                return answer, None
             if api == "bem" and self.bem and path == BEM_PREFIX + "/events":
                 return self.bem.list_events(path[len(BEM_PREFIX) :], query, headers), None
         return ApiResponse(404, {"message": f"no route for {path}"}), None
+
+    def _spend_rate_limit(self) -> dict[str, str]:
+        """Count a Flameup request against the rate limit; Remaining is -1 when it is over."""
+        if self.rate_limit is None:
+            return {}
+        now = time.time()
+        window = self._flameup_accepted
+        while window and window[0] <= now - self.rate_limit.per_seconds:
+            window.popleft()
+        over = len(window) >= self.rate_limit.requests
+        if not over:
+            window.append(now)
+        reset = (window[0] if window else now) + self.rate_limit.per_seconds
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit.requests),
+            "X-RateLimit-Remaining": "-1" if over else str(self.rate_limit.requests - len(window)),
+            "X-RateLimit-Reset": str(int(reset) + 1),
+        }
 
     def append_new_events(self, flameup_count: int, bem_count: int, seed: int) -> dict[str, list[str]]:
         """New events happen now (for a process that cannot reach this object: POST /_emulator/append)."""
@@ -230,6 +269,12 @@ class EmulatorServer:
         return Handler
 
 
+def _rate_limited(headers: dict[str, str]) -> ApiResponse:
+    return ApiResponse(
+        429, {"error": "Rate limit exceeded", "message": "Too many requests. Please try again later."}, headers
+    )
+
+
 def _fault_response(fault: Fault) -> ApiResponse:
     retry_after = {"Retry-After": f"{fault.retry_after_seconds:g}"} if fault.retry_after_seconds is not None else {}
     if fault.retry_after_ms is not None:
@@ -242,9 +287,7 @@ def _fault_response(fault: Fault) -> ApiResponse:
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": str(reset),
         }
-        return ApiResponse(
-            429, {"error": "Rate limit exceeded", "message": "Too many requests. Please try again later."}, headers
-        )
+        return _rate_limited(headers)
     if fault.kind == "server_error":
         return ApiResponse(500, {"error": {"code": "internal", "message": "Internal server error"}})
     if fault.kind == "unavailable":
