@@ -211,14 +211,14 @@ def _window_slice(start: datetime, end: datetime) -> StreamSlice:
 def _probe_through(requester: Any) -> ProbeRange:
     """A WindowPlanner probe sent by the stream's own requester: its auth, error handling and API budget."""
 
-    def probe(lower: datetime, upper: datetime, offset: int) -> Probe:
+    def probe(lower: datetime, upper: datetime, offset: int, limit: int) -> Probe:
         response = requester.send_request(
-            stream_slice=_window_slice(lower, upper), request_params={"limit": 1, "offset": offset}
+            stream_slice=_window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
         )
         if response is None:
-            return Probe(total=None, timestamp=None)
+            return Probe(total=None, timestamps=[])
         events, total = events_page(response)
-        return Probe(total=total, timestamp=event_time(events[0]) if events else None)
+        return Probe(total=total, timestamps=[event_time(event) for event in events])
 
     return probe
 

@@ -2,12 +2,16 @@
 
 Windows of a fixed span cost one request each even when empty (ten sparse years of daily windows: 3,650
 requests at 120 a minute), and a fixed span that is too wide for dense data never checkpoints. Flameup pages
-by offset and answers each page with `total`, so one cheap request (`limit=1`) at offset `k` of the range
-returns the `k`-th event of its listing: its timestamp is a quantile of the range. The planner asks
+by offset and answers each page with `total`, so a page at offset `k` of the range holds the events from
+the `k`-th of its listing on: their timestamps are quantiles of the range. The planner asks
 
-    1. offset 0 of [lower, upper): `total` (and the first listed event)
-    2. offset `total / n`, `2 * total / n`, ...: the timestamps that cut the range into `n` windows of about
-       EVENTS_PER_WINDOW events each (n = total / EVENTS_PER_WINDOW, none when the range is small)
+    1. offset 0 of [lower, upper), `limit=1`: `total` (and the first listed event)
+    2. offsets `total / n`, `2 * total / n`, ..., one page each: where to cut the range into `n` windows of
+       about PAGES_PER_WINDOW pages each (n = total / (PAGES_PER_WINDOW * page size); none when it is small)
+
+Neighbouring windows both read the seconds around their boundary (each asks 1-2 s wider, see
+`flameup_requester`), so a cut inside a burst would read the burst twice: a cut goes into a gap of at least
+CUT_GAP between two events of the probed page, and a page without such a gap (a burst) gives no cut.
 
 and yields the windows in time order as their ends become known. These requests are the only overhead:
 a window costs `ceil(its events / page size)` requests, so a full sync costs at most
@@ -24,9 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 PAGES_PER_WINDOW = 25
-# Neighbouring windows both read the few seconds around their boundary (see `flameup_requester`); a window
-# at least this long keeps that re-read negligible, and so does checkpointing no more often than this.
+# A window shorter than this would checkpoint more often than is useful.
 MIN_WINDOW = timedelta(minutes=10)
+# Windows ask for [since - 1 s, until + 2 s) in whole seconds; under every rounding reading the seconds a
+# cut's two windows both read lie within 5 s of the event before the cut.
+CUT_GAP = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -34,43 +40,58 @@ class Probe:
     """What one `limit=1` request at an offset of a range answered."""
 
     total: int | None  # None when the API sent no integer `total`
-    timestamp: datetime | None  # of the event at that offset; None when the page was empty
+    timestamps: list[datetime]  # of the events from that offset on, in listing order
+
+    @property
+    def first(self) -> datetime | None:
+        return self.timestamps[0] if self.timestamps else None
 
 
-# (lower, upper, offset) -> Probe; SourceEvents builds it on the stream's own requester
-ProbeRange = Callable[[datetime, datetime, int], Probe]
+# (lower, upper, offset, limit) -> Probe; source_events.cursors builds it on the stream's own requester
+ProbeRange = Callable[[datetime, datetime, int, int], Probe]
 
 
 class WindowPlanner:
     def __init__(self, probe: ProbeRange, page_size: int) -> None:
         self._probe = probe
+        self._page_size = page_size
         self._events_per_window = PAGES_PER_WINDOW * page_size
 
     def windows(self, lower: datetime, upper: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Half-open windows that tile [lower, upper), in time order."""
-        first = self._probe(lower, upper, 0)
+        first = self._probe(lower, upper, 0, 1)
         total = first.total
         count = -(-total // self._events_per_window) if total else 0
-        if count < 2 or first.timestamp is None:
+        if count < 2 or first.first is None:
             yield lower, upper
             return
         step = total / count
         # The second probe says which end the listing starts from (newest-first is common, undocumented).
-        second = self._probe(lower, upper, round(step))
-        if second.timestamp is None:  # `total` counts more than this range holds: no quantiles to be had
+        second = self._probe(lower, upper, round(step), self._page_size)
+        if second.first is None:  # `total` counts more than this range holds: no quantiles to be had
             yield lower, upper
             return
-        oldest_first = second.timestamp >= first.timestamp
-        # cut q (in time order) is the event at offset q*step oldest-first, (count-q)*step newest-first
-        known = {round(step): second.timestamp}
+        oldest_first = second.first >= first.first
+        # cut q (in time order) is near the event at offset q*step oldest-first, (count-q)*step newest-first
+        known = {round(step): second}
         start = lower
         for quantile in range(1, count):
             offset = round((quantile if oldest_first else count - quantile) * step)
-            cut = known.pop(offset, None) or self._probe(lower, upper, offset).timestamp
-            if cut is None:
+            page = known.pop(offset, None) or self._probe(lower, upper, offset, self._page_size)
+            if not page.timestamps:
                 break  # the listing ended early (`total` counts more than this range holds)
-            end = cut.replace(microsecond=0)
-            if end - start >= MIN_WINDOW and upper - end >= MIN_WINDOW:
+            end = _cut_in_gap(page.timestamps)
+            if end and end - start >= MIN_WINDOW and upper - end >= MIN_WINDOW:
                 yield start, end
                 start = end
         yield start, upper
+
+
+def _cut_in_gap(timestamps: list[datetime]) -> datetime | None:
+    """A whole second in the widest gap of at least CUT_GAP between the page's events, if there is one."""
+    ordered = sorted(timestamps)
+    gaps = [(later - earlier, earlier) for earlier, later in zip(ordered, ordered[1:], strict=False)]
+    width, before = max(gaps, default=(timedelta(0), None))
+    if before is None or width < CUT_GAP:
+        return None
+    return before.replace(microsecond=0) + timedelta(seconds=3)

@@ -1,0 +1,108 @@
+"""Requests are the cost in production (Flameup allows 120 a minute): a full sync makes at most
+1.1 * ceil(records / page size) + 2 requests per stream whatever the history's shape, and an incremental
+sync with nothing new makes at most 2."""
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from source_events.emulator import FlameupBehaviour
+from unit_tests.builders import BEM, FLAMEUP, a_flameup_event, bem_events_in_seconds, catalog, iso, record_ids, run_read
+from unit_tests.builders import state as state_message
+from unit_tests.builders import states_of
+
+PAGE_SIZE = 20
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sparse_years(rng: random.Random) -> list[datetime]:
+    """Ten years, almost all of them empty: a handful of events a year, then a busy last month."""
+    start = _now() - timedelta(days=3650)
+    quiet = [start + timedelta(days=rng.uniform(0, 3620)) for _ in range(40)]
+    busy = [_now() - timedelta(days=rng.uniform(0.01, 30)) for _ in range(900)]
+    return quiet + busy
+
+
+def _one_burst(rng: random.Random) -> list[datetime]:
+    """Every event within two seconds: quantiles cannot split it, and must not try forever."""
+    moment = _now() - timedelta(days=400)
+    return [moment + timedelta(microseconds=rng.randrange(2_000_000)) for _ in range(700)]
+
+
+def _uniform(rng: random.Random) -> list[datetime]:
+    start = _now() - timedelta(days=90)
+    return [start + timedelta(seconds=rng.uniform(0, 90 * 86400)) for _ in range(1500)]
+
+
+def _bursts_around_midnights(rng: random.Random) -> list[datetime]:
+    midnight = (_now() - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [midnight + timedelta(days=d, seconds=rng.uniform(-1, 1)) for d in range(20) for _ in range(60)]
+
+
+_SHAPES = [_sparse_years, _one_burst, _uniform, _bursts_around_midnights]
+
+
+def _flameup_requests(http) -> int:
+    return sum(1 for r in http.request_history if "/workspaces/" in r.url)
+
+
+@pytest.mark.parametrize("shape", _SHAPES, ids=lambda s: s.__name__.strip("_"))
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_flameup_full_sync_stays_within_the_request_budget(config, flameup, http, shape, newest_first):
+    moments = shape(random.Random(3))
+    flameup.events = [a_flameup_event(iso(m)) for m in moments]
+    flameup.behaviour = FlameupBehaviour(newest_first=newest_first)
+    start_date = min(moments) - timedelta(days=1)
+    cfg = config.with_flameup(start_date=iso(start_date), page_size=PAGE_SIZE, requests_per_minute=100_000).build()
+
+    output = run_read(cfg, catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + 2
+
+
+@pytest.mark.parametrize("total", ["exact", "unfiltered", "absent"])
+def test_flameup_request_budget_holds_whatever_total_counts(config, flameup, http, total):
+    moments = _uniform(random.Random(4))
+    flameup.events = [a_flameup_event(iso(m)) for m in moments]
+    flameup.behaviour = FlameupBehaviour(total=total)
+    cfg = config.with_flameup(
+        start_date=iso(min(moments) - timedelta(days=1)), page_size=PAGE_SIZE, requests_per_minute=100_000
+    ).build()
+
+    output = run_read(cfg, catalog(FLAMEUP))
+
+    assert len(set(record_ids(output, FLAMEUP, "id"))) == len(moments)
+    # with `total` absent, paging ends on an empty page: one more request
+    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + 2 + (total == "absent")
+
+
+def test_flameup_incremental_with_nothing_new_makes_at_most_two_requests(config, flameup, http):
+    moments = _uniform(random.Random(5))
+    flameup.events = [a_flameup_event(iso(m)) for m in moments]
+    cfg = config.with_flameup(start_date=iso(min(moments) - timedelta(days=1)), page_size=PAGE_SIZE).build()
+    first = run_read({**cfg, "flameup": {**cfg["flameup"], "requests_per_minute": 100_000}}, catalog(FLAMEUP))
+    saved = states_of(first, FLAMEUP)[-1]
+    http.reset_mock()
+
+    run_read(cfg, catalog(FLAMEUP), state_message(FLAMEUP, saved))
+
+    assert _flameup_requests(http) <= 2
+
+
+def test_bem_full_sync_and_unchanged_incremental_stay_within_the_request_budget(config, bem, http):
+    bem.events = bem_events_in_seconds({second: 7 for second in range(300)})
+    cfg = config.with_bem(page_size=PAGE_SIZE).build()
+
+    first = run_read(cfg, catalog(BEM))
+    full_sync_requests = len(http.request_history)
+    http.reset_mock()
+    run_read(cfg, catalog(BEM), state_message(BEM, states_of(first, BEM)[-1]))
+
+    assert full_sync_requests <= 1.1 * math.ceil(len(bem.events) / PAGE_SIZE) + 2
+    assert len(http.request_history) <= 2
