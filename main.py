@@ -1,6 +1,6 @@
 import sys
 
-from source_events.run import run
+from source_events.cli import main
 
 if __name__ == "__main__":
-    run(sys.argv[1:])
+    main(sys.argv[1:])

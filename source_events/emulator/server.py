@@ -101,6 +101,7 @@ class EmulatorServer:
         self.rate_limit = rate_limit
         self.rate_limited = 0  # Flameup requests answered 429 by the rate limit (not by a scheduled fault)
         self._flameup_accepted: deque[float] = deque()  # arrival times inside the rate limit's window
+        self.flameup_arrivals: list[float] = []  # every accepted arrival while rate limited, for a benchmark
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -179,6 +180,7 @@ class EmulatorServer:
         over = len(window) >= self.rate_limit.requests
         if not over:
             window.append(now)
+            self.flameup_arrivals.append(now)
         reset = (window[0] if window else now) + self.rate_limit.per_seconds
         return {
             "X-RateLimit-Limit": str(self.rate_limit.requests),
