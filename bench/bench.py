@@ -180,6 +180,37 @@ def pacing(folder: Path, limit_per_minute: int, records: int) -> None:
     )
 
 
+def startup(folder: Path) -> None:
+    """How long `spec` and `discover` take from the CLI, against the same commands through the CDK."""
+    config = folder / "startup_config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "bem": {"api_key": BEM_API_KEY},
+                "flameup": {
+                    "api_key": FLAMEUP_API_KEY,
+                    "workspace_id": WORKSPACE_ID,
+                    "start_date": "2026-01-01T00:00:00Z",
+                },
+            }
+        )
+    )
+    through_cdk = "import sys; from source_events.run import run; run(sys.argv[1:])"
+    for command in (["spec"], ["discover", "--config", str(config)]):
+        fast = _best_of(3, [sys.executable, "-m", "source_events", *command])
+        cdk = _best_of(3, [sys.executable, "-c", through_cdk, *command])
+        print(f"start-up: {command[0]:<8} {fast:5.2f} s (through the CDK: {cdk:4.2f} s)")
+
+
+def _best_of(times: int, args: list[str]) -> float:
+    best = float("inf")
+    for _ in range(times):
+        began = time.monotonic()
+        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.monotonic() - began)
+    return best
+
+
 def print_table(measures: list[Measure]) -> None:
     raw = {(m.stream, m.latency_ms): m.rate for m in measures if m.mode == "raw loop"}
     raw_seconds = {m.latency_ms: 0.0 for m in measures}
@@ -217,7 +248,8 @@ def main() -> int:
         args.records, args.latency_records = 3_000, 500
     with tempfile.TemporaryDirectory() as folder:
         measures = bench(args.records, 0, Path(folder)) + bench(args.latency_records, 50, Path(folder))
-    print_table(measures)
+        print_table(measures)
+        startup(Path(folder))
     return 0
 
 

@@ -1,8 +1,9 @@
 """The console entrypoint, `source-events spec|check|discover|read|demo`.
 
-`spec` is answered from manifest.yaml alone: its answer needs neither the CDK nor the HTTP stack, and
-importing them takes ~2 s. unit_tests/test_startup.py checks that the answer equals the CDK's. Every
-other command goes through the CDK (source_events.run).
+`spec`, and `discover` with a valid config, are answered from manifest.yaml and the schema files alone:
+their answers need neither the CDK nor the HTTP stack, whose import takes ~2 s. unit_tests/test_startup.py
+checks that both answers equal the CDK's. Everything else goes through the CDK (source_events.run),
+including a `discover` whose config is invalid, so that the error is reported as always.
 """
 
 import json
@@ -17,20 +18,70 @@ def main(args: list[str] | None = None) -> None:
     if args == ["spec"]:
         print(spec_message(), flush=True)
         return
+    if len(args) == 3 and args[0] == "discover" and args[1] == "--config":
+        catalog = catalog_message(args[2])
+        if catalog:
+            print(catalog, flush=True)
+            return
     from source_events.run import run
 
     run(args)
 
 
-def spec_message() -> str:
-    """The SPEC message, as the CDK writes it for this manifest."""
+def _manifest() -> dict:
     import yaml
 
-    spec = yaml.load(MANIFEST_PATH.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["spec"]
+    return yaml.load(MANIFEST_PATH.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def spec_message() -> str:
+    """The SPEC message, as the CDK writes it for this manifest."""
+    spec = _manifest()["spec"]
     body = {
         "connectionSpecification": spec["connection_specification"],
         "documentationUrl": spec["documentation_url"],
         "supportsDBT": False,
         "supportsNormalization": False,
     }
-    return json.dumps({"type": "SPEC", "spec": body}, separators=(",", ":"), ensure_ascii=False)
+    return _message({"type": "SPEC", "spec": body})
+
+
+def catalog_message(config_path: str) -> str | None:
+    """The CATALOG message for a valid config, as the CDK writes it; None when the config does not validate
+    (against the spec's JSON Schema and source_events.config), so that the CDK reports why."""
+    import jsonschema
+
+    from source_events.config import EventsConfig
+
+    manifest = _manifest()
+    try:
+        config = json.loads(Path(config_path).read_text())
+        jsonschema.validate(config, manifest["spec"]["connection_specification"])
+        settings = EventsConfig.model_validate(config)
+    except Exception:  # noqa: BLE001 - any doubt goes to the CDK, which says what is wrong
+        return None
+    configured = {"flameup_events": settings.flameup is not None, "bem_events": settings.bem is not None}
+    cursors = manifest["definitions"]["incremental_cursors"]
+    streams = []
+    for group in manifest["streams"]:
+        for stream in group["streams"]:
+            if not configured[stream["name"]]:
+                continue
+            schema_file = MANIFEST_PATH.parent / "schemas" / f"{stream['name']}.json"
+            streams.append(
+                {
+                    "name": stream["name"],
+                    "json_schema": json.loads(schema_file.read_text()),
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                    "source_defined_cursor": True,
+                    "default_cursor_field": [cursors[stream["name"]]["cursor_field"]],
+                    "source_defined_primary_key": [[key] for key in stream["primary_key"]],
+                    "is_resumable": True,
+                    "is_file_based": False,
+                }
+            )
+    return _message({"type": "CATALOG", "catalog": {"streams": streams}})
+
+
+def _message(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

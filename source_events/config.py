@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from source_events.timestamps import parse_timestamp
@@ -111,6 +109,10 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
     try:
         return EventsConfig.model_validate(dict(config))
     except ValidationError as error:
+        # imported here: `spec` and `discover` validate configs without loading the CDK (source_events.cli)
+        from airbyte_cdk.models import FailureType
+        from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
         problems = "; ".join(_describe(e) for e in error.errors(include_input=False, include_url=False))
         raise AirbyteTracedException(
             message=f"Invalid configuration: {problems}.",
