@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench.py --records 20000 --latency-records 2000
     .venv/bin/python bench/bench.py --smoke         # a few thousand events: CI checks that it runs
     .venv/bin/python bench/bench.py --pacing        # ~3 minutes against the emulator's rate limit
+    .venv/bin/python bench/bench.py --memory        # peak RSS of full syncs of 10k, 100k and 1M events
 
 Each run is a subprocess (the connector's `read` through its CLI entrypoint, stdout consumed, or
 bench/raw_loop.py); CPU seconds and peak RSS come from that child's rusage. Figures are ratios within one
@@ -48,7 +49,11 @@ class Measure:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def _run(args: list[str], server: EmulatorServer) -> tuple[int, float, float, float, int]:
+def _run(
+    args: list[str], server: EmulatorServer, state_file: Path | None = None
+) -> tuple[int, float, float, float, int]:
+    """Run a child; its records, seconds, CPU seconds, peak RSS (MB) and requests. The last STATE message
+    goes to `state_file`, as a state file for the next read."""
     before = server.request_count
     rss_file = Path(tempfile.mkstemp(suffix=".rss")[1])
     began = time.monotonic()
@@ -56,14 +61,18 @@ def _run(args: list[str], server: EmulatorServer) -> tuple[int, float, float, fl
     process = subprocess.Popen(
         wrapped, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PEAK_RSS_FILE": str(rss_file)}
     )
-    records = 0
+    records, last_state = 0, None
     for line in process.stdout:
         if line.startswith(b'{"type":"RECORD"'):
             records += 1
+        elif line.startswith(b'{"type":"STATE"'):
+            last_state = line
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - began
     if status != 0:
         raise SystemExit(f"{args[:4]} failed with status {status}")
+    if state_file and last_state:
+        state_file.write_text(json.dumps([json.loads(last_state)["state"]]))
     peak_rss_kib = int(rss_file.read_text().split()[-1])
     rss_file.unlink()
     return records, seconds, usage.ru_utime + usage.ru_stime, peak_rss_kib / 1024, server.request_count - before
@@ -141,15 +150,13 @@ def bench(records: int, latency_ms: int, folder: Path) -> list[Measure]:
         ):
             raw = _run([sys.executable, str(ROOT / "bench" / "raw_loop.py"), api, base, str(PAGE_SIZE)], server)
             measures.append(Measure(stream, "raw loop", latency_ms, *raw))
+            state_file = folder / f"state_{stream}.json"
             for mode in ("full_refresh", "incremental"):
-                measures.append(
-                    Measure(
-                        stream,
-                        mode,
-                        latency_ms,
-                        *_run(_connector(stream, mode, server, folder, start - timedelta(days=1)), server),
-                    )
-                )
+                args = _connector(stream, mode, server, folder, start - timedelta(days=1))
+                measures.append(Measure(stream, mode, latency_ms, *_run(args, server, state_file)))
+            # the next incremental sync, with nothing new since the last
+            unchanged = _run([*args, "--state", str(state_file)], server)
+            measures.append(Measure(stream, "no-change inc", latency_ms, *unchanged))
         if latency_ms:
             # both streams in one read, against the raw loops' sequential sum (in print_table)
             both = _run(
@@ -178,6 +185,18 @@ def pacing(folder: Path, limit_per_minute: int, records: int) -> None:
         f"{limit_per_minute:,}/min: sustained {sustained:,.0f}/min ({sustained / limit_per_minute:.1%} of the limit), "
         f"busiest 60 s {busiest:,} requests, 429 answers {server.rate_limited}"
     )
+
+
+def memory(folder: Path, sizes: list[int]) -> None:
+    """Peak RSS of a full sync of each stream as the history grows: it must stay flat."""
+    for records in sizes:
+        flameup, bem, start = _apis(records)
+        with EmulatorServer(flameup, bem) as server:
+            for stream in PRIMARY_KEYS:
+                read, seconds, _, peak_mb, _ = _run(
+                    _connector(stream, "full_refresh", server, folder, start - timedelta(days=1)), server
+                )
+                print(f"memory: {stream:<15} {read:>9,} records  peak RSS {peak_mb:4.0f} MB  ({seconds:,.0f} s)")
 
 
 def startup(folder: Path) -> None:
@@ -222,13 +241,16 @@ def print_table(measures: list[Measure]) -> None:
     )
     for m in measures:
         if m.stream == "both streams":  # wall time against reading both streams sequentially (raw loops)
-            ratio = m.seconds / raw_seconds[m.latency_ms]
+            ratio = f"{m.seconds / raw_seconds[m.latency_ms]:.2f}w"
+        elif m.mode == "no-change inc":  # a handful of records: its figure is the request count
+            ratio = "-"
         else:
-            ratio = m.rate / raw[(m.stream, m.latency_ms)] if raw.get((m.stream, m.latency_ms)) else 0
+            ratio = f"{m.rate / raw[(m.stream, m.latency_ms)]:.2f}" if raw.get((m.stream, m.latency_ms)) else "-"
         print(
-            f"{m.stream:<15} {m.mode:<13} {m.latency_ms:>5}ms {m.records:>8,} {m.rate:>10,.0f} {ratio:>7.2f} "
+            f"{m.stream:<15} {m.mode:<13} {m.latency_ms:>5}ms {m.records:>8,} {m.rate:>10,.0f} {ratio:>7} "
             f"{m.cpu_seconds:>6.1f} {m.peak_rss_mb:>7.0f}MB {m.requests:>8,}"
         )
+    print("vs raw: records/s against the raw loop; `w`: wall time against both raw loops run one after the other")
 
 
 def main() -> int:
@@ -239,7 +261,12 @@ def main() -> int:
     parser.add_argument("--pacing", action="store_true", help="only the pacing run against a rate limit")
     parser.add_argument("--rate-limit", type=int, default=1200, help="the emulator's limit, requests a minute")
     parser.add_argument("--pacing-records", type=int, default=36_000, help="events (pages of 10) for --pacing")
+    parser.add_argument("--memory", action="store_true", help="only peak RSS at 10k, 100k and 1M events")
     args = parser.parse_args()
+    if args.memory:
+        with tempfile.TemporaryDirectory() as folder:
+            memory(Path(folder), [10_000, 100_000, 1_000_000])
+        return 0
     if args.pacing:
         with tempfile.TemporaryDirectory() as folder:
             pacing(Path(folder), args.rate_limit, args.pacing_records)
