@@ -264,6 +264,7 @@ class BemEventIdCursor(_CheckpointingCursor):
     def create(
         cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
     ) -> "BemEventIdCursor":
+        # `requester` is unused: bem has one slice, so nothing to plan (FlameupWindowCursor probes through it)
         return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
 
     def _read_state(self, stream_state: Mapping[str, Any]) -> tuple[str | None, str | None, list[str]]:
