@@ -16,9 +16,9 @@ from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from requests.utils import get_environ_proxies
 
+from source_events.config import STREAM_SECTIONS
+
 CONNECT_TIMEOUT_SECONDS = 10
-# which config section configures each stream, for messages
-_SECTION = {"flameup_events": "flameup", "bem_events": "bem"}
 
 
 def check_stream(
@@ -28,7 +28,7 @@ def check_stream(
     logger: logging.Logger,
 ) -> str | None:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
-    unreachable = _unreachable_host(_request_url(manifest, stream.name, config), _SECTION.get(stream.name, ""))
+    unreachable = _unreachable_host(_request_url(manifest, stream.name, config), STREAM_SECTIONS.get(stream.name, ""))
     if unreachable:
         return unreachable
     availability = stream.check_availability()

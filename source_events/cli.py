@@ -51,7 +51,7 @@ def catalog_message(config_path: str) -> str | None:
     (against the spec's JSON Schema and source_events.config), so that the CDK reports why."""
     import jsonschema
 
-    from source_events.config import EventsConfig
+    from source_events.config import STREAM_SECTIONS, EventsConfig
 
     manifest = _manifest()
     try:
@@ -60,12 +60,11 @@ def catalog_message(config_path: str) -> str | None:
         settings = EventsConfig.model_validate(config)
     except Exception:  # noqa: BLE001 - any doubt goes to the CDK, which says what is wrong
         return None
-    configured = {"flameup_events": settings.flameup is not None, "bem_events": settings.bem is not None}
     cursors = manifest["definitions"]["incremental_cursors"]
     streams = []
     for group in manifest["streams"]:
         for stream in group["streams"]:
-            if not configured[stream["name"]]:
+            if getattr(settings, STREAM_SECTIONS[stream["name"]]) is None:
                 continue
             schema_file = MANIFEST_PATH.parent / "schemas" / f"{stream['name']}.json"
             streams.append(

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from source_events.timestamps import parse_timestamp
 
+# which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
+STREAM_SECTIONS = {"flameup_events": "flameup", "bem_events": "bem"}
+
 BemEventType = Literal["transform", "route", "split_collection", "split_item", "error", "join"]
 
 

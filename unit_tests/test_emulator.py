@@ -10,7 +10,7 @@ import requests
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import format_flameup_time
 from source_events.emulator.ids import ksuid
-from source_events.emulator.server import EmulatorServer, Fault, Mutation
+from source_events.emulator.server import EmulatorServer, Fault, Mutation, RateLimit
 from unit_tests.builders import a_flameup_event, bem_events_in_seconds, utc
 
 _KEY = {"Authorization": "Bearer fk"}
@@ -173,3 +173,31 @@ def test_latency_is_added_to_every_request():
         began = time.monotonic()
         _flameup(slow)
         assert time.monotonic() - began >= 0.2
+
+
+def test_flameup_rate_limit_answers_429_past_the_limit_and_counts_down_in_headers():
+    limit = RateLimit(requests=3, per_seconds=60)
+    with EmulatorServer(FlameupApi("ws", "fk", []), BemApi("bk", []), rate_limit=limit) as limited:
+        answers = [_flameup(limited) for _ in range(4)]
+        bem_answer = _bem(limited)  # the documented limit is Flameup's: bem is not counted
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    assert int(answers[-1].headers["X-RateLimit-Reset"]) > time.time()
+    assert answers[-1].json() == {
+        "error": "Rate limit exceeded",
+        "message": "Too many requests. Please try again later.",
+    }
+    assert bem_answer.status_code == 200
+    assert limited.rate_limited == 1 and len(limited.flameup_arrivals) == 3
+
+
+def test_flameup_rate_limit_window_slides():
+    with EmulatorServer(FlameupApi("ws", "fk", []), rate_limit=RateLimit(requests=2, per_seconds=0.5)) as limited:
+        first = [_flameup(limited).status_code for _ in range(3)]
+        time.sleep(0.6)
+        after_the_window = _flameup(limited).status_code
+
+    assert first == [200, 200, 429]
+    assert after_the_window == 200

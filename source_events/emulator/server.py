@@ -157,10 +157,9 @@ class EmulatorServer:
             if fault:
                 return _fault_response(fault), fault
             if api == "flameup" and self.flameup and path.startswith(FLAMEUP_PREFIX + "/workspaces/"):
-                limit_headers = self._spend_rate_limit()
-                if limit_headers and limit_headers["X-RateLimit-Remaining"] == "-1":
+                allowed, limit_headers = self._spend_rate_limit()
+                if not allowed:
                     self.rate_limited += 1
-                    limit_headers["X-RateLimit-Remaining"] = "0"
                     return _rate_limited(limit_headers), None
                 answer = self.flameup.list_events(path[len(FLAMEUP_PREFIX) :], query, headers)
                 answer.headers.update(limit_headers)
@@ -169,22 +168,22 @@ class EmulatorServer:
                 return self.bem.list_events(path[len(BEM_PREFIX) :], query, headers), None
         return ApiResponse(404, {"message": f"no route for {path}"}), None
 
-    def _spend_rate_limit(self) -> dict[str, str]:
-        """Count a Flameup request against the rate limit; Remaining is -1 when it is over."""
+    def _spend_rate_limit(self) -> tuple[bool, dict[str, str]]:
+        """Count a Flameup request against the rate limit: whether it is allowed, and the X-RateLimit headers."""
         if self.rate_limit is None:
-            return {}
+            return True, {}
         now = time.time()
         window = self._flameup_accepted
         while window and window[0] <= now - self.rate_limit.per_seconds:
             window.popleft()
-        over = len(window) >= self.rate_limit.requests
-        if not over:
+        allowed = len(window) < self.rate_limit.requests
+        if allowed:
             window.append(now)
             self.flameup_arrivals.append(now)
         reset = (window[0] if window else now) + self.rate_limit.per_seconds
-        return {
+        return allowed, {
             "X-RateLimit-Limit": str(self.rate_limit.requests),
-            "X-RateLimit-Remaining": "-1" if over else str(self.rate_limit.requests - len(window)),
+            "X-RateLimit-Remaining": str(self.rate_limit.requests - len(window)),
             "X-RateLimit-Reset": str(int(reset) + 1),
         }
 
