@@ -9,13 +9,13 @@ the `k`-th of its listing on: their timestamps are quantiles of the range. The p
     2. offsets `total / n`, `2 * total / n`, ..., one page each: where to cut the range into `n` windows of
        about PAGES_PER_WINDOW pages each (n = total / (PAGES_PER_WINDOW * page size); none when it is small)
 
-Neighbouring windows both read the seconds around their boundary (each asks 1-2 s wider, see
-`flameup_requester`), so a cut inside a burst would read the burst twice: a cut goes into a gap of at least
-CUT_GAP between two events of the probed page, and a page without such a gap (a burst) gives no cut.
-
 and yields the windows in time order as their ends become known. These requests are the only overhead:
 a window costs `ceil(its events / page size)` requests, so a full sync costs at most
 `pages + 2 * windows` = pages * (1 + 2 / PAGES_PER_WINDOW) + 2 requests, whatever the history's shape.
+
+Neighbouring windows both read the seconds around their boundary (each asks 1-2 s wider, see
+`flameup_requester`), so a cut inside a burst would read the burst twice: a cut goes into a gap of at least
+CUT_GAP between two events of the probed page, and a page without such a gap (a burst) gives no cut.
 
 Nothing here decides what is read: the windows always tile [lower, upper) and each is read completely
 (FlameupSliceWindowFilter keeps each event in exactly one). So an API whose listing is not ordered by
@@ -37,7 +37,7 @@ CUT_GAP = timedelta(seconds=5)
 
 @dataclass(frozen=True)
 class Probe:
-    """What one `limit=1` request at an offset of a range answered."""
+    """What one probe (a request for `limit` events at an offset of a range) answered."""
 
     total: int | None  # None when the API sent no integer `total`
     timestamps: list[datetime]  # of the events from that offset on, in listing order
@@ -72,12 +72,12 @@ class WindowPlanner:
             yield lower, upper
             return
         oldest_first = second.first >= first.first
-        # cut q (in time order) is near the event at offset q*step oldest-first, (count-q)*step newest-first
-        known = {round(step): second}
+        # cut q (in time order) is near the event at offset q*step oldest-first, (count-q)*step newest-first;
+        # the second probe's offset is the first cut oldest-first, the last one newest-first
         start = lower
         for quantile in range(1, count):
             offset = round((quantile if oldest_first else count - quantile) * step)
-            page = known.pop(offset, None) or self._probe(lower, upper, offset, self._page_size)
+            page = second if offset == round(step) else self._probe(lower, upper, offset, self._page_size)
             if not page.timestamps:
                 break  # the listing ended early (`total` counts more than this range holds)
             end = _cut_in_gap(page.timestamps)
