@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from source_events.emulator.responses import ApiResponse, Query, first
+from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
 
 # query parameter -> event field, for the CSV-array filters
 CSV_FILTERS = {
@@ -16,6 +16,7 @@ CSV_FILTERS = {
     "functionNames": "functionName",
     "referenceIDs": "referenceID",
 }
+LISTINGS_KEPT = 8  # a sync reading from both ends asks for both sort orders in turn
 CREATED_KEY = "_created"  # emulator-only: creation order, for the "sorted by creation time" reading
 
 
@@ -30,7 +31,7 @@ class BemApi:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or BemBehaviour()
-        self._last_listing: tuple | None = None
+        self._listings = RecentAnswers(LISTINGS_KEPT)
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("x-api-key") != self.api_key:
@@ -63,10 +64,12 @@ class BemApi:
         and the behaviour stay the same, as they do across the pages of one sync."""
         filters = tuple(first(query, name) for name in (*CSV_FILTERS, "isLabelled"))
         key = (filters, descending, len(self.events), id(self.events), self.behaviour)
-        if self._last_listing is None or self._last_listing[0] != key:
+
+        def listing() -> tuple[list[dict[str, Any]], dict[str, int]]:
             listed = sorted((e for e in self.events if self._matches(e, query)), key=self._sort_key, reverse=descending)
-            self._last_listing = (key, listed, {e["eventID"]: i for i, e in enumerate(listed)})
-        return self._last_listing[1], self._last_listing[2]
+            return listed, {e["eventID"]: i for i, e in enumerate(listed)}
+
+        return self._listings.get(key, listing)
 
     def _sort_key(self, event: Mapping[str, Any]) -> Any:
         return event[CREATED_KEY] if self.behaviour.sort_by == "created" else event["eventID"]

@@ -2,14 +2,13 @@
 
 import bisect
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from source_events.emulator.responses import ApiResponse, Query, first
+from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
 from source_events.timestamps import parse_timestamp
 
 _SECOND = timedelta(seconds=1)
@@ -43,7 +42,7 @@ class FlameupApi:
         self.events = events
         self.behaviour = behaviour or FlameupBehaviour()
         self._sorted: tuple | None = None
-        self._selections: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+        self._selections = RecentAnswers(SELECTIONS_KEPT)
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -80,8 +79,7 @@ class FlameupApi:
             id(self.events),
             self.behaviour,
         )
-        selected = self._selections.get(key)
-        if selected is None:
+        def select() -> list[dict[str, Any]]:
             events, moments = self._index()
             # bisect to a window one second wider than asked; _matches decides the exact bounds
             low = bisect.bisect_left(moments, since - _SECOND) if since else 0
@@ -93,11 +91,9 @@ class FlameupApi:
             ]
             if self.behaviour.newest_first:
                 selected.reverse()
-            self._selections[key] = selected
-            while len(self._selections) > SELECTIONS_KEPT:
-                self._selections.popitem(last=False)
-        else:
-            self._selections.move_to_end(key)
+            return selected
+
+        selected = self._selections.get(key, select)
         return selected
 
     def _index(self) -> tuple[list[dict[str, Any]], list[datetime]]:
