@@ -25,6 +25,7 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.timestamps import parse_timestamp
+from source_events.two_ended import Meeting, Verdict
 
 
 @dataclass
@@ -160,12 +161,15 @@ def event_time(record: Mapping[str, Any]):
 
 
 @dataclass
-class BemSkipReadIdsFilter(RecordFilter):
-    """Drops the events a resumed bem sync has already emitted.
+class BemAlreadyReadFilter(RecordFilter):
+    """Drops the bem events this sync must not emit again, and ends a reader where another has been.
 
-    BemEventIdCursor resumes from an event of an earlier second than the last one read (IDs order only to
-    the second), so the first pages of a resumed sync repeat events; their IDs travel in the slice as
-    `skip_ids`. Paging reads the raw response, so dropping records here never ends it early.
+    - A resumed sync starts from an event of an earlier second than the last one read (IDs order only to
+      the second, see BemEventIdCursor), so its first pages repeat events: their IDs travel in the slice as
+      `skip_ids`.
+    - A sync reading from both ends (source_events.two_ended) asks the slice's Meeting about each event:
+      emit it, skip it (the other reader took it), or stop (the other reader has everything from here).
+    Paging reads the raw response, so dropping records here never ends it early: only a stop does.
     """
 
     def filter_records(
@@ -175,10 +179,69 @@ class BemSkipReadIdsFilter(RecordFilter):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
+        meeting = _meeting_of(stream_slice)
+        if meeting is not None:
+            sort_order = stream_slice["sort_order"]
+            for record in records:
+                verdict = meeting.admit(sort_order, record.get("eventID"))
+                if verdict is Verdict.STOP:
+                    return
+                if verdict is Verdict.EMIT:
+                    yield record
+            return
         skip_ids = frozenset(stream_slice.get("skip_ids") or ()) if stream_slice else frozenset()
         for record in records:
             if record.get("eventID") not in skip_ids:
                 yield record
+
+
+def _meeting_of(stream_slice: StreamSlice | None) -> Meeting | None:
+    return stream_slice.extra_fields.get("meeting") if isinstance(stream_slice, StreamSlice) else None
+
+
+@dataclass
+class BemStartingAfterPagination(PaginationStrategy):
+    """bem's paging, as its SDK does it: `startingAfter` = the last ID of the page, until an EMPTY page.
+
+    A full last page is followed by one empty page, and `totalCount` is no stop signal. The ID is read
+    from the raw response, so records dropped client-side never end paging early. On a sync reading from
+    both ends, a reader also stops once its Meeting says it has reached the other.
+
+        pagination_strategy:
+          type: CustomPaginationStrategy
+          class_name: source_events.components.BemStartingAfterPagination
+          page_size: 100
+    """
+
+    config: Config
+    page_size: int | str
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
+
+    @property
+    def initial_token(self) -> Any | None:
+        return None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Record | None,
+        last_page_token_value: Any | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Any | None:
+        events, _ = events_page(response)
+        if not events:
+            return None
+        meeting = _meeting_of(stream_slice)
+        if meeting is not None and meeting.stopped(stream_slice["sort_order"]):
+            return None
+        return events[-1].get("eventID")
+
+    def get_page_size(self) -> int | None:
+        return self._page_size
 
 
 @dataclass

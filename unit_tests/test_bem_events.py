@@ -26,18 +26,21 @@ def _query(request):
 
 @pytest.mark.parametrize("count, expected_requests", [(0, 1), (99, 2), (100, 2), (150, 3), (200, 3)])
 def test_paging_follows_starting_after_and_stops_only_on_an_empty_page(config, bem, http, count, expected_requests):
-    """A full last page is followed by one empty page; a short page is not trusted as the end either."""
-    bem.events = bem_events_in_seconds({_T0 + i: 1 for i in range(count)})
+    """A full last page is followed by one empty page; a short page is not trusted as the end either.
+    (An incremental sync: one reader, oldest first, from the ID in state.)"""
+    synced = bem_events_in_seconds({_T0 - 60: 1}, seed=1)
+    bem.events = synced + bem_events_in_seconds({_T0 + i: 1 for i in range(count)})
+    saved = {"eventID": synced[0]["eventID"], "starting_after": synced[0]["eventID"], "already_read": []}
 
-    output = run_read(config.with_bem(page_size=100).build(), catalog(BEM))
+    output = run_read(config.with_bem(page_size=100).build(), catalog(BEM), state(BEM, saved))
 
-    assert record_ids(output, BEM, "eventID") == sorted(e["eventID"] for e in bem.events)
+    assert record_ids(output, BEM, "eventID") == sorted(e["eventID"] for e in bem.events[1:])
     requests = _bem_requests(http)
     assert len(requests) == expected_requests
     assert all(_query(r)["limit"] == ["100"] and _query(r)["sortOrder"] == ["asc"] for r in requests)
-    assert "startingAfter" not in _query(requests[0])
+    assert _query(requests[0])["startingAfter"] == [synced[0]["eventID"]]
     if count > 100:
-        assert _query(requests[1])["startingAfter"] == [bem.events[99]["eventID"]]
+        assert _query(requests[1])["startingAfter"] == [bem.events[100]["eventID"]]
 
 
 def test_csv_array_filters_and_is_labelled_reach_the_query_string(config, bem, http):
@@ -158,3 +161,22 @@ def test_ksuid_seconds_reads_the_timestamp_prefix(seconds):
 @pytest.mark.parametrize("event_id", ["string", "ev_short", "ev_" + "!" * 27, "ev_" + "z" * 27])
 def test_ksuid_seconds_is_none_for_ids_that_are_not_ksuids(event_id):
     assert ksuid_seconds(event_id) is None
+
+
+@pytest.mark.parametrize("sort_by", ["id", "created"])
+def test_a_sync_without_state_reads_from_both_ends_and_emits_every_event_once(config, bem, http, sort_by):
+    bem.behaviour = BemBehaviour(sort_by=sort_by)
+    bem.events = bem_events_in_seconds({_T0 + s: 1 + s % 7 for s in range(120)}, seed=4)
+
+    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+
+    emitted = record_ids(output, BEM, "eventID")
+    assert sorted(emitted) == sorted(e["eventID"] for e in bem.events)
+    orders = [_query(r)["sortOrder"][0] for r in _bem_requests(http)]
+    assert orders.count("asc") >= 2 and orders.count("desc") >= 2
+    assert len(orders) <= len(bem.events) // 10 + 2 + 2  # both readers' last pages may overlap by a second
+    # the final state is an ordinary one: resume after the newest second, whose IDs are already read
+    final = states_of(output, BEM)[-1]
+    newest = [i for i in emitted if ksuid_seconds(i) == _T0 + 119]
+    assert "newest_first" not in final and sorted(final["already_read"]) == sorted(newest)
+    assert ksuid_seconds(final["starting_after"]) == _T0 + 118

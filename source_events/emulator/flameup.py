@@ -79,6 +79,7 @@ class FlameupApi:
             id(self.events),
             self.behaviour,
         )
+
         def select() -> list[dict[str, Any]]:
             events, moments = self._index()
             # bisect to a window one second wider than asked; _matches decides the exact bounds
