@@ -1,6 +1,7 @@
 """Manifest components for what YAML cannot say, one job each. Referenced from manifest.yaml by class name."""
 
 import random
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -74,7 +75,42 @@ def _events_in(body: Mapping[str, Any]) -> list:
 
 
 @dataclass
-class FlameupOffsetIncrement(PaginationStrategy):
+class _EventsPagination(PaginationStrategy):
+    """What both APIs' paging strategies share: the page size (a manifest value that may read the config),
+    and that an empty page ends paging. Each says in `token_after` what follows a page with events; both
+    read the raw page, so records dropped client-side never end paging early."""
+
+    config: Config
+    page_size: int | str
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
+
+    def get_page_size(self) -> int | None:
+        return self._page_size
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Record | None,
+        last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Any | None:
+        events, total = events_page(response)
+        return self.token_after(events, total, last_page_token_value, stream_slice) if events else None
+
+    @abstractmethod
+    def token_after(
+        self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None
+    ) -> Any | None:
+        """The next page's token after a page holding `events`, or None to stop."""
+
+
+@dataclass
+class FlameupOffsetIncrement(_EventsPagination):
     """Offset paging that survives a silently capped `limit`.
 
     Flameup answers `{"events": [...], "total": 42}` and documents neither its maximum `limit` nor what a
@@ -89,36 +125,17 @@ class FlameupOffsetIncrement(PaginationStrategy):
           page_size: 100
     """
 
-    config: Config
-    page_size: int | str
-    parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
-
     @property
     def initial_token(self) -> Any | None:
         return 0
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Record | None,
-        last_page_token_value: Any | None = None,
-        page_size_override: int | None = None,
-        stream_slice: StreamSlice | None = None,
+    def token_after(
+        self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None
     ) -> Any | None:
-        events, total = events_page(response)
-        if not events:
-            return None
-        next_offset = int(last_page_token_value or 0) + len(events)
+        next_offset = int(last_token or 0) + len(events)
         if total is not None and next_offset >= total:
             return None
         return next_offset
-
-    def get_page_size(self) -> int | None:
-        return self._page_size
 
 
 @dataclass
@@ -200,7 +217,7 @@ def _meeting_of(stream_slice: StreamSlice | None) -> Meeting | None:
 
 
 @dataclass
-class BemStartingAfterPagination(PaginationStrategy):
+class BemStartingAfterPagination(_EventsPagination):
     """bem's paging, as its SDK does it: `startingAfter` = the last ID of the page, until an EMPTY page.
 
     A full last page is followed by one empty page, and `totalCount` is no stop signal. The ID is read
@@ -213,35 +230,17 @@ class BemStartingAfterPagination(PaginationStrategy):
           page_size: 100
     """
 
-    config: Config
-    page_size: int | str
-    parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
-
     @property
     def initial_token(self) -> Any | None:
         return None
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Record | None,
-        last_page_token_value: Any | None = None,
-        stream_slice: StreamSlice | None = None,
+    def token_after(
+        self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None
     ) -> Any | None:
-        events, _ = events_page(response)
-        if not events:
-            return None
         meeting = _meeting_of(stream_slice)
         if meeting is not None and meeting.stopped(stream_slice["sort_order"]):
             return None
         return events[-1].get("eventID")
-
-    def get_page_size(self) -> int | None:
-        return self._page_size
 
 
 @dataclass
