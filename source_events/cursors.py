@@ -272,8 +272,14 @@ class ListingPosition:
         return {cursor_field: self.last_id, "starting_after": self.starting_after, "already_read": self.tail_ids}
 
     def front(self) -> Front:
-        """The meeting front this position resumes a two-ended read at."""
-        return Front(second=self.tail_second, ids=set(self.tail_ids))
+        """The meeting front this position resumes a two-ended read at: the IDs it read last, and their
+        furthest second (none if it starts again from its end, where new events may have arrived)."""
+        seconds = {event_id: ksuid_seconds(event_id) for event_id in self.tail_ids}
+        known = [s for s in seconds.values() if s is not None]
+        furthest = (min(known) if self._newest_first else max(known)) if known else None
+        if self.starting_after is None:
+            furthest = None
+        return Front(second=furthest, ids=seconds, already_read=frozenset(seconds))
 
 
 class BemEventIdCursor(_CheckpointingCursor):
@@ -342,7 +348,11 @@ class BemEventIdCursor(_CheckpointingCursor):
     ) -> tuple[ListingPosition, ListingPosition | None, Top | None]:
         if not stream_state:
             empty: Mapping[str, Any] = {}
-            return self._position(False, empty, False), self._position(True, empty, False), Top()
+            return (
+                self._position(False, empty, False),
+                self._position(True, empty, False),
+                Top(block=self._checkpoint_every),
+            )
         newest_first = stream_state.get("newest_first")
         if newest_first is None:
             if not isinstance(stream_state.get(self.cursor_field), str):
@@ -357,10 +367,11 @@ class BemEventIdCursor(_CheckpointingCursor):
             self._position(False, stream_state, False),
             backward,
             Top(
-                second=top_read.tail_second,
+                second=ksuid_seconds(top_read.last_id) if top_read.last_id else None,
                 event_id=top_read.last_id,
                 ids=top_read.tail_ids,
                 below=top_read.starting_after,
+                block=self._checkpoint_every,
             ),
         )
 
@@ -383,19 +394,18 @@ class BemEventIdCursor(_CheckpointingCursor):
         return state
 
     def _final_state(self, top: Top) -> MutableMapping[str, Any]:
-        """Both readers finished: resume after the top the newest-first reader started from."""
+        """Both readers finished: resume after where the newest-first reader started, skipping what it read
+        there (every event the sync did not read was created after that)."""
         forward = self._oldest_first
-        if self._meeting.abandoned or top.second is None or (forward.tail_second or 0) > top.second:
+        if top.event_id is None:  # the newest-first reader read nothing
             return forward.state(self.cursor_field) if forward.last_id else {}
-        if forward.tail_second == top.second or top.below is None:
-            # the oldest-first reader read into the top second, or nothing is known below it: resume where
-            # that reader would, with the top second's IDs also read
-            read = set(forward.tail_ids)
-            starting_after = forward.starting_after
-            already_read = forward.tail_ids + [i for i in top.ids if i not in read]
-        else:
-            starting_after, already_read = top.below, list(top.ids)
-        return {self.cursor_field: top.event_id, "starting_after": starting_after, "already_read": already_read}
+        if top.below is not None:
+            return {self.cursor_field: top.event_id, "starting_after": top.below, "already_read": top.ids}
+        # the newest-first reader never got below its first seconds: resume where the oldest-first reader
+        # would, skipping what both read after that point
+        read = set(forward.tail_ids)
+        already_read = forward.tail_ids + [i for i in top.ids if i not in read]
+        return {self.cursor_field: top.event_id, "starting_after": forward.starting_after, "already_read": already_read}
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         if self._newest_first is None:
@@ -404,7 +414,7 @@ class BemEventIdCursor(_CheckpointingCursor):
         top = self._top
         if self._newest_first.starting_after is None:
             # the newest-first reader starts again from the top, which may have moved since
-            top = Top()
+            top = Top(block=self._checkpoint_every)
         self._meeting = Meeting(self._oldest_first.front(), self._newest_first.front(), top)
         self._open = {OLDEST_FIRST, NEWEST_FIRST}
         for sort_order, position in ((OLDEST_FIRST, self._oldest_first), (NEWEST_FIRST, self._newest_first)):

@@ -5,17 +5,14 @@ no offset and no time filter. So one reader is one request at a time, however sl
 without state therefore runs two readers: one oldest-first (`sortOrder=asc`) from the bottom, one
 newest-first (`sortOrder=desc`) from the top, each stopping where it reaches what the other has read.
 
-Where they meet is decided per event, under one lock, from the second in its KSUID ID (both sort orders
-list events by second; inside a second the order is undocumented and may differ):
-- the oldest-first reader stops at the first event of a later second than the newest-first reader has
-  reached, and the newest-first reader at the first event of an earlier second than the oldest-first
-  reader has reached;
-- in the one second where they may overlap, each drops the IDs the other has already taken.
-Every event is taken by exactly one reader: the reader that stops first has left the rest to a reader
-that has already passed it or will reach it.
-
-An ID that is not a KSUID has no second to compare: the newest-first reader then stops, and the
-oldest-first reader reads to the end (repeating at most what the newest-first reader took before).
+Paging by `startingAfter` presupposes one fixed order of the events, and `sortOrder=desc` lists it
+backwards: each reader has read one end of it. So a reader stops at the first event the other has read:
+all events past it are the other's. Each reader remembers the IDs it read near its front: those within
+MARGIN_SECONDS of the furthest second in their KSUID IDs (the order is by ID, or by creation time from
+which an ID's second may stray a little), else its last RECENT_IDS_KEPT. A second rule backs the first
+up: a reader also stops at an event more than MARGIN_SECONDS past the other's front, which the other has
+necessarily read. Decisions are made per event under one lock, so of two readers meeting on one page, one
+emits and the other stops.
 """
 
 import threading
@@ -27,40 +24,68 @@ from source_events.ksuid import ksuid_seconds
 OLDEST_FIRST = "asc"
 NEWEST_FIRST = "desc"
 
+# How far an ID's second may stray from the listing's order (IDs minted by a clock a second off either way)
+MARGIN_SECONDS = 2
+# IDs remembered per reader when they carry no second (not KSUIDs)
+RECENT_IDS_KEPT = 10_000
+
 
 class Verdict(Enum):
     EMIT = "emit"
-    SKIP = "skip"  # the other reader took it, or this one did before it resumed
-    STOP = "stop"  # the other reader covers this event and all after it
+    SKIP = "skip"  # this reader emitted it before it resumed
+    STOP = "stop"  # the other reader has read this event and all past it
 
 
 @dataclass
 class Front:
-    """How far one reader has come: the second of the last event it took or skipped, and the IDs of that
-    second it has seen (a resumed reader starts from its saved `already_read`)."""
+    """How far one reader has come: the furthest second it has read (oldest first: the latest; newest
+    first: the earliest), and the IDs it has read near it, with their seconds. `already_read`: IDs this
+    reader emitted before it resumed (from its saved state)."""
 
     second: int | None = None
-    ids: set[str] = field(default_factory=set)
+    ids: dict[str, int | None] = field(default_factory=dict)
+    already_read: frozenset[str] = frozenset()
     stopped: bool = False
+
+    def remember(self, sort_order: str, event_id: str, second: int | None) -> None:
+        if second is not None and (self.second is None or _past(sort_order, second, self.second, 0)):
+            self.second = second
+            self.ids = {
+                i: s for i, s in self.ids.items() if s is None or not _past(sort_order, second, s, MARGIN_SECONDS)
+            }
+        self.ids[event_id] = second
+        if len(self.ids) > RECENT_IDS_KEPT:
+            del self.ids[next(iter(self.ids))]
+
+    def has_read(self, event_id: str) -> bool:
+        return event_id in self.ids or event_id in self.already_read
 
 
 @dataclass
 class Top:
-    """The newest second the newest-first reader saw, which the sync's final state resumes after: its IDs,
-    and `below`, the first ID listed newest-first with an earlier second (a real ID to resume after)."""
+    """Where the newest-first reader started, which the sync's final state resumes after: its first event,
+    `below`, the first ID it read more than MARGIN_SECONDS earlier (a real ID to resume after; for IDs
+    without a second, the first after `block` IDs), and `ids`, every ID it read before that one."""
 
     second: int | None = None
     event_id: str | None = None
     ids: list[str] = field(default_factory=list)
     below: str | None = None
+    block: int = 100
 
-    def see(self, event_id: str, second: int) -> None:
-        if self.second is None:
+    def see(self, event_id: str, second: int | None) -> None:
+        if self.event_id is None:
             self.second, self.event_id = second, event_id
-        if second == self.second:
-            self.ids.append(event_id)
-        elif self.below is None:
+        if self.below is not None:
+            return
+        if second is None or self.second is None:
+            far = len(self.ids) >= self.block
+        else:
+            far = second < self.second - MARGIN_SECONDS
+        if far:
             self.below = event_id
+        else:
+            self.ids.append(event_id)
 
 
 class Meeting:
@@ -69,7 +94,6 @@ class Meeting:
     def __init__(self, oldest_first: Front, newest_first: Front, top: Top) -> None:
         self._fronts = {OLDEST_FIRST: oldest_first, NEWEST_FIRST: newest_first}
         self.top = top
-        self.abandoned = False  # an ID without a second was seen: the oldest-first reader reads to the end
         self._lock = threading.Lock()
 
     def admit(self, sort_order: str, event_id: str) -> Verdict:
@@ -79,26 +103,18 @@ class Meeting:
         with self._lock:
             if mine.stopped:
                 return Verdict.STOP
-            if second is None:
-                self.abandoned = True
-            if self.abandoned:
-                return self._one_ended(sort_order, mine)
             if sort_order == NEWEST_FIRST:
                 self.top.see(event_id, second)
-            if other.second is not None and _beyond(sort_order, second, other.second):
+            met = other.has_read(event_id) or (
+                second is not None
+                and other.second is not None
+                and _past(sort_order, second, other.second, MARGIN_SECONDS)
+            )
+            if met:
                 mine.stopped = True
                 return Verdict.STOP
-            if mine.second is None or _beyond(sort_order, second, mine.second):
-                mine.second, mine.ids = second, set()
-            taken = event_id in mine.ids or (second == other.second and event_id in other.ids)
-            mine.ids.add(event_id)
-            return Verdict.SKIP if taken else Verdict.EMIT
-
-    def _one_ended(self, sort_order: str, mine: Front) -> Verdict:
-        if sort_order == NEWEST_FIRST:
-            mine.stopped = True
-            return Verdict.STOP
-        return Verdict.EMIT
+            mine.remember(sort_order, event_id, second)
+            return Verdict.SKIP if event_id in mine.already_read else Verdict.EMIT
 
     def stopped(self, sort_order: str) -> bool:
         with self._lock:
@@ -106,9 +122,9 @@ class Meeting:
 
     def top_snapshot(self) -> Top:
         with self._lock:
-            return Top(self.top.second, self.top.event_id, list(self.top.ids), self.top.below)
+            return Top(self.top.second, self.top.event_id, list(self.top.ids), self.top.below, self.top.block)
 
 
-def _beyond(sort_order: str, second: int, front: int) -> bool:
-    """Whether `second` lies past `front` in the reading direction of `sort_order`."""
-    return second > front if sort_order == OLDEST_FIRST else second < front
+def _past(sort_order: str, second: int, front: int, margin: int) -> bool:
+    """Whether `second` lies more than `margin` seconds past `front` in the reading direction of `sort_order`."""
+    return second > front + margin if sort_order == OLDEST_FIRST else second < front - margin

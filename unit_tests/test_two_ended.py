@@ -1,31 +1,29 @@
 """The Meeting of bem's two readers alone (source_events/two_ended.py): whatever the interleaving of their
-pages, the order inside a second, or where they start, every event is emitted exactly once, and neither
-reader reads much past the other. (Through HTTP: unit_tests/test_bem_events.py.)"""
+pages, the history's shape, skewed ID clocks, IDs that are not KSUIDs, or where the readers resume, every
+event is emitted exactly once, and the two read little more than the listing. (Through HTTP:
+unit_tests/test_bem_events.py and the interruption tests.)"""
 
 import random
 
 import pytest
 
 from source_events.emulator.ids import ksuid
-from source_events.two_ended import NEWEST_FIRST, OLDEST_FIRST, Front, Meeting, Top, Verdict
+from source_events.two_ended import MARGIN_SECONDS, NEWEST_FIRST, OLDEST_FIRST, Front, Meeting, Top, Verdict
 
 _T0 = 1_790_000_000
 
 
-def _listing(rng: random.Random, seconds: int, most_per_second: int) -> list[tuple[int, str]]:
-    """(second, ID) of a history with gaps and bursts, oldest first."""
-    events = []
+def _history(rng: random.Random, seconds: int, most_per_second: int, skew: bool = False) -> list[str]:
+    """The IDs of a history with gaps and bursts, in the API's one order (oldest first). With `skew`, the
+    order is by creation time and some IDs were minted by a clock a second behind or ahead."""
+    listed = []
     for second in range(_T0, _T0 + seconds):
-        for _ in range(rng.choice([0, 0, 1, 1, 2, most_per_second])):
-            events.append((second, ksuid(second, rng)))
-    return events
-
-
-def _listed(events, newest_first: bool, rng: random.Random) -> list[str]:
-    """Sorted by second; inside a second in an order of its own (the API documents none)."""
-    shuffled = list(events)
-    rng.shuffle(shuffled)
-    return [i for _, i in sorted(shuffled, key=lambda e: e[0], reverse=newest_first)]
+        burst = [
+            ksuid(second + (rng.choice([0, 0, -1, 1]) if skew else 0), rng)
+            for _ in range(rng.choice([0, 0, 1, 1, 2, most_per_second]))
+        ]
+        listed += burst if skew else sorted(burst)
+    return listed
 
 
 def _read_both_ends(meeting: Meeting, listings: dict[str, list[str]], page: int, rng: random.Random):
@@ -48,55 +46,98 @@ def _read_both_ends(meeting: Meeting, listings: dict[str, list[str]], page: int,
     return emitted, read
 
 
+def _both_orders(listed: list[str]) -> dict[str, list[str]]:
+    return {OLDEST_FIRST: listed, NEWEST_FIRST: listed[::-1]}
+
+
 @pytest.mark.parametrize("seed", range(40))
-def test_every_event_is_emitted_once_whatever_the_interleaving(seed):
+def test_every_event_is_emitted_once_and_the_readers_overlap_by_a_page_at_most(seed):
     rng = random.Random(seed)
-    events = _listing(rng, seconds=rng.randint(1, 60), most_per_second=rng.choice([3, 12, 40]))
-    listings = {OLDEST_FIRST: _listed(events, False, rng), NEWEST_FIRST: _listed(events, True, rng)}
+    listed = _history(rng, seconds=rng.randint(1, 60), most_per_second=rng.choice([3, 12, 60]))
     page = rng.choice([1, 3, 10])
 
-    emitted, read = _read_both_ends(Meeting(Front(), Front(), Top()), listings, page, rng)
+    emitted, read = _read_both_ends(Meeting(Front(), Front(), Top()), _both_orders(listed), page, rng)
 
-    assert sorted(emitted) == sorted(i for _, i in events)
-    # each reader stops within a page of the other: together at most the listing, its largest second twice
-    # (both may read the second they meet in) and one page each
-    largest_second = max((sum(1 for s, _ in events if s == t) for t, _ in events), default=0)
-    assert read[OLDEST_FIRST] + read[NEWEST_FIRST] <= len(events) + 2 * largest_second + 2 * page
+    assert sorted(emitted) == sorted(listed)
+    # each reader stops at the first event the other has read: however dense a second, the overlap is the
+    # pages they were reading when they met
+    assert read[OLDEST_FIRST] + read[NEWEST_FIRST] <= len(listed) + 2 * page
 
 
-def test_the_top_is_the_newest_second_and_the_first_id_below_it():
+@pytest.mark.parametrize("seed", range(40))
+def test_every_event_is_emitted_once_when_id_clocks_are_skewed(seed):
+    rng = random.Random(seed)
+    listed = _history(rng, seconds=rng.randint(2, 40), most_per_second=8, skew=True)
+
+    emitted, _ = _read_both_ends(Meeting(Front(), Front(), Top()), _both_orders(listed), rng.choice([1, 2, 5]), rng)
+
+    assert sorted(emitted) == sorted(listed)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ids_without_a_second_meet_by_id(seed):
+    rng = random.Random(seed)
+    listed = [f"evt_{n:06d}" for n in range(rng.randint(0, 300))]
+
+    emitted, read = _read_both_ends(Meeting(Front(), Front(), Top()), _both_orders(listed), 7, rng)
+
+    assert sorted(emitted) == listed
+    assert read[OLDEST_FIRST] + read[NEWEST_FIRST] <= len(listed) + 2 * 7
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_api_that_ignores_sort_order_loses_nothing(seed):
+    """Both readers get the oldest-first listing: one of them stops at once, the other reads it all."""
+    rng = random.Random(seed)
+    listed = _history(rng, seconds=rng.randint(2, 40), most_per_second=5)
+
+    emitted, _ = _read_both_ends(Meeting(Front(), Front(), Top()), {OLDEST_FIRST: listed, NEWEST_FIRST: listed}, 3, rng)
+
+    assert sorted(emitted) == sorted(listed)
+
+
+def test_the_top_is_where_the_newest_first_reader_started_and_the_first_id_beyond_the_margin():
     rng = random.Random(1)
-    events = [
-        (_T0, ksuid(_T0, rng)),
-        (_T0 + 5, ksuid(_T0 + 5, rng)),
-        (_T0 + 9, ksuid(_T0 + 9, rng)),
-        (_T0 + 9, ksuid(_T0 + 9, rng)),
-    ]
-    listings = {OLDEST_FIRST: _listed(events, False, rng), NEWEST_FIRST: _listed(events, True, rng)}
+    listed = [ksuid(_T0, rng), ksuid(_T0 + 5, rng), ksuid(_T0 + 8, rng), ksuid(_T0 + 9, rng), ksuid(_T0 + 9, rng)]
     meeting = Meeting(Front(), Front(), Top())
-
-    _read_both_ends(meeting, listings, page=1, rng=rng)
+    for event_id in listed[::-1]:
+        meeting.admit(NEWEST_FIRST, event_id)
 
     top = meeting.top_snapshot()
-    assert top.second == _T0 + 9
-    assert top.event_id == listings[NEWEST_FIRST][0]
-    assert top.below == events[1][1]  # the newest event of an earlier second
+    assert (top.second, top.event_id) == (_T0 + 9, listed[-1])
+    assert top.ids == listed[:1:-1]  # the seconds within MARGIN_SECONDS of the first
+    assert top.below == listed[1]
 
 
-def test_an_id_without_a_second_leaves_the_listing_to_the_oldest_first_reader():
-    meeting = Meeting(Front(), Front(), Top())
-
-    assert meeting.admit(NEWEST_FIRST, "evt_not-a-ksuid") is Verdict.STOP
-    assert meeting.abandoned and meeting.stopped(NEWEST_FIRST)
-    assert meeting.admit(OLDEST_FIRST, ksuid(_T0, random.Random(2))) is Verdict.EMIT
-
-
-def test_a_resumed_reader_skips_what_it_emitted_before_and_stops_at_the_other_front():
+def test_a_resumed_reader_skips_what_it_emitted_before_and_stops_where_the_other_was():
+    """Fronts as BemEventIdCursor restores them from a state: the IDs read last, and their second."""
     rng = random.Random(3)
-    already = ksuid(_T0 + 1, rng)
-    meeting = Meeting(Front(second=_T0 + 1, ids={already}), Front(second=_T0 + 4, ids=set()), Top())
+    already, other_read = ksuid(_T0 + 1, rng), ksuid(_T0 + 4, rng)
+    meeting = Meeting(
+        Front(second=_T0 + 1, ids={already: _T0 + 1}, already_read=frozenset({already})),
+        Front(second=_T0 + 4, ids={other_read: _T0 + 4}, already_read=frozenset({other_read})),
+        Top(),
+    )
 
     assert meeting.admit(OLDEST_FIRST, already) is Verdict.SKIP
     assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 1, rng)) is Verdict.EMIT
-    assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 4, rng)) is Verdict.EMIT  # the second they may share
-    assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 5, rng)) is Verdict.STOP
+    assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 3, rng)) is Verdict.EMIT
+    assert meeting.admit(OLDEST_FIRST, other_read) is Verdict.STOP
+
+
+def test_a_reader_stops_past_the_margin_even_without_meeting_an_id_the_other_read():
+    rng = random.Random(5)
+    meeting = Meeting(Front(), Front(second=_T0 + 4), Top())
+
+    assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 4 + MARGIN_SECONDS, rng)) is Verdict.EMIT
+    assert meeting.admit(OLDEST_FIRST, ksuid(_T0 + 5 + MARGIN_SECONDS, rng)) is Verdict.STOP
+
+
+def test_a_reader_that_starts_again_from_its_end_skips_its_saved_ids():
+    rng = random.Random(4)
+    newest = ksuid(_T0 + 9, rng)
+    meeting = Meeting(Front(), Front(already_read=frozenset({newest})), Top())
+
+    assert meeting.admit(NEWEST_FIRST, ksuid(_T0 + 12, rng)) is Verdict.EMIT  # arrived since
+    assert meeting.admit(NEWEST_FIRST, newest) is Verdict.SKIP
+    assert meeting.admit(OLDEST_FIRST, newest) is Verdict.STOP  # the other reader read it
