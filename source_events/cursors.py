@@ -13,7 +13,7 @@ after the last one, so a state message never overtakes the records it covers.
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events.components import event_time, events_page
 from source_events.ksuid import ksuid_seconds
 from source_events.timestamps import format_timestamp, parse_timestamp
-from source_events.two_ended import NEWEST_FIRST, OLDEST_FIRST, Front, Meeting, Top
+from source_events.two_ended import NEWEST_FIRST, OLDEST_FIRST, Front, Meeting, Top, past
 from source_events.windows import Probe, ProbeRange, WindowPlanner
 
 LOGGER = logging.getLogger("airbyte")
@@ -236,9 +236,14 @@ class ListingPosition:
     """
 
     def __init__(
-        self, newest_first: bool, last_id: str | None, starting_after: str | None, already_read: list[str], bucket: Any
+        self,
+        sort_order: str,
+        last_id: str | None,
+        starting_after: str | None,
+        already_read: list[str],
+        bucket: Callable[[str, int], int],
     ) -> None:
-        self._newest_first = newest_first
+        self._sort_order = sort_order
         self._bucket = bucket  # (event ID, its position in this reader's listing) -> its second
         self.last_id = last_id
         self.starting_after = starting_after
@@ -248,20 +253,13 @@ class ListingPosition:
 
     def observe(self, event_id: str) -> None:
         bucket = self._bucket(event_id, self._observed)
-        if self.tail and self._beyond(bucket, self.tail[-1][1]):
+        if self.tail and past(self._sort_order, bucket, self.tail[-1][1], 0):
             # every ID read so far is from a second before this one: resume after the last of them
             self.starting_after = self.tail[-1][0]
             self.tail.clear()
         self.tail.append((event_id, bucket))
         self.last_id = event_id
         self._observed += 1
-
-    def _beyond(self, bucket: int, last: int) -> bool:
-        return bucket < last if self._newest_first else bucket > last
-
-    @property
-    def tail_second(self) -> int | None:
-        return self.tail[-1][1] if self.tail else None
 
     @property
     def tail_ids(self) -> list[str]:
@@ -276,7 +274,7 @@ class ListingPosition:
         furthest second (none if it starts again from its end, where new events may have arrived)."""
         seconds = {event_id: ksuid_seconds(event_id) for event_id in self.tail_ids}
         known = [s for s in seconds.values() if s is not None]
-        furthest = (min(known) if self._newest_first else max(known)) if known else None
+        furthest = (min(known) if self._sort_order == NEWEST_FIRST else max(known)) if known else None
         if self.starting_after is None:
             furthest = None
         return Front(second=furthest, ids=seconds, already_read=frozenset(seconds))
@@ -330,7 +328,7 @@ class BemEventIdCursor(_CheckpointingCursor):
         # `requester` is unused: bem's slices need no planning (FlameupWindowCursor probes through it)
         return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
 
-    def _position(self, newest_first: bool, saved: Mapping[str, Any], legacy: bool) -> ListingPosition:
+    def _position(self, sort_order: str, saved: Mapping[str, Any], legacy: bool) -> ListingPosition:
         last_id = saved.get(self.cursor_field)
         # a state with only an event ID resumes after it; before 0.3.0 this connector left out a null
         # `starting_after`, which `already_read` then tells apart (all it read was in one second)
@@ -341,7 +339,7 @@ class BemEventIdCursor(_CheckpointingCursor):
             raise _state_error(self._stream_name, f"`{self.cursor_field}` or `starting_after` is not an event ID")
         if not isinstance(already_read, list) or not all(isinstance(i, str) for i in already_read):
             raise _state_error(self._stream_name, "`already_read` is not a list of event IDs")
-        return ListingPosition(newest_first, last_id, starting_after, already_read, self._bucket)
+        return ListingPosition(sort_order, last_id, starting_after, already_read, self._bucket)
 
     def _read_state(
         self, stream_state: Mapping[str, Any]
@@ -349,22 +347,22 @@ class BemEventIdCursor(_CheckpointingCursor):
         if not stream_state:
             empty: Mapping[str, Any] = {}
             return (
-                self._position(False, empty, False),
-                self._position(True, empty, False),
+                self._position(OLDEST_FIRST, empty, False),
+                self._position(NEWEST_FIRST, empty, False),
                 Top(block=self._checkpoint_every),
             )
         newest_first = stream_state.get("newest_first")
         if newest_first is None:
             if not isinstance(stream_state.get(self.cursor_field), str):
                 raise _state_error(self._stream_name, f"no `{self.cursor_field}` event ID")
-            return self._position(False, stream_state, True), None, None
+            return self._position(OLDEST_FIRST, stream_state, True), None, None
         top = newest_first.get("top") if isinstance(newest_first, Mapping) else None
         if not isinstance(top, (Mapping, type(None))):
             raise _state_error(self._stream_name, "`newest_first` is not a reader's position")
-        backward = self._position(True, newest_first, False)
-        top_read = self._position(True, top or {}, False)
+        backward = self._position(NEWEST_FIRST, newest_first, False)
+        top_read = self._position(NEWEST_FIRST, top or {}, False)
         return (
-            self._position(False, stream_state, False),
+            self._position(OLDEST_FIRST, stream_state, False),
             backward,
             Top(
                 second=ksuid_seconds(top_read.last_id) if top_read.last_id else None,

@@ -48,10 +48,10 @@ class Front:
     stopped: bool = False
 
     def remember(self, sort_order: str, event_id: str, second: int | None) -> None:
-        if second is not None and (self.second is None or _past(sort_order, second, self.second, 0)):
+        if second is not None and (self.second is None or past(sort_order, second, self.second, 0)):
             self.second = second
             self.ids = {
-                i: s for i, s in self.ids.items() if s is None or not _past(sort_order, second, s, MARGIN_SECONDS)
+                i: s for i, s in self.ids.items() if s is None or not past(sort_order, second, s, MARGIN_SECONDS)
             }
         self.ids[event_id] = second
         if len(self.ids) > RECENT_IDS_KEPT:
@@ -108,7 +108,7 @@ class Meeting:
             met = other.has_read(event_id) or (
                 second is not None
                 and other.second is not None
-                and _past(sort_order, second, other.second, MARGIN_SECONDS)
+                and past(sort_order, second, other.second, MARGIN_SECONDS)
             )
             if met:
                 mine.stopped = True
@@ -125,6 +125,6 @@ class Meeting:
             return Top(self.top.second, self.top.event_id, list(self.top.ids), self.top.below, self.top.block)
 
 
-def _past(sort_order: str, second: int, front: int, margin: int) -> bool:
+def past(sort_order: str, second: int, front: int, margin: int) -> bool:
     """Whether `second` lies more than `margin` seconds past `front` in the reading direction of `sort_order`."""
     return second > front + margin if sort_order == OLDEST_FIRST else second < front - margin
