@@ -185,7 +185,8 @@ class BemAlreadyReadFilter(RecordFilter):
       the second, see BemEventIdCursor), so its first pages repeat events: their IDs travel in the slice as
       `skip_ids`.
     - A sync reading from both ends (source_events.two_ended) asks the slice's Meeting about each event:
-      emit it, skip it (the other reader took it), or stop (the other reader has everything from here).
+      emit it, skip it (this reader emitted it before it resumed), or stop (the other reader has read it
+      and everything past it).
     Paging reads the raw response, so dropping records here never ends it early: only a stop does.
     """
 
