@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer
-from source_events.timestamps import parse_timestamp
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, states_of
 
 _PROPERTY = settings(

@@ -9,12 +9,12 @@ import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
 from source_events.emulator.ids import ksuid
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault, Mutation
-from source_events.timestamps import parse_timestamp
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
 
 LOOKBACK = timedelta(minutes=10)
@@ -142,7 +142,7 @@ def test_events_added_while_a_sync_pages_are_caught_by_that_sync_or_the_next(ser
 
 @pytest.mark.parametrize("stream", [FLAMEUP, BEM])
 def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, stream):
-    # page size 4: Flameup windows of 100 events (source_events.windows), so several checkpoints
+    # page size 4: Flameup windows of 100 events (source_events.flameup.windows), so several checkpoints
     config = _config(server, start_date="2026-11-01T00:00:00Z", page_size=4)
     full = run_read(config, catalog(stream))
     everything = server.ground_truth()[stream]

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from integration_tests.harness import emulator_config
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
-from source_events.timestamps import parse_timestamp
-from source_events.windows import PAGES_PER_WINDOW
+from source_events.flameup.windows import PAGES_PER_WINDOW
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 PAGE_SIZE = 20
@@ -192,7 +192,7 @@ def test_a_sync_killed_again_and_again_still_completes_without_loss(server, tmp_
 
 
 def _largest_window(server) -> int:
-    """Windows hold about PAGES_PER_WINDOW pages (source_events.windows); twice that bounds a quantile's miss."""
+    """Windows hold about PAGES_PER_WINDOW pages (source_events.flameup.windows); twice that bounds a quantile's miss."""
     return min(len(server.flameup.events), 2 * PAGES_PER_WINDOW * PAGE_SIZE)
 
 

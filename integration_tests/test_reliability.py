@@ -15,12 +15,12 @@ from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.http import rate_limiting
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
-from source_events.components import JitteredExponentialBackoff
+from source_events.common.backoff import JitteredExponentialBackoff
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
-from source_events.timestamps import parse_timestamp
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state
 
 CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from source_events.timestamps import parse_timestamp
+from source_events.common.timestamps import parse_timestamp
 
 # which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
 STREAM_SECTIONS = {"flameup_events": "flameup", "bem_events": "bem"}

@@ -1,227 +1,16 @@
-"""Incremental cursors for the two streams.
+"""bem's incremental cursor (being moved to source_events.bem)."""
 
-The CDK's `incremental_sync` accepts only DatetimeBasedCursor and IncrementingCountCursor. Neither fits:
-Flameup timestamps may carry up to 9 fractional digits, which the CDK's strptime parsing rejects, and bem's
-cursor is an opaque, second-ordered ID. SourceEvents.streams attaches these cursors (declared under
-`definitions.incremental_cursors` in manifest.yaml) to the streams the manifest builds.
-
-Both cursors emit state through the source's message repository, which shares one queue with the records:
-the concurrent reader puts each record on the queue before calling `observe`, and calls `close_partition`
-after the last one, so a state message never overtakes the records it covers.
-"""
-
-import logging
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_events.components import event_time, events_page
-from source_events.ksuid import ksuid_seconds
-from source_events.timestamps import format_timestamp, parse_timestamp
+from source_events.bem.ksuid import ksuid_seconds
+from source_events.common.checkpoints import CheckpointingCursor, state_error
 from source_events.two_ended import NEWEST_FIRST, OLDEST_FIRST, Front, Meeting, Top, past
-from source_events.windows import Probe, ProbeRange, WindowPlanner
-
-LOGGER = logging.getLogger("airbyte")
-
-
-def _state_error(stream_name: str, detail: str) -> AirbyteTracedException:
-    return AirbyteTracedException(
-        message=(
-            f"The saved state of stream {stream_name} is unusable ({detail}). Reset the stream's state "
-            "(in Airbyte: the stream's 'Clear data'), or pass a state written by this connector."
-        ),
-        internal_message=f"invalid state for {stream_name}: {detail}",
-        failure_type=FailureType.config_error,
-    )
-
-
-class ReadProgress:
-    """Logs how far a long read has come, per stream, at most every INTERVAL_SECONDS.
-
-    The clock is looked at every CHECK_EVERY records only, to keep the per-record cost at a counter.
-    """
-
-    INTERVAL_SECONDS = 30.0
-    CHECK_EVERY = 1000
-
-    def __init__(self, stream_name: str) -> None:
-        self._stream_name = stream_name
-        self._count = 0
-        self._started = time.monotonic()
-        self._next_log = self._started + self.INTERVAL_SECONDS
-
-    def count(self) -> None:
-        self._count += 1
-        if self._count % self.CHECK_EVERY == 0 and time.monotonic() >= self._next_log:
-            elapsed = time.monotonic() - self._started
-            LOGGER.info(
-                f"Stream {self._stream_name}: {self._count:,} records read in {elapsed:,.0f} s ({self._count / elapsed:,.0f} records/s)"
-            )
-            self._next_log = time.monotonic() + self.INTERVAL_SECONDS
-
-
-class _CheckpointingCursor(Cursor):
-    """What both cursors share: where state goes and how it is emitted, and progress logging."""
-
-    def __init__(
-        self,
-        stream_name: str,
-        cursor_field: str,
-        message_repository: MessageRepository,
-        connector_state_manager: ConnectorStateManager,
-    ) -> None:
-        self._stream_name = stream_name
-        self.cursor_field = cursor_field
-        self._message_repository = message_repository
-        self._connector_state_manager = connector_state_manager
-        self._lock = threading.Lock()
-        self._progress = ReadProgress(stream_name)
-
-    def _emit_state(self) -> None:
-        self._connector_state_manager.update_state_for_stream(self._stream_name, None, self.state)
-        self._message_repository.emit_message(
-            self._connector_state_manager.create_state_message(self._stream_name, None)
-        )
-
-    def ensure_at_least_one_state_emitted(self) -> None:
-        with self._lock:
-            self._emit_state()
-
-    def should_be_synced(self, record: Record) -> bool:
-        return True
-
-
-class FlameupWindowCursor(_CheckpointingCursor):
-    """Time windows over `timestamp`, half-open, sized by source_events.windows, checkpointed per window.
-
-    State: `{"timestamp": "2026-11-26T09:00:00.123456Z"}`, the end of the last window such that it and
-    every window before it were read completely; microseconds, never rounded to seconds.
-
-    A sync reads windows that tile [lower, now), where lower is `start_date` on the first sync and
-    `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier timestamp are
-    caught. Windows may finish out of order under concurrency; state only advances over a
-    contiguous prefix of finished windows, so a killed sync resumes at the first unfinished one.
-    """
-
-    def __init__(
-        self,
-        stream_name: str,
-        cursor_field: str,
-        start_date: datetime,
-        lookback: timedelta,
-        planner: WindowPlanner,
-        stream_state: Mapping[str, Any],
-        message_repository: MessageRepository,
-        connector_state_manager: ConnectorStateManager,
-    ) -> None:
-        super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
-        self._planner = planner
-        self._saved: datetime | None = self._read_state(stream_state)
-        self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
-        self._frontier = self._lower
-        self._finished: dict[datetime, datetime] = {}
-
-    @classmethod
-    def create(
-        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
-    ) -> "FlameupWindowCursor":
-        return cls(
-            stream_name,
-            cursor_field,
-            start_date=settings.flameup.start_date,
-            lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
-            planner=WindowPlanner(_probe_through(requester), settings.flameup.page_size),
-            **kwargs,
-        )
-
-    def _read_state(self, stream_state: Mapping[str, Any]) -> datetime | None:
-        if not stream_state:
-            return None
-        if stream_state.get("state_type") == "date-range":
-            return self._read_date_range_state(stream_state.get("slices"))
-        value = stream_state.get(self.cursor_field)
-        if not isinstance(value, str):
-            raise _state_error(self._stream_name, f"no `{self.cursor_field}` date-time")
-        try:
-            return parse_timestamp(value)
-        except ValueError:
-            raise _state_error(self._stream_name, f"`{self.cursor_field}` is not a date-time") from None
-
-    def _read_date_range_state(self, slices: Any) -> datetime | None:
-        """The CDK's concurrent cursor state (what a DatetimeBasedCursor writes): resume at the end of the
-        first contiguous run of finished slices."""
-        try:
-            ranges = sorted((parse_timestamp(s["start"]), parse_timestamp(s["end"])) for s in slices)
-        except (KeyError, TypeError, ValueError):
-            raise _state_error(
-                self._stream_name, "a date-range state whose slices have no start/end date-times"
-            ) from None
-        if not ranges:
-            return None
-        frontier = ranges[0][1]
-        for start, end in ranges[1:]:
-            if start > frontier:
-                break
-            frontier = max(frontier, end)
-        return frontier
-
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        read_up_to = self._frontier if self._frontier > self._lower else None
-        newest = max((t for t in (self._saved, read_up_to) if t), default=None)
-        return {self.cursor_field: format_timestamp(newest)} if newest else {}
-
-    def stream_slices(self) -> Iterable[StreamSlice]:
-        now = datetime.now(UTC)
-        if self._lower >= now:
-            LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
-            return
-        for start, end in self._planner.windows(self._lower, now):
-            yield _window_slice(start, end)
-
-    def observe(self, record: Record) -> None:
-        # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
-        self._progress.count()
-
-    def close_partition(self, partition: Partition) -> None:
-        window = partition.to_slice()
-        start, end = parse_timestamp(window["start_time"]), parse_timestamp(window["end_time"])
-        with self._lock:
-            self._finished[start] = end
-            while self._frontier in self._finished:
-                self._frontier = self._finished.pop(self._frontier)
-            self._emit_state()
-
-
-def _window_slice(start: datetime, end: datetime) -> StreamSlice:
-    return StreamSlice(
-        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
-    )
-
-
-def _probe_through(requester: Any) -> ProbeRange:
-    """A WindowPlanner probe sent by the stream's own requester: its auth, error handling and API budget."""
-
-    def probe(lower: datetime, upper: datetime, offset: int, limit: int) -> Probe:
-        response = requester.send_request(
-            stream_slice=_window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
-        )
-        if response is None:
-            return Probe(total=None, timestamps=[])
-        events, total = events_page(response)
-        return Probe(total=total, timestamps=[event_time(event) for event in events])
-
-    return probe
 
 
 class ListingPosition:
@@ -280,7 +69,7 @@ class ListingPosition:
         return Front(second=furthest, ids=seconds, already_read=frozenset(seconds))
 
 
-class BemEventIdCursor(_CheckpointingCursor):
+class BemEventIdCursor(CheckpointingCursor):
     """Resumes bem's listing from a real, earlier event ID, and skips what it already emitted.
 
     State after a finished sync, and while an incremental sync reads:
@@ -336,9 +125,9 @@ class BemEventIdCursor(_CheckpointingCursor):
         starting_after = saved.get("starting_after", last_id if legacy else None)
         already_read = saved.get("already_read", [])
         if not isinstance(last_id, (str, type(None))) or not isinstance(starting_after, (str, type(None))):
-            raise _state_error(self._stream_name, f"`{self.cursor_field}` or `starting_after` is not an event ID")
+            raise state_error(self._stream_name, f"`{self.cursor_field}` or `starting_after` is not an event ID")
         if not isinstance(already_read, list) or not all(isinstance(i, str) for i in already_read):
-            raise _state_error(self._stream_name, "`already_read` is not a list of event IDs")
+            raise state_error(self._stream_name, "`already_read` is not a list of event IDs")
         return ListingPosition(sort_order, last_id, starting_after, already_read, self._bucket)
 
     def _read_state(
@@ -354,11 +143,11 @@ class BemEventIdCursor(_CheckpointingCursor):
         newest_first = stream_state.get("newest_first")
         if newest_first is None:
             if not isinstance(stream_state.get(self.cursor_field), str):
-                raise _state_error(self._stream_name, f"no `{self.cursor_field}` event ID")
+                raise state_error(self._stream_name, f"no `{self.cursor_field}` event ID")
             return self._position(OLDEST_FIRST, stream_state, True), None, None
         top = newest_first.get("top") if isinstance(newest_first, Mapping) else None
         if not isinstance(top, (Mapping, type(None))):
-            raise _state_error(self._stream_name, "`newest_first` is not a reader's position")
+            raise state_error(self._stream_name, "`newest_first` is not a reader's position")
         backward = self._position(NEWEST_FIRST, newest_first, False)
         top_read = self._position(NEWEST_FIRST, top or {}, False)
         return (

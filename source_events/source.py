@@ -21,8 +21,8 @@ from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_events.budget import build_moving_windows_without_requests
 from source_events.check import check_stream
+from source_events.common.budget import build_moving_windows_without_requests
 from source_events.config import EventsConfig, parse_config
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")

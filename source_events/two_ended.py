@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from enum import Enum
 
-from source_events.ksuid import ksuid_seconds
+from source_events.bem.ksuid import ksuid_seconds
 
 OLDEST_FIRST = "asc"
 NEWEST_FIRST = "desc"

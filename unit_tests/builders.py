@@ -15,9 +15,9 @@ from airbyte_cdk.test.models import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_events import SourceEvents
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator.bem import CREATED_KEY
 from source_events.emulator.ids import flameup_event_id, ksuid
-from source_events.timestamps import parse_timestamp
 
 FLAMEUP_KEY = "ws_test_FLAMEUP_SECRET_1d2c"
 BEM_KEY = "bem_sk_BEM_SECRET_77aa"

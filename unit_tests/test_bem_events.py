@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
-from source_events.ksuid import ksuid_seconds
 from source_events.two_ended import MARGIN_SECONDS
 from unit_tests.builders import BEM, bem_events_in_seconds, catalog, record_ids, run_read, state, states_of
 

@@ -23,7 +23,7 @@ def _requests_by_api(http) -> dict[str, int]:
     return counts
 
 
-# Flameup's first page comes after the window planner's `limit=1` probe (source_events.windows)
+# Flameup's first page comes after the window planner's `limit=1` probe (source_events.flameup.windows)
 _CHECK_REQUESTS = {"flameup": 2, "bem": 1}
 
 

@@ -94,7 +94,7 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
     """Every reading of since/until (inclusive or not, compared per second or finer) gives the same set:
     events at `start_date` and after it, each once, none before it, across a cut between two windows.
 
-    Cuts go into gaps between events (source_events.windows); 80 hourly events at page size 2 make two
+    Cuts go into gaps between events (source_events.flameup.windows); 80 hourly events at page size 2 make two
     windows of 25 pages, so the events around `start` are read by the first window, next to a cut.
     """
     start = utc("2026-10-01T00:00:00Z")

@@ -1,6 +1,6 @@
 """During a long read the connector logs each stream's progress itself, at a bounded interval."""
 
-from source_events.cursors import ReadProgress
+from source_events.common.checkpoints import ReadProgress
 from unit_tests.builders import BEM, bem_events_in_seconds, catalog, run_read
 
 

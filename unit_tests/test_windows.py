@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from source_events.windows import PAGES_PER_WINDOW, Probe, WindowPlanner
+from source_events.flameup.windows import PAGES_PER_WINDOW, Probe, WindowPlanner
 
 LOWER = datetime(2025, 1, 1, tzinfo=UTC)
 UPPER = datetime(2026, 1, 1, tzinfo=UTC)

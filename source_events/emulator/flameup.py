@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
-from source_events.timestamps import parse_timestamp
 
 _SECOND = timedelta(seconds=1)
 SELECTIONS_KEPT = 64

@@ -2,7 +2,7 @@
 
 import random
 
-from source_events.ksuid import BASE62, EPOCH, LENGTH
+from source_events.bem.ksuid import BASE62, EPOCH, LENGTH
 
 
 def flameup_event_id(rng: random.Random) -> str:

@@ -1,0 +1,1 @@
+"""bem `GET /events`: the KSUID-style IDs (`ksuid`)."""

@@ -1,0 +1,97 @@
+"""Reading an events page, as both APIs answer it: `{"events": [...], "total": 42}` (Flameup) or
+`{"events": [...], "totalCount": 42}` (bem). The body is parsed once per response, and the paging base both
+APIs' strategies share lives here."""
+
+from abc import abstractmethod
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass
+from typing import Any
+
+import orjson
+import requests
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
+    PaginationStrategy,
+)
+from airbyte_cdk.sources.types import Config, Record, StreamSlice
+
+
+@dataclass
+class EventsExtractor(RecordExtractor):
+    """Yields the `events` array of a response body: `{"events": [...], "total": 42}` (both APIs).
+
+    The CDK's DpathExtractor walks every leaf of the body to resolve its path: measured at ~13 ms per page
+    of 100 bem events, the largest cost of a sync. Reading one key costs nothing. A body without `events`
+    never gets here: the error handler retries it (`retry_body_without_events`).
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        yield from _events_in(parsed_body(response))
+
+
+def parsed_body(response: requests.Response) -> Mapping[str, Any]:
+    """The parsed body, parsed once per response: the extractor, the paginator and the window planner all
+    read it (a page of events parsed three times was a measurable share of a sync)."""
+    body = response.__dict__.get(_PARSED_BODY)
+    if body is None:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = {}
+        body = body if isinstance(body, Mapping) else {}
+        response.__dict__[_PARSED_BODY] = body
+    return body
+
+
+_PARSED_BODY = "_source_events_parsed_body"
+
+
+def events_page(response: requests.Response) -> tuple[list, int | None]:
+    """A response's events and its integer `total` (None when there is none)."""
+    body = parsed_body(response)
+    total = body.get("total")
+    return _events_in(body), total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _events_in(body: Mapping[str, Any]) -> list:
+    events = body.get("events")
+    return events if isinstance(events, list) else []
+
+
+@dataclass
+class EventsPagination(PaginationStrategy):
+    """What both APIs' paging strategies share: the page size (a manifest value that may read the config),
+    and that an empty page ends paging. Each says in `token_after` what follows a page with events; both
+    read the raw page, so records dropped client-side never end paging early."""
+
+    config: Config
+    page_size: int | str
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
+
+    def get_page_size(self) -> int | None:
+        return self._page_size
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Record | None,
+        last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Any | None:
+        events, total = events_page(response)
+        return self.token_after(events, total, last_page_token_value, stream_slice) if events else None
+
+    @abstractmethod
+    def token_after(
+        self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None
+    ) -> Any | None:
+        """The next page's token after a page holding `events`, or None to stop."""

@@ -1,0 +1,138 @@
+"""Flameup's cursor: time windows over `timestamp`, checkpointed per window, and its state."""
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
+from source_events.common.pages import events_page
+from source_events.common.timestamps import format_timestamp, parse_timestamp
+from source_events.flameup.windows import Probe, ProbeRange, WindowPlanner, event_time
+
+
+class FlameupWindowCursor(CheckpointingCursor):
+    """Time windows over `timestamp`, half-open, sized by source_events.flameup.windows, checkpointed per window.
+
+    State: `{"timestamp": "2026-11-26T09:00:00.123456Z"}`, the end of the last window such that it and
+    every window before it were read completely; microseconds, never rounded to seconds.
+
+    A sync reads windows that tile [lower, now), where lower is `start_date` on the first sync and
+    `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier timestamp are
+    caught. Windows may finish out of order under concurrency; state only advances over a
+    contiguous prefix of finished windows, so a killed sync resumes at the first unfinished one.
+    """
+
+    def __init__(
+        self,
+        stream_name: str,
+        cursor_field: str,
+        start_date: datetime,
+        lookback: timedelta,
+        planner: WindowPlanner,
+        stream_state: Mapping[str, Any],
+        message_repository: MessageRepository,
+        connector_state_manager: ConnectorStateManager,
+    ) -> None:
+        super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        self._planner = planner
+        self._saved: datetime | None = self._read_state(stream_state)
+        self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
+        self._frontier = self._lower
+        self._finished: dict[datetime, datetime] = {}
+
+    @classmethod
+    def create(
+        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
+    ) -> "FlameupWindowCursor":
+        return cls(
+            stream_name,
+            cursor_field,
+            start_date=settings.flameup.start_date,
+            lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
+            planner=WindowPlanner(_probe_through(requester), settings.flameup.page_size),
+            **kwargs,
+        )
+
+    def _read_state(self, stream_state: Mapping[str, Any]) -> datetime | None:
+        if not stream_state:
+            return None
+        if stream_state.get("state_type") == "date-range":
+            return self._read_date_range_state(stream_state.get("slices"))
+        value = stream_state.get(self.cursor_field)
+        if not isinstance(value, str):
+            raise state_error(self._stream_name, f"no `{self.cursor_field}` date-time")
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise state_error(self._stream_name, f"`{self.cursor_field}` is not a date-time") from None
+
+    def _read_date_range_state(self, slices: Any) -> datetime | None:
+        """The CDK's concurrent cursor state (what a DatetimeBasedCursor writes): resume at the end of the
+        first contiguous run of finished slices."""
+        try:
+            ranges = sorted((parse_timestamp(s["start"]), parse_timestamp(s["end"])) for s in slices)
+        except (KeyError, TypeError, ValueError):
+            raise state_error(
+                self._stream_name, "a date-range state whose slices have no start/end date-times"
+            ) from None
+        if not ranges:
+            return None
+        frontier = ranges[0][1]
+        for start, end in ranges[1:]:
+            if start > frontier:
+                break
+            frontier = max(frontier, end)
+        return frontier
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        read_up_to = self._frontier if self._frontier > self._lower else None
+        newest = max((t for t in (self._saved, read_up_to) if t), default=None)
+        return {self.cursor_field: format_timestamp(newest)} if newest else {}
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        now = datetime.now(UTC)
+        if self._lower >= now:
+            LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
+            return
+        for start, end in self._planner.windows(self._lower, now):
+            yield _window_slice(start, end)
+
+    def observe(self, record: Record) -> None:
+        # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
+        self._progress.count()
+
+    def close_partition(self, partition: Partition) -> None:
+        window = partition.to_slice()
+        start, end = parse_timestamp(window["start_time"]), parse_timestamp(window["end_time"])
+        with self._lock:
+            self._finished[start] = end
+            while self._frontier in self._finished:
+                self._frontier = self._finished.pop(self._frontier)
+            self._emit_state()
+
+
+def _window_slice(start: datetime, end: datetime) -> StreamSlice:
+    return StreamSlice(
+        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
+    )
+
+
+def _probe_through(requester: Any) -> ProbeRange:
+    """A WindowPlanner probe sent by the stream's own requester: its auth, error handling and API budget."""
+
+    def probe(lower: datetime, upper: datetime, offset: int, limit: int) -> Probe:
+        response = requester.send_request(
+            stream_slice=_window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
+        )
+        if response is None:
+            return Probe(total=None, timestamps=[])
+        events, total = events_page(response)
+        return Probe(total=total, timestamps=[event_time(event) for event in events])
+
+    return probe
