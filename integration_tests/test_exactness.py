@@ -39,7 +39,9 @@ flameup_behaviours = st.builds(
     compare_precision=st.sampled_from(["second", "microsecond"]),
     newest_first=st.booleans(),
     limit_cap=st.sampled_from([7, 37, 100, 1000]),
-    total=st.sampled_from(["exact", "unfiltered", "absent"]),
+    total=st.sampled_from(["exact", "under", "capped", "unfiltered", "changing", "absent"]),
+    total_fraction=st.sampled_from([0.0, 0.5, 0.9]),
+    total_cap=st.sampled_from([0, 40, 10_000]),
 )
 
 

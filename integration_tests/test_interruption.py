@@ -19,7 +19,7 @@ from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
-from source_events.flameup.windows import PAGES_PER_WINDOW
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 PAGE_SIZE = 20
@@ -192,8 +192,8 @@ def test_a_sync_killed_again_and_again_still_completes_without_loss(server, tmp_
 
 
 def _largest_window(server) -> int:
-    """Windows hold about PAGES_PER_WINDOW pages (source_events.flameup.windows); twice that bounds a quantile's miss."""
-    return min(len(server.flameup.events), 2 * PAGES_PER_WINDOW * PAGE_SIZE)
+    """Windows hold at most MAX_PAGES_PER_WINDOW pages (source_events.flameup.windows)."""
+    return min(len(server.flameup.events), MAX_PAGES_PER_WINDOW * PAGE_SIZE)
 
 
 def _events_in_lookback(server) -> int:

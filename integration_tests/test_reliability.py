@@ -5,16 +5,19 @@ persistent ones fail with a clear message and never a state beyond what was emit
 (401, 403, 404) fail at once naming the setting to fix.
 
 Waits are recorded instead of slept: the CDK sleeps through `rate_limiting.time` (retries) and
-`call_rate.time` (the API budget), which the `waits` fixture replaces."""
+`call_rate.time` (the API budget), which the `clock` fixture replaces with a clock that only moves when
+the connector sleeps."""
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.http import rate_limiting
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
+from source_events.common import budget
 from source_events.common.backoff import JitteredExponentialBackoff
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
@@ -27,33 +30,41 @@ CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
 
 
 class _BudgetWait(Exception):
-    """Raised by the fake clock when the API budget asks to wait: ends the sync at that point."""
+    """Raised by the fake clock when the API budget asks to wait and the test wants the sync to end there."""
 
 
-class RecordedWaits(list):
+class FakeClock:
+    """Time that passes only when the connector sleeps: each wait is recorded and added to the clock, none
+    is slept. The CDK sleeps through `rate_limiting.time` (retries) and `call_rate.time` (the API budget);
+    the budget's own policy reads the time through `source_events.common.budget.time`."""
+
     def __init__(self) -> None:
-        super().__init__()
-        self.budget: list = []
+        self.now = time.time()
+        self.retries: list[float] = []
+        self.budget: list[float] = []
+        self.end_sync_at_budget_wait = False
+
+    def time(self) -> float:
+        return self.now
+
+    def retry_sleep(self, seconds: float) -> None:
+        self.retries.append(seconds)
+        self.now += seconds
+
+    def budget_sleep(self, seconds: float) -> None:
+        self.budget.append(seconds)
+        if self.end_sync_at_budget_wait:
+            raise _BudgetWait(seconds)
+        self.now += seconds
 
 
 @pytest.fixture
-def waits(monkeypatch) -> RecordedWaits:
-    recorded = RecordedWaits()
-
-    class RetryClock:
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            recorded.append(seconds)
-
-    class BudgetClock:
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            recorded.budget.append(seconds)
-            raise _BudgetWait(seconds)
-
-    monkeypatch.setattr(rate_limiting, "time", RetryClock)
-    monkeypatch.setattr(call_rate, "time", BudgetClock)
-    return recorded
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=fake.retry_sleep))
+    monkeypatch.setattr(call_rate, "time", SimpleNamespace(sleep=fake.budget_sleep))
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
+    return fake
 
 
 @pytest.fixture
@@ -78,38 +89,88 @@ def _from_the_start(server) -> dict:
     return {"eventID": server.bem.events[0]["eventID"], "starting_after": None, "already_read": []}
 
 
+def _served(server, kind: str) -> int:
+    """How many answers the emulator gave with a fault of this kind (a fault that never fired proves nothing)."""
+    return sum(1 for fault in server.served_faults if fault.kind == kind)
+
+
 def _assert_complete(server, output, *streams):
     truth = server.ground_truth()
     for stream in streams:
         assert_exactly_once(keys(output, stream), truth[stream], stream)
 
 
-def test_a_429_is_waited_out_for_as_long_as_retry_after_says(server, waits):
+def test_a_429_is_waited_out_for_as_long_as_retry_after_says(server, clock):
     server.faults.append(Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=7))
 
     output = run_read(_config(server), catalog(FLAMEUP))
 
-    assert waits == [7 + CDK_MARGIN]
+    assert _served(server, "rate_limit") == 1
+    assert clock.retries == [7 + CDK_MARGIN]
     _assert_complete(server, output, FLAMEUP)
 
 
-def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(server, waits):
+def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(server, clock):
     server.faults.append(Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=None))
-    began = time.time()
+    began = clock.now
 
     output = run_read(_config(server), catalog(FLAMEUP))
 
-    (waited,) = waits  # X-RateLimit-Reset is 60 s after the 429 when the emulator sends no Retry-After
+    assert _served(server, "rate_limit") == 1
+    (waited,) = clock.retries  # X-RateLimit-Reset is 60 s after the 429 when the emulator sends no Retry-After
     assert 60 - (time.time() - began) - 1 <= waited - CDK_MARGIN <= 60
     _assert_complete(server, output, FLAMEUP)
 
 
-def test_bem_waits_retry_after_ms_first(server, waits):
+def test_after_an_answer_that_says_the_key_is_spent_no_flameup_request_goes_out_until_the_reset(server, clock):
+    """X-RateLimit-Remaining: 0 with X-RateLimit-Reset holds every Flameup request, not only the one retried."""
+    server.clock = clock.time
+    server.faults.append(Fault(kind="rate_limit", at_request=3, api="flameup", retry_after_seconds=30))
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    _assert_complete(server, output, FLAMEUP)
+    (spent_at,) = [at for number, api, at in server.arrivals if number == 3]
+    later = [at for number, api, at in server.arrivals if number > 3 and api == "flameup"]
+    assert later and min(later) >= spent_at + 30 - 1  # the reset is a whole second
+
+
+@pytest.mark.parametrize("as_date", [False, True], ids=["retry_after_seconds", "retry_after_http_date"])
+def test_a_gateway_429_waits_its_retry_after_and_holds_nothing_else(server, clock, as_date):
+    """A 429 without rate-limit headers (a proxy's) costs its Retry-After, not the budget's whole window."""
+    server.faults.append(
+        Fault(
+            kind="gateway_rate_limit", at_request=2, api="flameup", retry_after_seconds=2, retry_after_as_date=as_date
+        )
+    )
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    assert _served(server, "gateway_rate_limit") == 1
+    (waited,) = clock.retries
+    # an HTTP-date has whole seconds: 2 s from now is 1 to 2 s away when the connector reads it
+    assert (1 if as_date else 2) <= waited - CDK_MARGIN <= 2
+    assert clock.budget == []
+    _assert_complete(server, output, FLAMEUP)
+
+
+def test_a_gateway_429_without_any_wait_is_retried_with_jittered_backoff(server, clock):
+    server.faults.append(Fault(kind="gateway_rate_limit", at_request=2, api="flameup", retry_after_seconds=None))
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    (waited,) = clock.retries
+    assert 2 <= waited - CDK_MARGIN <= 4  # the first jittered backoff: 50-100 % of 2 * 2**1 s
+    assert clock.budget == []
+    _assert_complete(server, output, FLAMEUP)
+
+
+def test_bem_waits_retry_after_ms_first(server, clock):
     server.faults.append(Fault(kind="rate_limit", at_request=1, api="bem", retry_after_seconds=9, retry_after_ms=2500))
 
     output = run_read(_config(server), catalog(BEM))
 
-    assert waits == [2.5 + CDK_MARGIN]
+    assert clock.retries == [2.5 + CDK_MARGIN]
     _assert_complete(server, output, BEM)
 
 
@@ -117,7 +178,7 @@ def test_bem_waits_retry_after_ms_first(server, waits):
     "kind",
     ["server_error", "request_timeout", "conflict", "drop_connection", "truncated_body", "html_body", "invalid_json"],
 )
-def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_nothing(server, waits, kind):
+def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_nothing(server, clock, kind):
     server.faults.append(Fault(kind=kind, at_request=3, times=3, api="bem", retry_after_seconds=None))
 
     # one reader, so that the three faults are the first three retries of one request (a sync without state
@@ -125,9 +186,10 @@ def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_n
     output = run_read(_config(server), catalog(BEM), state(BEM, _from_the_start(server)))
 
     _assert_complete(server, output, BEM)
-    assert len(waits) == 3
+    assert _served(server, kind) == 3
+    assert len(clock.retries) == 3
     strategy = JitteredExponentialBackoff(parameters={}, config={})
-    for attempt, waited in enumerate(waits, start=1):
+    for attempt, waited in enumerate(clock.retries, start=1):
         base = min(strategy.max_seconds, strategy.factor * 2**attempt)
         assert base / 2 <= waited - CDK_MARGIN <= base, f"retry {attempt} waited {waited}"
 
@@ -135,18 +197,19 @@ def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_n
 @pytest.mark.parametrize(
     "kind", ["server_error", "unavailable", "drop_connection", "truncated_body", "html_body", "invalid_json"]
 )
-def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, waits, kind):
+def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, clock, kind):
     server.faults.append(Fault(kind=kind, at_request=4, times=2, api="flameup"))
 
     output = run_read(_config(server), catalog(FLAMEUP))
 
     _assert_complete(server, output, FLAMEUP)
-    assert len(waits) == 2
+    assert _served(server, kind) == 2
+    assert len(clock.retries) == 2
 
 
 @pytest.mark.parametrize("stream, api", [(FLAMEUP, "flameup"), (BEM, "bem")])
 def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_beyond_what_was_emitted(
-    server, waits, stream, api
+    server, clock, stream, api
 ):
     server.faults.append(Fault(kind="server_error", at_request=5, times=1000, api=api))
 
@@ -155,7 +218,7 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
     messages = [e.trace.error.message for e in output.errors]
     assert any("The API is failing or unavailable (5xx); retrying with backoff." in m for m in messages), messages
     # every failing request is retried max_retries (6) times; Flameup reads windows concurrently
-    assert waits and len(waits) % 6 == 0
+    assert clock.retries and len(clock.retries) % 6 == 0
     emitted = set()
     for message in output.records_and_state_messages:
         if message.record:
@@ -183,7 +246,7 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
         ("bem", 401, "bem rejected the API key (401). Check `bem.api_key`"),
     ],
 )
-def test_a_permanent_error_fails_at_once_naming_the_setting(server, waits, api, status, expected):
+def test_a_permanent_error_fails_at_once_naming_the_setting(server, clock, api, status, expected):
     config = _config(server)
     if status == 401:
         config[api]["api_key"] = "wrong-key"
@@ -197,22 +260,23 @@ def test_a_permanent_error_fails_at_once_naming_the_setting(server, waits, api, 
 
     config_errors = [e.trace.error for e in output.errors if e.trace.error.failure_type.value == "config_error"]
     assert config_errors and config_errors[0].message.startswith(expected)
-    assert waits == []  # not retried
+    assert clock.retries == []  # not retried
     # the first request (Flameup: the window planner's probe); bem's first sync reads from both ends, so
     # each of its two readers may have sent its first request
     assert server.requests_by_api[api] == 1 if api == "flameup" else 1 <= server.requests_by_api[api] <= 2
 
 
-def test_the_api_budget_holds_the_request_past_the_per_minute_pace(server, waits):
+def test_the_api_budget_holds_the_request_past_the_per_minute_pace(server, clock):
+    clock.end_sync_at_budget_wait = True  # the pace's window runs on the real clock: end where it would wait
     output = run_read(_config(server, requests_per_minute=3, page_size=10), catalog(FLAMEUP), expect_failure=True)
 
     assert server.requests_by_api["flameup"] == 3
-    assert waits.budget and 0 < waits.budget[0] <= 62  # the budget's window is 62 s (see manifest.yaml)
+    assert clock.budget and 0 < clock.budget[0] <= 62  # the budget's window is 62 s (see manifest.yaml)
     assert output.errors  # the fake clock ended the sync where the budget asked to wait
 
 
-def test_the_api_budget_paces_flameup_only(server, waits):
+def test_the_api_budget_paces_flameup_only(server, clock):
     output = run_read(_config(server, requests_per_minute=1), catalog(BEM))
 
-    assert waits.budget == []
+    assert clock.budget == []
     _assert_complete(server, output, BEM)

@@ -112,9 +112,9 @@ class BemEventIdCursor(CheckpointingCursor):
 
     @classmethod
     def create(
-        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
+        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
     ) -> "BemEventIdCursor":
-        # `requester` is unused: bem's slices need no planning (FlameupWindowCursor probes through it)
+        # `retriever` is unused: bem's slices need no planning (FlameupWindowCursor probes through it)
         return cls(stream_name, cursor_field, checkpoint_every=settings.bem.page_size, **kwargs)
 
     def _position(self, sort_order: str, saved: Mapping[str, Any], legacy: bool) -> ListingPosition:

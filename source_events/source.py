@@ -22,7 +22,7 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.check import check_stream
-from source_events.common.budget import build_moving_windows_without_requests
+from source_events.common.budget import build_pacing_policies
 from source_events.config import EventsConfig, parse_config
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
@@ -48,7 +48,7 @@ class SourceEvents(YamlDeclarativeSource):
             state=state,
             config_path=config_path,
         )
-        build_moving_windows_without_requests(self._constructor)
+        build_pacing_policies(self._constructor)
         self._concurrent_source._queue.maxsize = QUEUED_MESSAGES_MAX  # noqa: SLF001 - the CDK offers no setting
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
@@ -77,8 +77,8 @@ class SourceEvents(YamlDeclarativeSource):
         if declared is None or not isinstance(stream, DefaultStream):
             return stream
         partition_factory = stream._stream_partition_generator._partition_factory  # noqa: SLF001 - the CDK offers no public accessor
-        requester = partition_factory._retriever.requester  # noqa: SLF001 - the same: the cursor probes through it
-        cursor = self._create_cursor(stream.name, declared, settings, requester)
+        retriever = partition_factory._retriever  # noqa: SLF001 - the same: cursors probe through its requester
+        cursor = self._create_cursor(stream.name, declared, settings, retriever)
         airbyte_stream = stream.as_airbyte_stream()
         return DefaultStream(
             partition_generator=StreamSlicerPartitionGenerator(partition_factory, cursor),
@@ -91,7 +91,7 @@ class SourceEvents(YamlDeclarativeSource):
         )
 
     def _create_cursor(
-        self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig, requester: Any
+        self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig, retriever: Any
     ) -> Cursor:
         module_name, class_name = declared["class_name"].rsplit(".", 1)
         cursor_class = getattr(importlib.import_module(module_name), class_name)
@@ -99,7 +99,7 @@ class SourceEvents(YamlDeclarativeSource):
             stream_name=stream_name,
             cursor_field=declared["cursor_field"],
             settings=settings,
-            requester=requester,
+            retriever=retriever,
             stream_state=self._connector_state_manager.get_stream_state(stream_name, None),
             message_repository=self._message_repository,
             connector_state_manager=self._connector_state_manager,

@@ -44,30 +44,74 @@ def _query(request):
 
 @pytest.mark.parametrize("limit_cap", [1, 37, 100])
 def test_a_silently_capped_limit_still_reads_every_event(config, flameup, http, limit_cap):
-    """The API returns at most `limit_cap` events whatever `limit` asks; offsets advance by what arrived."""
+    """The API returns at most `limit_cap` events whatever `limit` asks; offsets advance by what arrived, and
+    a page of the cap's size is full: only a shorter one (or an empty one) ends the window."""
     start = _now() - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(seconds=i))) for i in range(150)]
     flameup.behaviour = FlameupBehaviour(limit_cap=limit_cap)
 
-    # up to 150 requests: more than the default pace of 120 a minute would let through without waiting
+    # up to 151 requests: more than the default pace of 120 a minute would let through without waiting
     cfg = config.with_flameup(start_date=iso(start), page_size=100, requests_per_minute=100_000).build()
     output = run_read(cfg, catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
     offsets = [int(_query(r)["offset"][0]) for r in _page_requests(http)]
-    assert offsets == list(range(0, 150, limit_cap))
+    last_page_full = 150 % limit_cap == 0
+    assert offsets == list(range(0, 150, limit_cap)) + ([150] if last_page_full else [])
 
 
-def test_paging_stops_on_total_without_asking_for_an_empty_page(config, flameup, http):
+def test_a_short_page_ends_the_window_without_asking_for_an_empty_page(config, flameup, http):
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(250)]
+
+    run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
+
+    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 100, 200]
+
+
+def test_a_full_last_page_is_followed_by_one_empty_page_even_when_total_says_it_was_the_last(config, flameup, http):
+    """`total` is never a reason to stop on its own."""
     start = _now() - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(200)]
 
     run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
 
-    assert len(_page_requests(http)) == 2
+    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 100, 200]
 
 
-def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, http):
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        FlameupBehaviour(total="exact"),
+        FlameupBehaviour(total="under", total_fraction=0.7),
+        FlameupBehaviour(total="under", total_fraction=0.0),
+        FlameupBehaviour(total="capped", total_cap=60),
+        FlameupBehaviour(total="unfiltered"),
+        FlameupBehaviour(total="changing"),
+        FlameupBehaviour(total="absent"),
+        FlameupBehaviour(total="under", total_fraction=0.7, limit_cap=37),
+        FlameupBehaviour(total="capped", total_cap=60, limit_cap=37),
+        FlameupBehaviour(total="changing", limit_cap=37, newest_first=False),
+    ],
+    ids=lambda b: f"total_{b.total}-cap_{b.limit_cap}",
+)
+def test_every_event_is_read_whatever_total_says(config, flameup, http, behaviour):
+    """An under-reporting, capped, inflated, changing or absent `total` never ends a window early."""
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(seconds=17 * i))) for i in range(320)]
+    flameup.events += [a_flameup_event("2026-11-01T00:00:00Z") for _ in range(5)]  # outside the time filter
+    flameup.behaviour = behaviour
+
+    output = run_read(
+        config.with_flameup(start_date=iso(start), page_size=50, requests_per_minute=100_000).build(),
+        catalog(FLAMEUP),
+    )
+
+    expected = sorted(e["id"] for e in flameup.events[:320])
+    assert sorted(record_ids(output, FLAMEUP, "id")) == expected
+
+
+def test_without_total_a_short_page_ends_the_window(config, flameup, http):
     start = _now() - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(120)]
     flameup.behaviour = FlameupBehaviour(total="absent", limit_cap=50)
@@ -75,7 +119,26 @@ def test_without_total_paging_stops_on_the_first_empty_page(config, flameup, htt
     output = run_read(config.with_flameup(start_date=iso(start), page_size=100).build(), catalog(FLAMEUP))
 
     assert len(record_ids(output, FLAMEUP, "id")) == 120
-    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 50, 100, 120]
+    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 50, 100]
+
+
+def test_a_short_page_is_not_the_end_when_total_says_more_events_follow(config, flameup, http):
+    """An API whose pages vary in size is still read to the end when its `total` is right."""
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(120)]
+    sizes = iter([50, 30, 40])  # the page of 30 is short, yet `total` says 120 events; 40 more end it
+    real_list_events = flameup.list_events
+
+    def varying_pages(path, query, headers):
+        if (first_limit := query.get("limit")) and first_limit != ["1"]:
+            query = {**query, "limit": [str(next(sizes))]}
+        return real_list_events(path, query, headers)
+
+    flameup.list_events = varying_pages
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=50).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    assert [int(_query(r)["offset"][0]) for r in _page_requests(http)] == [0, 50, 80]
 
 
 _READINGS = [
@@ -105,14 +168,15 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
         "2026-10-01T00:00:00.5Z",
     ]
     flameup.events = [a_flameup_event(stamp) for stamp in stamps for _ in range(2)]
-    flameup.events += [a_flameup_event(iso(start + timedelta(hours=1 + i))) for i in range(80)]
+    flameup.events += [a_flameup_event(iso(start + timedelta(hours=1 + i))) for i in range(200)]
     flameup.behaviour = behaviour
 
-    output = run_read(config.with_flameup(start_date=iso(start), page_size=2).build(), catalog(FLAMEUP))
+    cfg = config.with_flameup(start_date=iso(start), page_size=2, requests_per_minute=100_000).build()
+    output = run_read(cfg, catalog(FLAMEUP))
 
     expected = [e["id"] for e in flameup.events if utc(e["timestamp"]) >= start]
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(expected)
-    assert len({_query(r)["since"][0] for r in _page_requests(http)}) == 2  # two windows: a cut between them
+    assert len({_query(r)["since"][0] for r in _page_requests(http)}) >= 2  # windows, with cuts between them
 
 
 def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, flameup, http):
@@ -167,8 +231,9 @@ def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, f
 def test_each_state_message_follows_every_record_it_covers(config, flameup, http):
     """A sync killed right after any state message and resumed from it loses nothing."""
     start = _now() - timedelta(days=30)
-    flameup.events = [a_flameup_event(iso(start + timedelta(hours=i))) for i in range(600)]  # 5 windows of 125
-    output = run_read(config.with_flameup(start_date=iso(start), page_size=5).build(), catalog(FLAMEUP))
+    flameup.events = [a_flameup_event(iso(start + timedelta(hours=i))) for i in range(600)]  # windows of <= 250
+    cfg = config.with_flameup(start_date=iso(start), page_size=5, requests_per_minute=100_000).build()
+    output = run_read(cfg, catalog(FLAMEUP))
 
     emitted = set()
     for message in output.records_and_state_messages:
@@ -178,7 +243,8 @@ def test_each_state_message_follows_every_record_it_covers(config, flameup, http
             covered_until = utc(message.state.stream.stream_state.timestamp)
             covered = {e["id"] for e in flameup.events if utc(e["timestamp"]) < covered_until}
             assert covered <= emitted
-    assert len(states_of(output, FLAMEUP)) >= 5  # one per window at least
+    windows = {(_query(r)["since"][0], _query(r)["until"][0]) for r in _page_requests(http)}
+    assert len(windows) >= 3 and len(states_of(output, FLAMEUP)) >= len(windows)  # one per window at least
 
 
 def test_incremental_sync_rereads_the_lookback_window_and_catches_late_events(config, flameup, http):

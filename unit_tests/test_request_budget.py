@@ -1,14 +1,17 @@
 """Requests are the cost in production (Flameup allows 120 a minute): a full sync makes at most
-1.1 * ceil(records / page size) + 2 requests per stream whatever the history's shape, and an incremental
-sync with nothing new makes at most 2."""
+1.1 * ceil(records / page size) + windows + 2 requests per stream whatever the history's shape, and an
+incremental sync with nothing new makes at most 2. And whatever `total` says, Flameup checkpoints after every
+window, and no window holds more than MAX_PAGES_PER_WINDOW pages unless one burst does."""
 
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from source_events.emulator import FlameupBehaviour
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
 from unit_tests.builders import (
     BEM,
     FLAMEUP,
@@ -60,6 +63,27 @@ def _flameup_requests(http) -> int:
     return sum(1 for r in http.request_history if "/workspaces/" in r.url)
 
 
+def _pages_per_window(http) -> dict[tuple[str, str], int]:
+    """The page requests of each window (its since/until), without the planner's `limit=1` probes."""
+    pages: dict[tuple[str, str], int] = {}
+    for request in http.request_history:
+        query = parse_qs(urlsplit(request.url).query)
+        if "/workspaces/" in request.url and query["limit"] != ["1"]:
+            window = (query["since"][0], query["until"][0])
+            pages[window] = pages.get(window, 0) + 1
+    return pages
+
+
+def _steady_and_dense(rng: random.Random) -> list[datetime]:
+    """Twenty events a second for two minutes, no gap of a second anywhere: windows must still be cut (each
+    cut then reads the ~3 s around it twice, 3 pages here: not a shape for the request budget)."""
+    start = _now() - timedelta(days=3)
+    return [start + timedelta(seconds=i / 20 + rng.uniform(0, 0.04)) for i in range(2400)]
+
+
+_SHAPES = [_sparse_years, _one_burst, _uniform, _bursts_around_midnights]
+
+
 @pytest.mark.parametrize("shape", _SHAPES, ids=lambda s: s.__name__.strip("_"))
 @pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
 def test_flameup_full_sync_stays_within_the_request_budget(config, flameup, http, shape, newest_first):
@@ -72,23 +96,39 @@ def test_flameup_full_sync_stays_within_the_request_budget(config, flameup, http
     output = run_read(cfg, catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
-    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + 2
+    windows = len(_pages_per_window(http))
+    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + windows + 2
 
 
-@pytest.mark.parametrize("total", ["exact", "unfiltered", "absent"])
-def test_flameup_request_budget_holds_whatever_total_counts(config, flameup, http, total):
-    moments = _uniform(random.Random(4))
+_UNUSABLE_TOTALS = [
+    FlameupBehaviour(total="under", total_fraction=0.5),
+    FlameupBehaviour(total="capped", total_cap=100),
+    FlameupBehaviour(total="unfiltered"),
+    FlameupBehaviour(total="changing"),
+    FlameupBehaviour(total="absent"),
+]
+
+
+@pytest.mark.parametrize("behaviour", _UNUSABLE_TOTALS, ids=lambda b: b.total)
+@pytest.mark.parametrize("shape", [_uniform, _steady_and_dense], ids=lambda s: s.__name__.strip("_"))
+def test_flameup_checkpoints_at_least_every_window_of_fifty_pages_whatever_total_says(
+    config, flameup, http, behaviour, shape
+):
+    moments = shape(random.Random(6))
     flameup.events = [a_flameup_event(iso(m)) for m in moments]
-    flameup.behaviour = FlameupBehaviour(total=total)
+    flameup.events += [a_flameup_event(iso(_now() - timedelta(days=4000))) for _ in range(300)]  # before start_date
+    flameup.behaviour = behaviour
     cfg = config.with_flameup(
         start_date=iso(min(moments) - timedelta(days=1)), page_size=PAGE_SIZE, requests_per_minute=100_000
     ).build()
 
     output = run_read(cfg, catalog(FLAMEUP))
 
-    assert len(set(record_ids(output, FLAMEUP, "id"))) == len(moments)
-    # with `total` absent, paging ends on an empty page: one more request
-    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + 2 + (total == "absent")
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events[: len(moments)])
+    pages = _pages_per_window(http)
+    assert len(pages) >= len(moments) / (MAX_PAGES_PER_WINDOW * PAGE_SIZE)
+    assert max(pages.values()) <= MAX_PAGES_PER_WINDOW + 2  # the window's own pages, plus the cut's overlap
+    assert len(states_of(output, FLAMEUP)) >= len(pages)  # a state after every window
 
 
 def test_flameup_incremental_with_nothing_new_makes_at_most_two_requests(config, flameup, http):

@@ -1,36 +1,39 @@
-"""WindowPlanner on its own: the windows always tile the range, the probes cost one request per window,
-and cuts land in gaps, never in bursts. (Through HTTP, unit_tests/test_request_budget.py.)"""
+"""WindowPlanner on its own: the windows always tile the range in time order, each holds at most
+MAX_PAGES_PER_WINDOW pages unless one burst does, they cost about two probes each, and the plan never
+depends on `total` or on the listing's order (the probe asks the data). Through HTTP:
+unit_tests/test_request_budget.py and unit_tests/test_flameup_events.py."""
 
+import bisect
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from source_events.flameup.windows import PAGES_PER_WINDOW, Probe, WindowPlanner
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, MIN_SPAN, WindowPlanner
 
 LOWER = datetime(2025, 1, 1, tzinfo=UTC)
 UPPER = datetime(2026, 1, 1, tzinfo=UTC)
 PAGE = 10
+WINDOW_EVENTS = MAX_PAGES_PER_WINDOW * PAGE
 
 
-class ListingApi:
-    """Answers probes from a list of event times, in the given order, counting the probes."""
+class CountingApi:
+    """Answers "does [lower, upper) hold more than n events?" from a list of event times, counting probes."""
 
-    def __init__(self, moments: list[datetime], newest_first: bool, total: str = "exact") -> None:
-        self.listing = sorted(moments, reverse=newest_first)
-        self.total = total
+    def __init__(self, moments: list[datetime]) -> None:
+        self.moments = sorted(moments)
         self.probes = 0
 
-    def __call__(self, lower: datetime, upper: datetime, offset: int, limit: int) -> Probe:
+    def count(self, lower: datetime, upper: datetime) -> int:
+        return bisect.bisect_left(self.moments, upper) - bisect.bisect_left(self.moments, lower)
+
+    def __call__(self, lower: datetime, upper: datetime, n: int) -> bool:
         self.probes += 1
-        inside = [m for m in self.listing if lower <= m < upper]
-        total = {"exact": len(inside), "unfiltered": len(self.listing) * 3, "absent": None}[self.total]
-        return Probe(total=total, timestamps=inside[offset : offset + limit])
+        return self.count(lower, upper) > n
 
 
-def _uniform(count: int, seed: int = 1) -> list[datetime]:
-    rng = random.Random(seed)
-    return [LOWER + timedelta(seconds=rng.uniform(0, (UPPER - LOWER).total_seconds())) for _ in range(count)]
+def _plan(api: CountingApi, page: int = PAGE) -> list[tuple[datetime, datetime]]:
+    return list(WindowPlanner(api, lambda: page).windows(LOWER, UPPER))
 
 
 def _assert_tiles(windows: list[tuple[datetime, datetime]]) -> None:
@@ -38,59 +41,83 @@ def _assert_tiles(windows: list[tuple[datetime, datetime]]) -> None:
     assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(windows, windows[1:], strict=False))
 
 
-@pytest.mark.parametrize("newest_first", [True, False])
-def test_windows_hold_about_the_planned_number_of_events_and_cost_one_probe_each(newest_first):
-    moments = _uniform(5_000)
-    api = ListingApi(moments, newest_first)
+def _uniform(rng: random.Random, count: int) -> list[datetime]:
+    return [LOWER + timedelta(seconds=rng.uniform(0, (UPPER - LOWER).total_seconds())) for _ in range(count)]
 
-    windows = list(WindowPlanner(api, PAGE).windows(LOWER, UPPER))
+
+def _sparse_then_busy(rng: random.Random, count: int) -> list[datetime]:
+    busy_from = UPPER - timedelta(days=7)
+    return [LOWER + timedelta(days=rng.uniform(0, 300)) for _ in range(20)] + [
+        busy_from + timedelta(seconds=rng.uniform(0, 7 * 86400)) for _ in range(count)
+    ]
+
+
+def _steady_and_dense(rng: random.Random, count: int) -> list[datetime]:
+    """No gap of a second anywhere: 20 events a second for as long as it takes."""
+    start = UPPER - timedelta(seconds=count / 20 + 10)
+    return [start + timedelta(seconds=i / 20 + rng.uniform(0, 0.04)) for i in range(count)]
+
+
+def _bursts(rng: random.Random, count: int) -> list[datetime]:
+    seconds = [LOWER + timedelta(days=rng.uniform(0, 364)) for _ in range(10)]
+    return [rng.choice(seconds) + timedelta(microseconds=rng.randrange(1_000_000)) for _ in range(count)]
+
+
+@pytest.mark.parametrize("shape", [_uniform, _sparse_then_busy, _steady_and_dense, _bursts], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("count", [0, 1, WINDOW_EVENTS, 7_000])
+def test_windows_tile_the_range_and_hold_at_most_a_window_of_events_unless_they_are_one_burst(shape, count):
+    api = CountingApi(shape(random.Random(count), count))
+
+    windows = _plan(api)
 
     _assert_tiles(windows)
-    expected = len(moments) // (PAGES_PER_WINDOW * PAGE)
-    assert len(windows) == expected
-    assert api.probes == len(windows)  # the counting probe, then one per cut
-    sizes = [sum(1 for m in moments if start <= m < end) for start, end in windows]
-    assert max(sizes) <= PAGES_PER_WINDOW * PAGE + 2 * PAGE
+    for start, end in windows:
+        assert api.count(start, end) <= WINDOW_EVENTS or end - start < 2 * MIN_SPAN
+    # the probes: one per window, and one per cut
+    assert api.probes <= 2 * len(windows)
 
 
-def test_a_burst_is_never_cut():
-    burst = [LOWER + timedelta(days=100, microseconds=i) for i in range(2_000)]
-    api = ListingApi(burst, newest_first=True)
+def test_uniform_data_makes_windows_of_half_to_all_of_a_window_of_events():
+    api = CountingApi(_uniform(random.Random(1), 20_000))
 
-    windows = list(WindowPlanner(api, PAGE).windows(LOWER, UPPER))
+    sizes = [api.count(start, end) for start, end in _plan(api)]
 
-    assert windows == [(LOWER, UPPER)]
+    assert max(sizes) <= WINDOW_EVENTS
+    assert sum(sizes) / len(sizes) >= WINDOW_EVENTS / 2.5
 
 
-def test_cuts_fall_in_gaps_away_from_every_event():
-    moments = _uniform(3_000, seed=2)
-    windows = list(WindowPlanner(ListingApi(moments, newest_first=False), PAGE).windows(LOWER, UPPER))
+def test_a_burst_is_never_cut_and_stays_in_one_window():
+    burst_second = LOWER + timedelta(days=100, hours=3)
+    burst = [burst_second + timedelta(microseconds=i) for i in range(3 * WINDOW_EVENTS)]
+    api = CountingApi(burst)
+
+    windows = _plan(api)
+
+    _assert_tiles(windows)
+    (holding,) = [(start, end) for start, end in windows if api.count(start, end)]
+    assert api.count(*holding) == len(burst)
+    assert holding[1] - holding[0] < 2 * MIN_SPAN  # cut down to the shortest range, then left whole
+
+
+def test_a_range_that_holds_a_window_or_less_is_one_window_after_one_probe():
+    api = CountingApi(_uniform(random.Random(2), WINDOW_EVENTS))
+
+    assert _plan(api) == [(LOWER, UPPER)]
+    assert api.probes == 1
+
+
+def test_a_smaller_page_size_makes_smaller_windows():
+    """The planner reads the page size at each cut: once paging has shown the API's cap, windows follow it."""
+    moments = _uniform(random.Random(3), 5_000)
+
+    with_cap = _plan(CountingApi(moments), page=2)
+    without = _plan(CountingApi(moments), page=PAGE)
+
+    assert len(with_cap) > 2 * len(without)
+
+
+def test_cuts_are_whole_seconds():
+    windows = _plan(CountingApi(_uniform(random.Random(4), 5_000)))
 
     assert len(windows) > 1
-    for _, cut in windows[:-1]:
-        # neighbouring windows both ask for [cut - 1 s, cut + 2 s): no event may sit there to be read twice
-        assert cut.microsecond == 0
-        assert not any(cut - timedelta(seconds=2) < m < cut + timedelta(seconds=2) for m in moments)
-
-
-def test_without_a_total_the_range_is_one_window():
-    api = ListingApi(_uniform(3_000), newest_first=True, total="absent")
-
-    assert list(WindowPlanner(api, PAGE).windows(LOWER, UPPER)) == [(LOWER, UPPER)]
-    assert api.probes == 1
-
-
-def test_a_total_that_counts_too_much_stops_cutting_at_the_first_empty_probe():
-    api = ListingApi(_uniform(3_000), newest_first=False, total="unfiltered")
-
-    windows = list(WindowPlanner(api, PAGE).windows(LOWER, UPPER))
-
-    _assert_tiles(windows)
-    assert api.probes <= len(windows) + 1  # the cuts found, and the one probe that came back empty
-
-
-def test_a_small_range_is_one_window_after_one_probe():
-    api = ListingApi(_uniform(PAGES_PER_WINDOW * PAGE), newest_first=True)
-
-    assert list(WindowPlanner(api, PAGE).windows(LOWER, UPPER)) == [(LOWER, UPPER)]
-    assert api.probes == 1
+    assert all(end.microsecond == 0 for _, end in windows[:-1])

@@ -7,7 +7,7 @@ from typing import Any
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
-from source_events.common.pages import EventsPagination
+from source_events.common.pages import EventsPagination, events_page
 from source_events.two_ended import Meeting, Verdict
 
 
@@ -68,6 +68,18 @@ class BemStartingAfterPagination(EventsPagination):
     @property
     def initial_token(self) -> Any | None:
         return None
+
+    def next_page_token(
+        self,
+        response: Any,
+        last_page_size: int,
+        last_record: Any,
+        last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Any | None:
+        events, total = events_page(response)
+        return self.token_after(events, total, last_page_token_value, stream_slice) if events else None
 
     def token_after(
         self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None

@@ -4,6 +4,8 @@ the forms these APIs send."""
 import random
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -49,3 +51,63 @@ class WaitTimeFromMillisecondsHeader(BackoffStrategy):
         except ValueError:
             return None
         return milliseconds / 1000 if milliseconds > 0 else None
+
+
+@dataclass
+class WaitTimeFromRetryAfter(BackoffStrategy):
+    """Waits as long as `Retry-After` says, in either of its forms: seconds (`Retry-After: 2`) or an HTTP-date
+    (`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, as gateways and proxies send it). The CDK's
+    WaitTimeFromHeader reads seconds only, and a date would fall through to a blind backoff."""
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    header: str = "Retry-After"
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        if not isinstance(response_or_exception, requests.Response):
+            return None
+        return seconds_until(response_or_exception.headers.get(self.header, ""))
+
+
+def seconds_until(retry_after: str) -> float | None:
+    """`Retry-After`'s wait in seconds (never negative), or None if it is neither a number nor an HTTP-date."""
+    value = retry_after.strip()
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # RFC 9110 dates are GMT
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+@dataclass
+class WaitUntilRateLimitReset(BackoffStrategy):
+    """Waits until the rate limit resets (`X-RateLimit-Reset`, unix seconds), but only when the answer says
+    the key is spent: a 429, or `X-RateLimit-Remaining: 0`. A 5xx that happens to carry rate-limit headers
+    is left to the jittered backoff instead of waiting out the whole window."""
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    reset_header: str = "X-RateLimit-Reset"
+    remaining_header: str = "X-RateLimit-Remaining"
+    min_wait: float = 1
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        if not isinstance(response_or_exception, requests.Response):
+            return None
+        headers = response_or_exception.headers
+        spent = response_or_exception.status_code == 429 or headers.get(self.remaining_header, "").strip() == "0"
+        try:
+            reset = float(headers.get(self.reset_header, ""))
+        except ValueError:
+            return None
+        if not spent:
+            return None
+        return max(reset - datetime.now(UTC).timestamp(), float(self.min_wait))

@@ -2,7 +2,6 @@
 `{"events": [...], "totalCount": 42}` (bem). The body is parsed once per response, and the paging base both
 APIs' strategies share lives here."""
 
-from abc import abstractmethod
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
     PaginationStrategy,
 )
-from airbyte_cdk.sources.types import Config, Record, StreamSlice
+from airbyte_cdk.sources.types import Config
 
 
 @dataclass
@@ -64,9 +63,8 @@ def _events_in(body: Mapping[str, Any]) -> list:
 
 @dataclass
 class EventsPagination(PaginationStrategy):
-    """What both APIs' paging strategies share: the page size (a manifest value that may read the config),
-    and that an empty page ends paging. Each says in `token_after` what follows a page with events; both
-    read the raw page, so records dropped client-side never end paging early."""
+    """What both APIs' paging strategies share: the page size, a manifest value that may read the config.
+    Each strategy reads the raw page (`events_page`), so records dropped client-side never end paging early."""
 
     config: Config
     page_size: int | str
@@ -77,21 +75,3 @@ class EventsPagination(PaginationStrategy):
 
     def get_page_size(self) -> int | None:
         return self._page_size
-
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Record | None,
-        last_page_token_value: Any | None = None,
-        page_size_override: int | None = None,
-        stream_slice: StreamSlice | None = None,
-    ) -> Any | None:
-        events, total = events_page(response)
-        return self.token_after(events, total, last_page_token_value, stream_slice) if events else None
-
-    @abstractmethod
-    def token_after(
-        self, events: list, total: int | None, last_token: Any | None, stream_slice: StreamSlice | None
-    ) -> Any | None:
-        """The next page's token after a page holding `events`, or None to stop."""

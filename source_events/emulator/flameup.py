@@ -25,8 +25,12 @@ class FlameupBehaviour(BaseModel, frozen=True):
     newest_first: bool = True
     limit_cap: int = Field(100, ge=1)  # silently returns at most this many, whatever `limit` asks
     default_limit: int = 50
-    # what `total` counts: the filtered set, every event of the workspace, or nothing (no `total` key)
-    total: Literal["exact", "unfiltered", "absent"] = "exact"
+    # what `total` says: the filtered set's size ("exact"), a fraction of it ("under"), at most a constant
+    # ("capped", as search backends do), every event of the workspace ("unfiltered"), a different number on
+    # each answer ("changing": 50 % to 150 % of the size, in turn), or nothing ("absent": no `total` key)
+    total: Literal["exact", "under", "capped", "unfiltered", "changing", "absent"] = "exact"
+    total_fraction: float = Field(0.7, ge=0)  # "under": the share of the real count reported
+    total_cap: int = Field(10_000, ge=0)  # "capped": the largest count reported
 
 
 class FlameupApi:
@@ -43,6 +47,7 @@ class FlameupApi:
         self.behaviour = behaviour or FlameupBehaviour()
         self._sorted: tuple | None = None
         self._selections = RecentAnswers(SELECTIONS_KEPT)
+        self._answers = 0  # answers given, for a `total` that changes from one answer to the next
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -60,11 +65,25 @@ class FlameupApi:
         selected = self._select(query, since, until)
         page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
         body: dict[str, Any] = {"events": page}
-        if self.behaviour.total == "exact":
-            body["total"] = len(selected)
-        elif self.behaviour.total == "unfiltered":
-            body["total"] = len(self.events)
+        total = self._total(len(selected))
+        if total is not None:
+            body["total"] = total
         return ApiResponse(200, body)
+
+    def _total(self, count: int) -> int | None:
+        reading = self.behaviour.total
+        if reading == "absent":
+            return None
+        if reading == "under":
+            return int(count * self.behaviour.total_fraction)
+        if reading == "capped":
+            return min(count, self.behaviour.total_cap)
+        if reading == "unfiltered":
+            return len(self.events)
+        if reading == "changing":
+            self._answers += 1
+            return int(count * (0.5 + (self._answers % 5) * 0.25))
+        return count
 
     def _select(self, query: Query, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
         """The filtered events in the listing order. The pages of one window ask the same question, and

@@ -19,7 +19,9 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -38,7 +40,8 @@ FLAMEUP_PREFIX = "/api/v1"
 BEM_PREFIX = "/v1-alpha"
 
 FaultKind = Literal[
-    "rate_limit",  # 429 with Retry-After (and retry-after-ms) and X-RateLimit-* headers
+    "rate_limit",  # 429 with Retry-After (and retry-after-ms) and X-RateLimit-* headers saying the key is spent
+    "gateway_rate_limit",  # 429 from a proxy or gateway: Retry-After only, no X-RateLimit-* headers
     "server_error",  # 500
     "unavailable",  # 503 with Retry-After
     "request_timeout",  # 408
@@ -57,7 +60,8 @@ class Fault(BaseModel):
     at_request: int = Field(ge=1)
     times: int = Field(1, ge=1)
     api: Literal["flameup", "bem"] | None = None
-    retry_after_seconds: float | None = 1.0  # Retry-After, sent with rate_limit and unavailable
+    retry_after_seconds: float | None = 1.0  # Retry-After, sent with rate_limit, gateway_rate_limit, unavailable
+    retry_after_as_date: bool = False  # Retry-After as an HTTP-date (that many seconds from now), not seconds
     retry_after_ms: int | None = None  # retry-after-ms, as bem sends it
 
     def applies(self, number: int, api: str) -> bool:
@@ -90,15 +94,19 @@ class EmulatorServer:
         port: int = 0,
         latency_seconds: float = 0.0,
         rate_limit: RateLimit | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.flameup = flameup
         self.bem = bem
         self.latency_seconds = latency_seconds
         self.faults: list[Fault] = []
+        self.served_faults: list[Fault] = []  # one entry per answer a fault gave: tests assert their fault fired
         self.mutations: list[Mutation] = []
         self.request_count = 0
         self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
         self.rate_limit = rate_limit
+        self.clock = clock  # unix seconds: the rate limit's window, reset times and arrival times read it
+        self.arrivals: list[tuple[int, str | None, float]] = []  # (request number, api, clock) of every request
         self.rate_limited = 0  # Flameup requests answered 429 by the rate limit (not by a scheduled fault)
         self._flameup_accepted: deque[float] = deque()  # arrival times inside the rate limit's window
         self.flameup_arrivals: list[float] = []  # every accepted arrival while rate limited, for a benchmark
@@ -152,10 +160,12 @@ class EmulatorServer:
             number = self.request_count
             if api:
                 self.requests_by_api[api] += 1
+            self.arrivals.append((number, api, self.clock()))
             self._apply_mutations(number)
             fault = next((f for f in self.faults if api and f.applies(number, api)), None)
             if fault:
-                return _fault_response(fault), fault
+                self.served_faults.append(fault)
+                return _fault_response(fault, self.clock()), fault
             if api == "flameup" and self.flameup and path.startswith(FLAMEUP_PREFIX + "/workspaces/"):
                 allowed, limit_headers = self._spend_rate_limit()
                 if not allowed:
@@ -172,7 +182,7 @@ class EmulatorServer:
         """Count a Flameup request against the rate limit: whether it is allowed, and the X-RateLimit headers."""
         if self.rate_limit is None:
             return True, {}
-        now = time.time()
+        now = self.clock()
         window = self._flameup_accepted
         while window and window[0] <= now - self.rate_limit.per_seconds:
             window.popleft()
@@ -276,12 +286,20 @@ def _rate_limited(headers: dict[str, str]) -> ApiResponse:
     )
 
 
-def _fault_response(fault: Fault) -> ApiResponse:
-    retry_after = {"Retry-After": f"{fault.retry_after_seconds:g}"} if fault.retry_after_seconds is not None else {}
+def _fault_response(fault: Fault, now: float) -> ApiResponse:
+    retry_after = {}
+    if fault.retry_after_seconds is not None:
+        retry_after["Retry-After"] = (
+            formatdate(now + fault.retry_after_seconds, usegmt=True)
+            if fault.retry_after_as_date
+            else f"{fault.retry_after_seconds:g}"
+        )
     if fault.retry_after_ms is not None:
         retry_after["retry-after-ms"] = str(fault.retry_after_ms)
+    if fault.kind == "gateway_rate_limit":
+        return ApiResponse(429, {"message": "Too Many Requests"}, retry_after)
     if fault.kind == "rate_limit":
-        reset = int(time.time() + (fault.retry_after_seconds or 60))
+        reset = int(now + (fault.retry_after_seconds or 60))
         headers = {
             **retry_after,
             "X-RateLimit-Limit": "120",

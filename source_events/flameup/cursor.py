@@ -12,7 +12,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
 from source_events.common.pages import events_page
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.windows import Probe, ProbeRange, WindowPlanner, event_time
+from source_events.flameup.windows import HoldsMoreThan, WindowPlanner
 
 
 class FlameupWindowCursor(CheckpointingCursor):
@@ -47,14 +47,15 @@ class FlameupWindowCursor(CheckpointingCursor):
 
     @classmethod
     def create(
-        cls, *, stream_name: str, cursor_field: str, settings: Any, requester: Any, **kwargs: Any
+        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
     ) -> "FlameupWindowCursor":
+        paging = retriever.paginator.pagination_strategy  # FlameupOffsetPagination: knows the API's page cap
         return cls(
             stream_name,
             cursor_field,
             start_date=settings.flameup.start_date,
             lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
-            planner=WindowPlanner(_probe_through(requester), settings.flameup.page_size),
+            planner=WindowPlanner(_holds_more_than(retriever.requester), lambda: paging.effective_page_size),
             **kwargs,
         )
 
@@ -101,7 +102,7 @@ class FlameupWindowCursor(CheckpointingCursor):
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
             return
         for start, end in self._planner.windows(self._lower, now):
-            yield _window_slice(start, end)
+            yield window_slice(start, end)
 
     def observe(self, record: Record) -> None:
         # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
@@ -117,22 +118,20 @@ class FlameupWindowCursor(CheckpointingCursor):
             self._emit_state()
 
 
-def _window_slice(start: datetime, end: datetime) -> StreamSlice:
+def window_slice(start: datetime, end: datetime) -> StreamSlice:
     return StreamSlice(
         partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
     )
 
 
-def _probe_through(requester: Any) -> ProbeRange:
-    """A WindowPlanner probe sent by the stream's own requester: its auth, error handling and API budget."""
+def _holds_more_than(requester: Any) -> HoldsMoreThan:
+    """The planner's question, asked through the stream's own requester (its auth, error handling and API
+    budget): one `limit=1` request at `offset=n` of the range returns an event only if it holds more than n."""
 
-    def probe(lower: datetime, upper: datetime, offset: int, limit: int) -> Probe:
+    def holds_more_than(lower: datetime, upper: datetime, n: int) -> bool:
         response = requester.send_request(
-            stream_slice=_window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
+            stream_slice=window_slice(lower, upper), request_params={"limit": 1, "offset": n}
         )
-        if response is None:
-            return Probe(total=None, timestamps=[])
-        events, total = events_page(response)
-        return Probe(total=total, timestamps=[event_time(event) for event in events])
+        return response is not None and bool(events_page(response)[0])
 
-    return probe
+    return holds_more_than

@@ -1,26 +1,25 @@
-"""Flameup's time windows, sized from the API's `total` instead of the calendar.
+"""Flameup's time windows: each holds at most about MAX_PAGES_PER_WINDOW pages, by evidence from the data.
 
-Windows of a fixed span cost one request each even when empty (ten sparse years of daily windows: 3,650
-requests at 120 a minute), and a fixed span that is too wide for dense data never checkpoints. Flameup pages
-by offset and answers each page with `total`, so a page at offset `k` of the range holds the events from
-the `k`-th of its listing on: their timestamps are quantiles of the range. The planner asks
+A window is what the stream checkpoints: state moves to a window's end once it and every window before it
+were read completely. Windows of a fixed span cost one request each even when empty (ten sparse years of
+daily windows: 3,650 requests at 120 a minute), and a span too wide for dense data never checkpoints. So the
+range is cut where the events are, by bisection:
 
-    1. offset 0 of [lower, upper), `limit=1`: `total` (and the first listed event)
-    2. offsets `total / n`, `2 * total / n`, ..., one page each: where to cut the range into `n` windows of
-       about PAGES_PER_WINDOW pages each (n = total / (PAGES_PER_WINDOW * page size); none when it is small)
+    a range is one window when it holds at most MAX_PAGES_PER_WINDOW pages of events; otherwise it is cut at
+    its middle (a whole second) and each half is planned the same way, oldest half first.
 
-and yields the windows in time order as their ends become known. These requests are the only overhead:
-a window costs `ceil(its events / page size)` requests, so a full sync costs at most
-`pages + 2 * windows` = pages * (1 + 2 / PAGES_PER_WINDOW) + 2 requests, whatever the history's shape.
+"Holds more than n events" is asked of the data, not of `total`: one request for `limit=1` at `offset=n`
+of the range, which returns an event only if there is an (n+1)-th. That needs neither `total` (whose meaning
+Flameup does not document) nor any sort order of the listing. A full sync therefore costs about two probes
+per window (the window's own and its share of the cuts above it), and windows hold between about half and
+all of MAX_PAGES_PER_WINDOW pages; sparse years cost a probe per halving, not a request per empty week.
 
-Neighbouring windows both read the seconds around their boundary (each asks 1-2 s wider, see
-`flameup_requester`), so a cut inside a burst would read the burst twice: a cut goes into a gap of at least
-CUT_GAP between two events of the probed page, and a page without such a gap (a burst) gives no cut.
+A range shorter than 2 * MIN_SPAN is not cut: a burst of events sharing a second cannot be split, and
+stays one window, however many pages it holds. Neighbouring windows both read the seconds around their
+boundary (each asks 1-2 s wider, see `flameup_requester`), so a cut costs the events of those seconds twice.
 
 Nothing here decides what is read: the windows always tile [lower, upper) and each is read completely
-(FlameupSliceWindowFilter keeps each event in exactly one). So an API whose listing is not ordered by
-`timestamp`, whose `total` counts something else, or that sends no `total`, only makes the windows uneven
-or the plan a single window; it never loses an event.
+(FlameupSliceWindowFilter keeps each event in exactly one window).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,74 +34,38 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.timestamps import parse_timestamp
 
-PAGES_PER_WINDOW = 25
-# A window shorter than this would checkpoint more often than is useful.
-MIN_WINDOW = timedelta(minutes=10)
-# Windows ask for [since - 1 s, until + 2 s) in whole seconds; under every rounding reading the seconds a
-# cut's two windows both read lie within 5 s of the event before the cut.
-CUT_GAP = timedelta(seconds=5)
+# At most this many pages per window (unless one burst holds more): a checkpoint every 25-50 pages.
+MAX_PAGES_PER_WINDOW = 50
+# Ranges shorter than twice this are not cut: a burst in one second cannot be split, and a cut costs the
+# events of the ~3 s around it twice (a tenth of a window as short as this, even at 50 events a second).
+MIN_SPAN = timedelta(seconds=15)
 
-
-@dataclass(frozen=True)
-class Probe:
-    """What one probe (a request for `limit` events at an offset of a range) answered."""
-
-    total: int | None  # None when the API sent no integer `total`
-    timestamps: list[datetime]  # of the events from that offset on, in listing order
-
-    @property
-    def first(self) -> datetime | None:
-        return self.timestamps[0] if self.timestamps else None
-
-
-# (lower, upper, offset, limit) -> Probe; source_events.flameup.cursor builds it on the stream's own requester
-ProbeRange = Callable[[datetime, datetime, int, int], Probe]
+# (lower, upper, n) -> whether [lower, upper) holds more than n events; source_events.flameup.cursor asks the
+# API through the stream's own requester
+HoldsMoreThan = Callable[[datetime, datetime, int], bool]
 
 
 class WindowPlanner:
-    def __init__(self, probe: ProbeRange, page_size: int) -> None:
-        self._probe = probe
-        self._page_size = page_size
-        self._events_per_window = PAGES_PER_WINDOW * page_size
+    def __init__(self, holds_more_than: HoldsMoreThan, page_size: Callable[[], int]) -> None:
+        self._holds_more_than = holds_more_than
+        self._page_size = page_size  # read at each cut: the API's cap, once paging has shown it
 
     def windows(self, lower: datetime, upper: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Half-open windows that tile [lower, upper), in time order."""
-        first = self._probe(lower, upper, 0, 1)
-        total = first.total
-        count = -(-total // self._events_per_window) if total else 0
-        if count < 2 or first.first is None:
-            yield lower, upper
-            return
-        step = total / count
-        # The second probe says which end the listing starts from (newest-first is common, undocumented).
-        second = self._probe(lower, upper, round(step), self._page_size)
-        if second.first is None:  # `total` counts more than this range holds: no quantiles to be had
-            yield lower, upper
-            return
-        oldest_first = second.first >= first.first
-        # cut q (in time order) is near the event at offset q*step oldest-first, (count-q)*step newest-first;
-        # the second probe's offset is the first cut oldest-first, the last one newest-first
-        start = lower
-        for quantile in range(1, count):
-            offset = round((quantile if oldest_first else count - quantile) * step)
-            page = second if offset == round(step) else self._probe(lower, upper, offset, self._page_size)
-            if not page.timestamps:
-                break  # the listing ended early (`total` counts more than this range holds)
-            end = _cut_in_gap(page.timestamps)
-            if end and end - start >= MIN_WINDOW and upper - end >= MIN_WINDOW:
+        """Half-open windows that tile [lower, upper), in time order, planned as they are needed."""
+        pending = [(lower, upper)]  # a stack: the oldest range on top
+        while pending:
+            start, end = pending.pop()
+            if end - start >= 2 * MIN_SPAN and self._holds_more_than(
+                start, end, MAX_PAGES_PER_WINDOW * self._page_size()
+            ):
+                middle = _whole_second(start + (end - start) / 2)
+                pending += [(middle, end), (start, middle)]
+            else:
                 yield start, end
-                start = end
-        yield start, upper
 
 
-def _cut_in_gap(timestamps: list[datetime]) -> datetime | None:
-    """A whole second in the widest gap of at least CUT_GAP between the page's events, if there is one."""
-    ordered = sorted(timestamps)
-    gaps = [(later - earlier, earlier) for earlier, later in zip(ordered, ordered[1:], strict=False)]
-    width, before = max(gaps, default=(timedelta(0), None))
-    if before is None or width < CUT_GAP:
-        return None
-    return before.replace(microsecond=0) + timedelta(seconds=3)
+def _whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
 
 
 @dataclass
