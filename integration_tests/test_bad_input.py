@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 
 from integration_tests.cli import run_cli
-from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, STANDARD_PORT, WORKSPACE_ID
+from integration_tests.harness import session_emulator
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 FLAMEUP = {
     "api_key": FLAMEUP_API_KEY,
     "workspace_id": WORKSPACE_ID,
     "start_date": "2026-11-01T00:00:00Z",
-    "base_url": f"http://127.0.0.1:{STANDARD_PORT}/api/v1",
+    "base_url": session_emulator().flameup_base_url,
 }
-BEM = {"api_key": BEM_API_KEY, "base_url": f"http://127.0.0.1:{STANDARD_PORT}/v1-alpha"}
+BEM = {"api_key": BEM_API_KEY, "base_url": session_emulator().bem_base_url}
 
 
 def _state(stream: str, value) -> list:
