@@ -59,7 +59,7 @@ BAD_CONFIGS = [
         "discover",
         {"flameup": {**FLAMEUP, "start_date": "01/02/2024"}},
         None,
-        "Invalid configuration: `flameup.start_date` '01/02/2024' is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z.",
+        "Invalid configuration: `flameup.start_date` '01/02/2024' is not a date or date-time: use 2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z.",
     ),
     (
         "flameup_page_size_0",
