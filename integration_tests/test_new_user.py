@@ -1,5 +1,8 @@
 """What a new user meets first, through the real `source-events` CLI against an emulator on a free port."""
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -111,3 +114,67 @@ def test_a_malformed_start_date_is_one_line_naming_the_setting_before_any_reques
         assert result.returncode == 1
     assert server.request_count == requests_before
     _no_secret_and_no_traceback(result)
+
+
+# --- the usage message ----------------------------------------------------------------------------------
+
+COMMANDS = ["spec", "check", "discover", "read", "demo"]
+
+
+def _source_events(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "source_events", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _commands_listed(text: str) -> list[str]:
+    return re.findall(r"^  ([a-z]+) +\S.*$", text, re.MULTILINE)
+
+
+def test_no_command_prints_the_usage_on_stderr_and_exits_2():
+    result = _source_events()
+
+    assert result.returncode == 2
+    assert result.stdout == ""  # stdout is for protocol messages
+    assert result.stderr.startswith("source-events: no command given\n\nusage: source-events <command>")
+    assert set(COMMANDS) <= set(_commands_listed(result.stderr))
+    assert "Traceback" not in result.stderr and "FATAL" not in result.stderr
+
+
+@pytest.mark.parametrize("first", ["chekc", "--config"])
+def test_an_unknown_command_is_named_with_the_usage_and_exits_2(first):
+    result = _source_events(first, "x.json")
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"source-events: unknown command {first!r}\n")
+    assert set(COMMANDS) <= set(_commands_listed(result.stderr))
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_every_command_with_a_line_each_without_importing_the_cdk(flag):
+    probe = (
+        "import sys, io, contextlib\n"
+        "from source_events.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()) as out: main([{flag!r}])\n"
+        "print(sorted(m for m in ('airbyte_cdk', 'requests') if m in sys.modules))\n"
+        "print(out.getvalue(), end='')"
+    )
+    probed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    loaded, usage = probed.stdout.split("\n", 1)
+    result = _source_events(flag)
+
+    assert loaded == "[]"
+    assert result.returncode == 0 and result.stdout == usage and result.stderr == ""
+    assert set(COMMANDS) <= set(_commands_listed(usage))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_commands_help_still_describes_its_options(command):
+    result = _source_events(command, "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: source-events {command} ")
+    if command in ("check", "discover", "read"):
+        assert "--config CONFIG" in result.stdout
+    if command == "read":
+        assert "--catalog CATALOG" in result.stdout and "--state STATE" in result.stdout

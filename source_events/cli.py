@@ -1,9 +1,10 @@
 """The console entrypoint, `source-events spec|check|discover|read|demo`.
 
-`spec`, and `discover` with a valid config, are answered from manifest.yaml and the schema files alone:
-their answers need neither the CDK nor the HTTP stack, whose import takes ~2 s. unit_tests/test_startup.py
-checks that both answers equal the CDK's. Everything else goes through the CDK (source_events.run),
-including a `discover` whose config is invalid, so that the error is reported as always.
+Answered without the CDK or the HTTP stack, whose import takes ~2 s: the usage message (`source-events`,
+`--help`), `spec`, `discover` with a valid config (from manifest.yaml and the schema files alone;
+unit_tests/test_startup.py checks that both answers equal the CDK's) and `demo`. Everything else
+goes through the CDK (source_events.run), including a `discover` whose config is invalid, so that the error
+is reported as always, and each protocol command's `--help`.
 """
 
 import json
@@ -12,9 +13,39 @@ from pathlib import Path
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
+# one line per command, for the usage message
+COMMANDS = {
+    "spec": "print the connector's configuration specification (a SPEC message)",
+    "check": "test a config against the APIs: check --config CONFIG",
+    "discover": "list the streams a config provides: discover --config CONFIG",
+    "read": "replicate records and state: read --config CONFIG --catalog CATALOG [--state STATE]",
+    "demo": "a real sync of both streams against the embedded API emulator, end to end",
+}
+
+USAGE = (
+    "usage: source-events <command> [options]\n\n"
+    "An Airbyte source for the Flameup and bem event APIs. spec, check, discover and read write Airbyte\n"
+    "protocol messages to stdout, one JSON object a line.\n\n"
+    "commands:\n"
+    + "".join(f"  {name:<10}{line}\n" for name, line in COMMANDS.items())
+    + "\n`source-events <command> --help` describes a command's options.\n"
+)
+
 
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
+    command = args[0] if args else None
+    if command in ("-h", "--help", "help"):
+        print(USAGE, end="", flush=True)
+        return
+    if command not in COMMANDS:
+        problem = "no command given" if command is None else f"unknown command {command!r}"
+        print(f"source-events: {problem}\n\n{USAGE}", end="", file=sys.stderr, flush=True)
+        sys.exit(2)
+    if command == "demo":
+        from source_events.demo import main as demo
+
+        sys.exit(demo(args[1:]))
     if args == ["spec"]:
         print(spec_message(), flush=True)
         return
@@ -25,6 +56,7 @@ def main(args: list[str] | None = None) -> None:
             return
     from source_events.run import run
 
+    sys.argv[0] = "source-events"  # the CDK's argparse names the program after it (`python -m`: __main__.py)
     run(args)
 
 
