@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,7 +35,7 @@ CATALOG = {
 
 
 def _catalog(*names: str) -> dict:
-    return {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] in names]}
+    return {"streams": [deepcopy(s) for s in CATALOG["streams"] if s["stream"]["name"] in names]}
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,62 @@ def test_each_commands_help_still_describes_its_options(command):
         assert "--config CONFIG" in result.stdout
     if command == "read":
         assert "--catalog CATALOG" in result.stdout and "--state STATE" in result.stdout
+
+
+# --- a catalog naming streams the config does not provide -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "apis, streams, named",
+    [
+        (
+            ("bem",),
+            ("flameup_events", "bem_events"),
+            "`flameup_events` (needs a `flameup` section in the config). This config provides: `bem_events`.",
+        ),
+        (
+            ("flameup", "bem"),
+            ("flameup_events", "bem_event"),
+            "`bem_event` (no such stream). This config provides: `flameup_events`, `bem_events`.",
+        ),
+        (
+            ("flameup",),
+            ("flameup_event", "bem_events"),
+            "`bem_events` (needs a `bem` section in the config), `flameup_event` (no such stream). "
+            "This config provides: `flameup_events`.",
+        ),
+    ],
+    ids=["other_apis_stream", "misspelled", "both"],
+)
+def test_a_catalog_stream_the_config_does_not_provide_is_refused_in_one_line_before_any_request(
+    tmp_path, server, apis, streams, named
+):
+    config = {api: section for api, section in _config(server).items() if api in apis}
+    catalog = _catalog("flameup_events", "bem_events")
+    for entry, name in zip(catalog["streams"], streams, strict=True):
+        entry["stream"]["name"] = name
+    requests_before = server.request_count
+
+    result = run_cli(tmp_path, "read", config, catalog)
+
+    assert result.returncode == 1
+    assert [(e["message"], e["failure_type"]) for e in result.errors] == [
+        (
+            f"The catalog names streams this config does not provide: {named} Remove them from the catalog "
+            "(`source-events discover --config …` lists the streams) or configure their API.",
+            "config_error",
+        )
+    ]
+    assert not result.of_type("RECORD") and not result.of_type("STATE")
+    assert server.request_count == requests_before
+    assert all("stack_trace" not in e for e in result.errors)
+    _no_secret_and_no_traceback(result)
+
+
+def test_a_catalog_of_the_configured_streams_only_is_read(tmp_path, server):
+    config = {"bem": _config(server)["bem"]}
+
+    result = run_cli(tmp_path, "read", config, _catalog("bem_events"))
+
+    assert result.returncode == 0 and not result.errors
+    assert {m["record"]["stream"] for m in result.of_type("RECORD")} == {"bem_events"}
