@@ -1,5 +1,6 @@
 """What a new user meets first, through the real `source-events` CLI against an emulator on a free port."""
 
+import json
 import re
 import subprocess
 import sys
@@ -119,7 +120,7 @@ def test_a_malformed_start_date_is_one_line_naming_the_setting_before_any_reques
 
 # --- the usage message ----------------------------------------------------------------------------------
 
-COMMANDS = ["spec", "check", "discover", "read", "demo"]
+COMMANDS = ["spec", "check", "discover", "read", "state", "demo"]
 
 
 def _source_events(*args: str) -> subprocess.CompletedProcess:
@@ -238,3 +239,120 @@ def test_a_catalog_of_the_configured_streams_only_is_read(tmp_path, server):
 
     assert result.returncode == 0 and not result.errors
     assert {m["record"]["stream"] for m in result.of_type("RECORD")} == {"bem_events"}
+
+
+# --- keeping a read's state for the next read -------------------------------------------------------------
+
+
+def _state_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "source_events", "state", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _last_states(result) -> dict[str, dict]:
+    """The last STATE message of each stream a read printed, as --state takes it (no record counts)."""
+    last = {}
+    for message in result.of_type("STATE"):
+        state = {k: v for k, v in message["state"].items() if k != "sourceStats"}
+        last[state["stream"]["stream_descriptor"]["name"]] = state
+    return last
+
+
+def _ids(result, stream: str, key: str) -> list[str]:
+    return [m["record"]["data"][key] for m in result.of_type("RECORD") if m["record"]["stream"] == stream]
+
+
+def test_the_state_kept_from_a_read_resumes_the_next_read(tmp_path):
+    state_file = tmp_path / "kept_state.json"
+    with sample_server(port=0, flameup_count=300, bem_count=300) as server:
+        config = _config(server)
+        first = run_cli(tmp_path, "read", config, CATALOG)
+        (tmp_path / "first.jsonl").write_text(first.stdout)
+
+        kept = _state_cli(str(tmp_path / "first.jsonl"), "--output", str(state_file))
+        saved = json.loads(state_file.read_text())
+        added = server.append_new_events(flameup_count=7, bem_count=5, seed=42)
+        second = run_cli(tmp_path, "read", config, CATALOG, state_file.read_text())  # the file, as written
+
+    assert first.returncode == 0 and not first.errors
+    assert kept.returncode == 0 and kept.stdout == ""
+    assert kept.stderr == f"source-events state: the state of bem_events, flameup_events written to {state_file}\n"
+    assert sorted(saved, key=str) == sorted(_last_states(first).values(), key=str)
+    assert second.returncode == 0 and not second.errors
+    # the second read resumes: it has the new events, and of the old ones at most the overlap it re-reads
+    # on purpose (Flameup's 10-minute lookback, bem's last second)
+    for stream, key, total in (("flameup_events", "id", 300), ("bem_events", "eventID", 300)):
+        assert set(added[stream]) <= set(_ids(second, stream, key))
+        old = set(_ids(second, stream, key)) - set(added[stream])
+        assert old <= set(_ids(first, stream, key)) and len(old) < total // 2, stream
+    assert len(_ids(first, "flameup_events", "id")) == 300 and len(_ids(first, "bem_events", "eventID")) == 300
+
+
+def test_a_stream_the_read_did_not_checkpoint_keeps_its_state_and_the_file_is_replaced_whole(tmp_path):
+    state_file = tmp_path / "state.json"
+    bem = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "bem_events"}, "stream_state": {"eventID": "a"}}}
+    old_flameup = {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": "flameup_events"}, "stream_state": {"timestamp": "2026-01-01"}},
+    }
+    new_flameup = json.loads(json.dumps(old_flameup))
+    new_flameup["stream"]["stream_state"]["timestamp"] = "2026-02-01T00:00:00.000000Z"
+    state_file.write_text(json.dumps([bem, old_flameup]))
+    read_output = "\n".join(
+        [
+            '{"type":"LOG","log":{"level":"INFO","message":"STATE"}}',
+            '{"type":"RECORD","record":{"stream":"flameup_events","data":{"type":"STATE"},"emitted_at":1}}',
+            json.dumps({"type": "STATE", "state": {**old_flameup, "sourceStats": {"recordCount": 3.0}}}),
+            "not a protocol line",
+            json.dumps({"type": "STATE", "state": {**new_flameup, "sourceStats": {"recordCount": 1.0}}}),
+            '{"type":"TRACE","trace":{"type":"ERROR","emitted_at":2,"error":{"message":"bem said 503"}}}',
+        ]
+    )
+
+    result = _state_cli("--output", str(state_file), stdin=read_output)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(state_file.read_text()) == [bem, new_flameup]
+    assert result.stderr.splitlines() == [
+        f"source-events state: the state of flameup_events written to {state_file}; bem_events kept as before "
+        "(no state for it in this read)",
+        "source-events state: note: the read reported an error: bem said 503",
+    ]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_without_output_the_state_goes_to_stdout(tmp_path):
+    state = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "bem_events"}, "stream_state": {"x": 1}}}
+
+    result = _state_cli(stdin=json.dumps({"type": "STATE", "state": state}) + "\n")
+
+    assert result.returncode == 0 and json.loads(result.stdout) == [state]
+
+
+@pytest.mark.parametrize(
+    "existing, read_output, problem",
+    [
+        (None, '{"type":"LOG","log":{"level":"INFO","message":"hi"}}\n', "no STATE message in the input"),
+        ('{"flameup_events": {}}', "", "is not a list of per-stream states"),
+        ("{not json", "", "is not a JSON state file"),
+    ],
+    ids=["no_state", "legacy_file", "not_json"],
+)
+def test_nothing_to_keep_or_an_unusable_state_file_is_one_line_and_the_file_is_left_alone(
+    tmp_path, existing, read_output, problem
+):
+    state_file = tmp_path / "state.json"
+    if existing is not None:
+        state_file.write_text(existing)
+
+    result = _state_cli("-o", str(state_file), stdin=read_output)
+
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and problem in result.stderr and "Traceback" not in result.stderr
+    assert (state_file.read_text() if existing is not None else None) == existing
