@@ -88,3 +88,18 @@ def test_a_port_in_use_is_one_line_saying_which_and_how_to_choose_another(tmp_pa
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert f"port {port} is already in use" in result.stderr and "--port 0" in result.stderr
     assert not Path(tmp_path / "c.json").exists()
+
+
+def test_a_config_path_that_cannot_be_written_is_one_line(tmp_path):
+    result = subprocess.run(
+        [*EMULATOR, "--port", "0", "--write-config", str(tmp_path / "missing" / "c.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        result.stderr
+        == f"emulator: cannot write the config to {tmp_path / 'missing' / 'c.json'}: No such file or directory\n"
+    )

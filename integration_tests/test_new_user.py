@@ -356,3 +356,13 @@ def test_nothing_to_keep_or_an_unusable_state_file_is_one_line_and_the_file_is_l
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and problem in result.stderr and "Traceback" not in result.stderr
     assert (state_file.read_text() if existing is not None else None) == existing
+
+
+def test_a_state_file_that_cannot_be_written_is_one_line(tmp_path):
+    state = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "bem_events"}, "stream_state": {"x": 1}}}
+    target = tmp_path / "missing" / "state.json"
+
+    result = _state_cli("-o", str(target), stdin=json.dumps({"type": "STATE", "state": state}) + "\n")
+
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"source-events state: cannot write {target}: No such file or directory\n"

@@ -176,8 +176,12 @@ def state_command(argv: list[str]) -> int:
     text = json.dumps(list(states.values()), indent=2) + "\n"
     if options.output:
         temporary = f"{options.output}.tmp"
-        Path(temporary).write_text(text, encoding="utf-8")
-        os.replace(temporary, options.output)  # a reader never sees half a file
+        try:
+            Path(temporary).write_text(text, encoding="utf-8")
+            os.replace(temporary, options.output)  # a reader never sees half a file
+        except OSError as error:
+            print(f"source-events state: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(text)
     where = options.output or "standard output"

@@ -21,7 +21,7 @@ from source_events.common.timestamps import parse_timestamp
 STREAM_SECTIONS = {"flameup_events": "flameup", "bem_events": "bem"}
 
 # What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone. The spec's `pattern` in
-# manifest.yaml is this same expression (unit_tests/test_new_user_path.py checks), so the Airbyte UI, the
+# manifest.yaml is this same expression (unit_tests/test_start_date.py checks), so the Airbyte UI, the
 # CDK's JSON Schema check and this module accept and refuse the same values.
 START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$"
 START_DATE_EXAMPLES = "2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z"

@@ -78,8 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.write_config:
             path = Path(args.write_config)
             temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(json.dumps(sample_config(server), indent=2) + "\n")
-            temporary.replace(path)  # whoever waits for the file never reads half of it
+            try:
+                temporary.write_text(json.dumps(sample_config(server), indent=2) + "\n")
+                temporary.replace(path)  # whoever waits for the file never reads half of it
+            except OSError as error:
+                print(f"emulator: cannot write the config to {path}: {error.strerror or error}", file=sys.stderr)
+                return 1
             lines.append(f"  connector config  {path} (source-events check --config {path})")
         lines.append("Serving until Ctrl-C.")
         print("\n".join(lines), flush=True)
