@@ -10,7 +10,14 @@ setup(
     license="MIT",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["source_events", "source_events.*"]),
-    package_data={"source_events": ["manifest.yaml", "schemas/*.json", "schema_examples/*.json"]},
+    package_data={
+        "source_events": [
+            "manifest.yaml",
+            "schemas/*.json",
+            "schema_examples/*.json",
+            "declarative_component_schema.pickle",
+        ]
+    },
     install_requires=[
         # the 7.39 series only: source_events/cdk_contact.py names what an upgrade must be checked against
         "airbyte-cdk~=7.39.1",

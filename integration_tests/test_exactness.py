@@ -2,13 +2,14 @@
 sort order, capped pages, what `total` counts, bem's sort key) x data shapes x page sizes, a full sync
 emits every event exactly once. Bounded, derandomised hypothesis runs: the same examples on every run."""
 
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from source_events.bem.ksuid import ksuid_seconds
@@ -21,11 +22,14 @@ from source_events.emulator.server import EmulatorServer
 from testkit.builders import BEM, FLAMEUP, catalog, run_read, states_of
 from testkit.emulator import assert_exactly_once, emulator_config, keys
 
+# The same examples on every run, whatever ran before. EXACTNESS_EXPLORE=N explores instead: N examples per
+# test, new ones each run (`EXACTNESS_EXPLORE=300 .venv/bin/python -m pytest integration_tests/test_exactness.py`).
+_EXPLORE = int(os.environ.get("EXACTNESS_EXPLORE", "0"))
 _PROPERTY = settings(
-    max_examples=30,
+    max_examples=_EXPLORE or 30,
     deadline=None,
-    derandomize=True,
-    database=None,  # the same examples on every run, whatever ran before
+    derandomize=not _EXPLORE,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -116,7 +120,7 @@ def test_a_full_bem_sync_emits_every_event_exactly_once(server, behaviour, count
     assert len(final.get("already_read", [])) <= max(_events_per_second(server.bem.events).values(), default=0)
 
 
-_RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=25)
+_RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=_EXPLORE or 25)
 
 
 @_RECOVERY_PROPERTY
@@ -130,6 +134,29 @@ _RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=25)
     skewed=st.booleans(),
     page_size=st.sampled_from([3, 7, 25]),
     seed=st.integers(0, 10_000),
+)
+# found by exploring (EXACTNESS_EXPLORE): `sortOrder` ignored, the saved position rejected or ignored
+@example(
+    behaviour=BemBehaviour(sort_by="created", honours_sort_order=False, unknown_cursor="reject"),
+    vanish="deleted",
+    count=5,
+    new=0,
+    same_second=3,
+    dense=False,
+    skewed=True,
+    page_size=3,
+    seed=202,
+)
+@example(
+    behaviour=BemBehaviour(sort_by="id", honours_sort_order=False, unknown_cursor="from_start"),
+    vanish="deleted",
+    count=46,
+    new=29,
+    same_second=0,
+    dense=False,
+    skewed=False,
+    page_size=3,
+    seed=38,
 )
 def test_a_bem_sync_whose_saved_position_vanished_loses_nothing_even_when_killed_at_any_state(
     server, behaviour, vanish, count, new, same_second, dense, skewed, page_size, seed
@@ -151,7 +178,7 @@ def test_a_bem_sync_whose_saved_position_vanished_loses_nothing_even_when_killed
         server.bem.events = [e for e in server.bem.events if e["eventID"] not in named]
     else:  # everything up to the last second read expires
         server.bem.behaviour = behaviour.model_copy(update={"retention_seconds": now - last_second - 1})
-    rng = random.Random(seed)
+    rng = random.Random(f"late events {seed}")  # not the history's seed: an ID is never made twice
     for i in range(same_second):  # created in the last second read, after it was read
         late = bem_event_at(last_second, rng, 20_000 + i)
         if skewed:
@@ -216,7 +243,7 @@ def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the
     )
     first = run_read(config, catalog(FLAMEUP, BEM))
     saved = parse_timestamp(states_of(first, FLAMEUP)[-1]["timestamp"])
-    rng = random.Random(seed)
+    rng = random.Random(f"late events {seed}")  # not the history's seed: an ID is never made twice
     server.flameup.events += flameup_events(
         late, saved - timedelta(minutes=9, seconds=59), saved, WORKSPACE_ID, seed=seed + 1
     )

@@ -79,6 +79,14 @@ def _not_the_unused_page_size_reduction_warning(record: logging.LogRecord) -> bo
     return "no response filter with the REDUCE_PAGE_SIZE action" not in record.getMessage()
 
 
+def load_component_schema_with(load: Callable[[], dict]) -> None:
+    """Make every source built from now on get the CDK's declarative component schema from `load`
+    (source_events.cdk_import keeps it parsed). The source calls the module's function; no parameter takes it."""
+    from airbyte_cdk.sources.declarative import concurrent_declarative_source
+
+    concurrent_declarative_source.get_declarative_component_schema = load
+
+
 # Where the CDK sleeps, for tests to replace with a clock of their own: retries sleep through
 # `rate_limiting.time`, the API budget through `call_rate.time`.
 RETRY_SLEEPS_IN = rate_limiting

@@ -60,6 +60,9 @@ def main(args: list[str] | None = None) -> None:
         if catalog:
             print(catalog, flush=True)
             return
+    from source_events.cdk_import import import_cdk
+
+    import_cdk()
     from source_events.cdk_run import run
 
     sys.argv[0] = "source-events"  # the CDK's argparse names the program after it (`python -m`: __main__.py)

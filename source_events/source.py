@@ -1,5 +1,6 @@
 """SourceEvents: the manifest's streams, their incremental cursors, and a check that names the setting to fix."""
 
+import copy
 import importlib
 import logging
 from collections.abc import Iterator, Mapping
@@ -12,20 +13,21 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     Status,
 )
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
     StreamSlicerPartitionGenerator,
 )
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import cdk_contact
+from source_events.cdk_import import component_schema
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_policies
 from source_events.config import EventsConfig, parse_config, refuse_streams_not_provided
-from source_events.manifest import MANIFEST_PATH, with_spec_defaults
+from source_events.manifest import manifest, with_spec_defaults
 
 # Records waiting between the readers and the thread that writes them out. The CDK allows 10,000: when
 # writing is the slower side (it is, on a fast API) the queue fills, and ~15 MB of parsed records sit in
@@ -33,7 +35,10 @@ from source_events.manifest import MANIFEST_PATH, with_spec_defaults
 QUEUED_MESSAGES_MAX = 1_000
 
 
-class SourceEvents(YamlDeclarativeSource):
+class SourceEvents(ConcurrentDeclarativeSource):
+    """The manifest's streams (source_events/manifest.yaml), each around its own cursor, and a `check` that names
+    the setting to fix."""
+
     def __init__(
         self,
         catalog: ConfiguredAirbyteCatalog | None = None,
@@ -42,11 +47,13 @@ class SourceEvents(YamlDeclarativeSource):
         config_path: str | None = None,
     ) -> None:
         cdk_contact.quiet_unused_page_size_reduction_warning()
+        cdk_contact.load_component_schema_with(component_schema)
         super().__init__(
-            path_to_yaml=str(MANIFEST_PATH),
-            catalog=catalog,
-            config=with_spec_defaults(config),
-            state=state,
+            catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
+            config=with_spec_defaults(config) or {},
+            state=state or [],
+            # a copy: the CDK resolves references into the mapping it is given, and the manifest is parsed once
+            source_config=copy.deepcopy(manifest()),
             config_path=config_path,
         )
         build_pacing_policies(cdk_contact.component_factory_of(self))
