@@ -3,7 +3,7 @@ sort order, capped pages, what `total` counts, bem's sort key) x data shapes x p
 emits every event exactly once. Bounded, derandomised hypothesis runs: the same examples on every run."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -54,7 +54,7 @@ flameup_behaviours = st.builds(
     seed=st.integers(0, 10_000),
 )
 def test_a_full_flameup_sync_emits_every_event_exactly_once(server, behaviour, count, span_days, page_size, seed):
-    end = datetime.now(UTC) - timedelta(seconds=2)
+    end = datetime.now(timezone.utc) - timedelta(seconds=2)
     start = end - timedelta(days=span_days)
     server.flameup.events = flameup_events(count, start, end, WORKSPACE_ID, seed=seed)
     server.flameup.behaviour = behaviour
@@ -77,7 +77,7 @@ def test_a_full_flameup_sync_emits_every_event_exactly_once(server, behaviour, c
     seed=st.integers(0, 10_000),
 )
 def test_a_full_bem_sync_emits_every_event_exactly_once(server, sort_by, count, page_size, seed):
-    end = datetime.now(UTC)
+    end = datetime.now(timezone.utc)
     server.bem.events = bem_events(count, end - timedelta(days=3), end, seed=seed)
     server.bem.behaviour = BemBehaviour(sort_by=sort_by)
     scenario = f"sorted by {sort_by}, {count} events, page_size={page_size}, seed={seed}"
@@ -105,7 +105,7 @@ def _iso(moment: datetime) -> str:
 def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the_set(
     server, behaviour, sort_by, late, fresh, same_second, page_size, seed
 ):
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     server.flameup.events = flameup_events(
         150, now - timedelta(days=9), now - timedelta(seconds=2), WORKSPACE_ID, seed=seed
     )
@@ -125,7 +125,7 @@ def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the
     server.flameup.events += flameup_events(
         late, saved - timedelta(minutes=9, seconds=59), saved, WORKSPACE_ID, seed=seed + 1
     )
-    server.flameup.events += flameup_events(fresh, saved, datetime.now(UTC), WORKSPACE_ID, seed=seed + 2)
+    server.flameup.events += flameup_events(fresh, saved, datetime.now(timezone.utc), WORKSPACE_ID, seed=seed + 2)
     last_second = max(e["_created"][0] for e in server.bem.events)
     server.bem.events += [bem_event_at(last_second, rng, 10_000 + i) for i in range(same_second)]
     bem_before = {e["eventID"] for e in server.bem.events} - set(keys(first, BEM))

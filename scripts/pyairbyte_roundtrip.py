@@ -16,7 +16,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import urllib.request  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import airbyte as ab  # noqa: E402
@@ -56,7 +56,7 @@ def _round_trip(base: str) -> int:
         "flameup": {
             "api_key": "ws_test_emulator_key",
             "workspace_id": "ws_emulator",
-            "start_date": (datetime.now(UTC) - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "base_url": f"{base}/api/v1",
         },
         "bem": {"api_key": "bem_emulator_key", "base_url": f"{base}/v1-alpha"},

@@ -8,7 +8,7 @@ loopback, a start date in the past), and report each as one line naming the sett
 
 import ipaddress
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -76,7 +76,7 @@ class FlameupConfig(_Section):
             parsed = parse_timestamp(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z") from None
-        if parsed > datetime.now(UTC):
+        if parsed > datetime.now(timezone.utc):
             raise ValueError(f"{value} is in the future; use a past date-time")
         return parsed
 
