@@ -8,7 +8,8 @@ setup(
     description="Airbyte source connector for the Flameup and bem event APIs",
     author="source-events developers",
     license="MIT",
-    python_requires=">=3.11,<3.12",
+    # what airbyte-cdk 7.39 supports; every dependency, compiled ones included, has wheels for 3.10 to 3.14
+    python_requires=">=3.10,<3.15",
     packages=find_packages(include=["source_events", "source_events.*"]),
     package_data={"source_events": ["manifest.yaml", "schemas/*.json", "schema_examples/*.json"]},
     install_requires=[
