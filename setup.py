@@ -24,8 +24,6 @@ setup(
         "tests": [
             "pytest~=8.3",
             "pytest-timeout~=2.3",
-            # CI's run on the newest Python spreads its tests over 2 processes
-            "pytest-xdist~=3.8",
             "requests-mock~=1.12",
             "genson~=1.3",
             "hypothesis>=6.100,<7",
