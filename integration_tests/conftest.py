@@ -1,13 +1,10 @@
-"""The API emulator, served for the whole integration session on the port sample_config.json names."""
+"""One sample emulator per test process, on an ephemeral port (integration_tests.harness.session_emulator),
+stopped when the session ends; the CDK's standard-test hooks."""
 
-import pytest
-
-from source_events.emulator.sample import STANDARD_PORT, sample_server
+from integration_tests.harness import stop_session_emulator
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def standard_emulator():
-    with sample_server(port=STANDARD_PORT) as server:
-        yield server
+def pytest_sessionfinish(session, exitstatus):
+    stop_session_emulator()

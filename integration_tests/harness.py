@@ -1,12 +1,38 @@
-"""What the end-to-end tests share: an emulator per test module and configs that point at it."""
+"""What the end-to-end tests share: emulators on ephemeral ports and configs that point at them."""
 
 from typing import Any
 
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
-from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
 from unit_tests.builders import record_ids
+
+# The checked-in configs (integration_tests/*_config.json) name no port: this stands for the session emulator.
+EMULATOR_PLACEHOLDER = "http://emulator.invalid"
+_SESSION: list[EmulatorServer] = []
+
+
+def session_emulator() -> EmulatorServer:
+    """The sample emulator shared by this test process, started on first use on an ephemeral port. The standard
+    tests' scenarios are collected before any fixture runs, so this is not a fixture."""
+    if not _SESSION:
+        _SESSION.append(sample_server(port=0).start())
+    return _SESSION[0]
+
+
+def stop_session_emulator() -> None:
+    while _SESSION:
+        _SESSION.pop().stop()
+
+
+def pointed_at_session_emulator(config: Any) -> Any:
+    """A checked-in config with its placeholder base URLs replaced by the session emulator's."""
+    if isinstance(config, dict):
+        return {key: pointed_at_session_emulator(value) for key, value in config.items()}
+    if isinstance(config, str) and config.startswith(EMULATOR_PLACEHOLDER):
+        return session_emulator().base_url + config[len(EMULATOR_PLACEHOLDER) :]
+    return config
 
 
 def emulator_config(

@@ -8,13 +8,29 @@ deselects them here, and the image is built and smoke-tested by the image script
 from airbyte_cdk.test.models.scenario import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
+from integration_tests.harness import pointed_at_session_emulator
 from source_events import SourceEvents
 
 
 class TestAirbyteStandardTests(SourceTestSuiteBase):
-    """Scenarios come from acceptance-test-config.yml; configs point at the session's emulator."""
+    """Scenarios come from acceptance-test-config.yml; their configs name the emulator by a placeholder,
+    replaced here by the session emulator's ephemeral port."""
 
     connector = SourceEvents
+
+    @classmethod
+    def get_scenarios(cls) -> list[ConnectorTestScenario]:
+        root = cls.get_connector_root_dir()
+        return [
+            scenario.model_copy(
+                update={
+                    "config_dict": pointed_at_session_emulator(
+                        scenario.get_config_dict(connector_root=root, empty_if_missing=True)
+                    )
+                }
+            )
+            for scenario in super().get_scenarios()
+        ]
 
     @classmethod
     def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourceEvents:

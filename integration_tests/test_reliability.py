@@ -24,7 +24,7 @@ from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state
+from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
 
 CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
 
@@ -82,11 +82,6 @@ def _config(server, **flameup):
     return emulator_config(
         server, flameup={"start_date": "2026-11-01T00:00:00Z", "page_size": 50, **flameup}, bem={"page_size": 50}
     )
-
-
-def _from_the_start(server) -> dict:
-    """A bem state that resumes from the start of the listing with one reader (oldest first)."""
-    return {"eventID": server.bem.events[0]["eventID"], "starting_after": None, "already_read": []}
 
 
 def _served(server, kind: str) -> int:
@@ -181,9 +176,7 @@ def test_bem_waits_retry_after_ms_first(server, clock):
 def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_nothing(server, clock, kind):
     server.faults.append(Fault(kind=kind, at_request=3, times=3, api="bem", retry_after_seconds=None))
 
-    # one reader, so that the three faults are the first three retries of one request (a sync without state
-    # reads bem from both ends, and the faults would be shared between the two readers)
-    output = run_read(_config(server), catalog(BEM), state(BEM, _from_the_start(server)))
+    output = run_read(_config(server), catalog(BEM))
 
     _assert_complete(server, output, BEM)
     assert _served(server, kind) == 3
@@ -233,9 +226,8 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
             }
             assert covered <= emitted
         if stream == BEM and saved:
-            for position in (saved, saved.get("newest_first") or {}):
-                named = {position.get("eventID"), position.get("starting_after")} - {None}
-                assert set(position.get("already_read", [])) | named <= emitted
+            named = {saved.get("eventID"), saved.get("starting_after")} - {None}
+            assert set(saved.get("already_read", [])) | named <= emitted
 
 
 @pytest.mark.parametrize(
@@ -261,9 +253,7 @@ def test_a_permanent_error_fails_at_once_naming_the_setting(server, clock, api, 
     config_errors = [e.trace.error for e in output.errors if e.trace.error.failure_type.value == "config_error"]
     assert config_errors and config_errors[0].message.startswith(expected)
     assert clock.retries == []  # not retried
-    # the first request (Flameup: the window planner's probe); bem's first sync reads from both ends, so
-    # each of its two readers may have sent its first request
-    assert server.requests_by_api[api] == 1 if api == "flameup" else 1 <= server.requests_by_api[api] <= 2
+    assert server.requests_by_api[api] == 1  # the first request (Flameup: the window planner's probe)
 
 
 def test_the_api_budget_holds_the_request_past_the_per_minute_pace(server, clock):

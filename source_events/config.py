@@ -7,8 +7,9 @@ loopback, a start date in the past), and report each as one line naming the sett
 """
 
 import ipaddress
-from collections.abc import Mapping
-from datetime import datetime, timezone
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -18,6 +19,12 @@ from source_events.common.timestamps import parse_timestamp
 
 # which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
 STREAM_SECTIONS = {"flameup_events": "flameup", "bem_events": "bem"}
+
+# What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone. The spec's `pattern` in
+# manifest.yaml is this same expression (unit_tests/test_start_date.py checks), so the Airbyte UI, the
+# CDK's JSON Schema check and this module accept and refuse the same values.
+START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$"
+START_DATE_EXAMPLES = "2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z"
 
 BemEventType = Literal["transform", "route", "split_collection", "split_item", "error", "join"]
 
@@ -71,14 +78,26 @@ class FlameupConfig(_Section):
     @classmethod
     def _parse_start_date(cls, value: Any) -> datetime:
         if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 date-time string such as 2024-01-01T00:00:00Z")
+            raise ValueError(f"must be a date or date-time string: use {START_DATE_EXAMPLES}")
         try:
-            parsed = parse_timestamp(value)
+            if not re.search(START_DATE_PATTERN, value):
+                raise ValueError(value)
+            parsed = parse_timestamp(value)  # a date alone is midnight UTC
         except ValueError:
-            raise ValueError(f"{value!r} is not an ISO 8601 date-time such as 2024-01-01T00:00:00Z") from None
-        if parsed > datetime.now(timezone.utc):
+            raise ValueError(_start_date_problem(value)) from None
+        if parsed > datetime.now(UTC):
             raise ValueError(f"{value} is in the future; use a past date-time")
         return parsed
+
+
+def _start_date_problem(value: str) -> str:
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        local = None
+    if local is not None and local.tzinfo is None and len(value) > len("2024-01-01"):
+        return f"{value!r} has no time zone: add one, e.g. {local:%Y-%m-%dT%H:%M:%S}Z for UTC"
+    return f"{value!r} is not a date or date-time: use {START_DATE_EXAMPLES}"
 
 
 class BemConfig(_Section):
@@ -130,3 +149,33 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return f"`{location}` is required"
     return f"`{location}` {message}" if location else message
+
+
+def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsConfig) -> None:
+    """Raise a config_error naming every stream of a catalog that this config does not provide.
+
+    Without it, the CDK reads nothing for such a stream and the sync succeeds without a word: a misspelled
+    name, or the other API's stream when only one API is configured, would look like an empty stream.
+    """
+    provided = [stream for stream, section in STREAM_SECTIONS.items() if getattr(settings, section) is not None]
+    unknown = sorted(set(stream_names) - set(provided))
+    if not unknown:
+        return
+    from airbyte_cdk.models import FailureType
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+    reasons = ", ".join(
+        f"`{name}` (needs a `{STREAM_SECTIONS[name]}` section in the config)"
+        if name in STREAM_SECTIONS
+        else f"`{name}` (no such stream)"
+        for name in unknown
+    )
+    raise AirbyteTracedException(
+        message=(
+            f"The catalog names streams this config does not provide: {reasons}. This config provides: "
+            f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
+            "(`source-events discover --config …` lists the streams) or configure their API."
+        ),
+        internal_message=f"catalog streams not provided by the config: {unknown}",
+        failure_type=FailureType.config_error,
+    )

@@ -1,4 +1,5 @@
-"""The console entrypoint: `source-events spec|check|discover|read`, speaking the Airbyte protocol on stdout."""
+"""The CDK side of the console entrypoint (source_events.cli): `spec|check|discover|read`, speaking the Airbyte
+protocol on stdout."""
 
 import json
 import logging
@@ -93,10 +94,6 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.05
 def run(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
-    if args[:1] == ["demo"]:
-        from source_events.demo import main as demo
-
-        sys.exit(demo(args[1:]))
     stream_config_errors: dict[str, str] = {}
     try:
         source = _create_source(args)

@@ -2,12 +2,13 @@
 
 import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
+    AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
@@ -23,7 +24,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_policies
-from source_events.config import EventsConfig, parse_config
+from source_events.config import EventsConfig, parse_config, refuse_streams_not_provided
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
 
@@ -54,6 +55,17 @@ class SourceEvents(YamlDeclarativeSource):
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
         settings = parse_config(config)
         return [self._with_incremental_cursor(stream, settings) for stream in super().streams(config)]
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read, after refusing a catalog stream this config does not provide (before any request)."""
+        refuse_streams_not_provided([s.stream.name for s in catalog.streams], parse_config(config))
+        yield from super().read(logger, config, catalog, state)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """One cheap request per configured API; the first failure is reported with the setting to fix."""

@@ -57,7 +57,7 @@ _BAD_CONFIGS = [
     (
         "start_date_unparseable",
         {"flameup": {**_GOOD_FLAMEUP, "start_date": "last tuesday"}},
-        "`flameup.start_date` 'last tuesday' is not an ISO 8601",
+        "`flameup.start_date` 'last tuesday' is not a date or date-time: use 2024-01-01",
     ),
     (
         "start_date_future",

@@ -9,8 +9,8 @@ EPOCH = 1_400_000_000
 LENGTH = 27
 
 
-# Each bem ID is decoded twice, moments apart: by the two-ended Meeting when its page is filtered, and by
-# the cursor when the record is observed. Remembering the last few thousand halves a per-record cost.
+# An ID is decoded more than once, moments apart (its position, then the checks of its page's reading):
+# remembering the last few thousand answers makes the later ones cost a lookup.
 @lru_cache(maxsize=4096)
 def ksuid_seconds(event_id: str) -> int | None:
     """Seconds since the Unix epoch encoded in a KSUID-style ID, or None if it is not one."""

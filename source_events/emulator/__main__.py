@@ -1,20 +1,96 @@
-"""Serve the sample emulator until interrupted: `python -m source_events.emulator [--port 47651]`."""
+"""Serve the sample emulator until interrupted: both APIs, seeded data, fake credentials.
+
+python -m source_events.emulator --write-config emulator_config.json   # then use that config
+"""
 
 import argparse
-import time
+import contextlib
+import errno
+import json
+import sys
+import threading
+from pathlib import Path
 
-from source_events.emulator.sample import STANDARD_PORT, sample_server
+from source_events.emulator.sample import (
+    BEM_API_KEY,
+    FLAMEUP_API_KEY,
+    STANDARD_PORT,
+    WORKSPACE_ID,
+    sample_config,
+    sample_server,
+)
 
-parser = argparse.ArgumentParser(prog="python -m source_events.emulator", description=__doc__)
-parser.add_argument("--port", type=int, default=STANDARD_PORT)
-parser.add_argument("--flameup-events", type=int, default=500)
-parser.add_argument("--bem-events", type=int, default=500)
-parser.add_argument("--seed", type=int, default=1)
-args = parser.parse_args()
-with sample_server(args.port, args.flameup_events, args.bem_events, args.seed) as server:
-    print(f"Flameup: {server.flameup_base_url}  bem: {server.bem_base_url}  (Ctrl-C stops)", flush=True)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m source_events.emulator",
+        description=(
+            "Serve the Flameup and bem event APIs on 127.0.0.1 with seeded sample data, until Ctrl-C. "
+            "It prints the credentials and workspace it accepts and both base URLs; --write-config writes "
+            "a connector config that points at it."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=STANDARD_PORT,
+        help=f"port to listen on (default: {STANDARD_PORT}); 0 picks a free port, printed at start",
+    )
+    parser.add_argument(
+        "--write-config",
+        metavar="PATH",
+        help="write a ready-to-use connector config (both APIs, this emulator's URLs) to PATH once listening",
+    )
+    parser.add_argument(
+        "--flameup-events", type=int, default=500, help="Flameup events in the sample data (default: 500)"
+    )
+    parser.add_argument("--bem-events", type=int, default=500, help="bem events in the sample data (default: 500)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed of the generated events: the same seed, the same events (default: 1)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        server = sample_server(args.port, args.flameup_events, args.bem_events, args.seed)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"emulator: port {args.port} is already in use (another emulator?). Choose another with "
+                "--port N, or --port 0 for any free port.",
+                file=sys.stderr,
+            )
+        else:
+            print(f"emulator: cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    with server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        lines = [
+            f"Emulator listening on 127.0.0.1:{port}",
+            f"  Flameup base URL  {server.flameup_base_url}",
+            f"  Flameup API key   {FLAMEUP_API_KEY}",
+            f"  workspace ID      {WORKSPACE_ID}",
+            f"  bem base URL      {server.bem_base_url}",
+            f"  bem API key       {BEM_API_KEY}",
+        ]
+        if args.write_config:
+            path = Path(args.write_config)
+            temporary = path.with_name(path.name + ".tmp")
+            try:
+                temporary.write_text(json.dumps(sample_config(server), indent=2) + "\n")
+                temporary.replace(path)  # whoever waits for the file never reads half of it
+            except OSError as error:
+                print(f"emulator: cannot write the config to {path}: {error.strerror or error}", file=sys.stderr)
+                return 1
+            lines.append(f"  connector config  {path} (source-events check --config {path})")
+        lines.append("Serving until Ctrl-C.")
+        print("\n".join(lines), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,10 +1,12 @@
 """bem `GET /events`: x-api-key auth, startingAfter/endingBefore cursors, limit 1..100, CSV-array filters."""
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
 
 # query parameter -> event field, for the CSV-array filters
@@ -16,21 +18,40 @@ CSV_FILTERS = {
     "functionNames": "functionName",
     "referenceIDs": "referenceID",
 }
-LISTINGS_KEPT = 8  # a sync reading from both ends asks for both sort orders in turn
-CREATED_KEY = "_created"  # emulator-only: creation order, for the "sorted by creation time" reading
+LISTINGS_KEPT = 8  # readers and probes ask for both sort orders in turn
+CREATED_KEY = "_created"  # emulator-only: (second, creation counter), for the "sorted by creation time" readings
+
+TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed"]
 
 
 class BemBehaviour(BaseModel, frozen=True):
     """The undocumented behaviours, one switch each (frozen: replaced, never changed, and part of cache keys)."""
 
-    sort_by: Literal["id", "created"] = "id"
+    # what the listing is sorted by: the whole ID, the creation order, or only the creation second, whose
+    # ties each direction breaks its own way (`asc_ties`, `desc_ties`: by ID or by insertion, either way up)
+    sort_by: Literal["id", "created", "second"] = "id"
+    asc_ties: TieOrder = "id"
+    desc_ties: TieOrder = "id_reversed"
+    honours_sort_order: bool = True  # False: `sortOrder` is ignored, every listing is oldest first
+    # how a `startingAfter`/`endingBefore` naming no listed event is answered: a 400 (Stripe-style), an
+    # empty page, or the listing from its start
+    unknown_cursor: Literal["reject", "empty", "from_start"] = "reject"
+    # events whose ID second is older than this many seconds before now are expired: no longer listed
+    retention_seconds: int | None = Field(None, ge=0)
 
 
 class BemApi:
-    def __init__(self, api_key: str, events: list[dict[str, Any]], behaviour: BemBehaviour | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        events: list[dict[str, Any]],
+        behaviour: BemBehaviour | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or BemBehaviour()
+        self.clock = clock  # unix seconds, for retention
         self._listings = RecentAnswers(LISTINGS_KEPT)
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
@@ -45,10 +66,15 @@ class BemApi:
         after, before = first(query, "startingAfter"), first(query, "endingBefore")
         if after and before:
             return ApiResponse(400, {"message": "startingAfter and endingBefore are mutually exclusive"})
-        listed, position = self._listing(query, (first(query, "sortOrder") or "asc") == "desc")
+        descending = (first(query, "sortOrder") or "asc") == "desc" and self.behaviour.honours_sort_order
+        listed, position = self._listing(query, descending)
         for cursor in (after, before):
             if cursor and cursor not in position:
-                return ApiResponse(400, {"message": f"event {cursor} not found"})
+                if self.behaviour.unknown_cursor == "reject":
+                    return ApiResponse(400, {"message": f"event {cursor} not found"})
+                if self.behaviour.unknown_cursor == "empty":
+                    return ApiResponse(200, {"events": [], "totalCount": len(listed)})
+                after = before = None  # "from_start": as if no cursor had been sent
         total = len(listed)
         # slice the page only: copying the tail first made each request cost O(events)
         if after:
@@ -60,19 +86,49 @@ class BemApi:
         return ApiResponse(200, {"events": [self._public(e) for e in listed], "totalCount": total})
 
     def _listing(self, query: Query, descending: bool) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """The filtered events in listing order and each ID's position; kept while the question, the data
-        and the behaviour stay the same, as they do across the pages of one sync."""
+        """The filtered, unexpired events in listing order and each ID's position; kept while the question,
+        the data and the behaviour stay the same, as they do across the pages of one sync."""
         filters = tuple(first(query, name) for name in (*CSV_FILTERS, "isLabelled"))
-        key = (filters, descending, len(self.events), id(self.events), self.behaviour)
+        expired_before = self._expired_before()
+        key = (filters, descending, expired_before, len(self.events), id(self.events), self.behaviour)
 
         def listing() -> tuple[list[dict[str, Any]], dict[str, int]]:
-            listed = sorted((e for e in self.events if self._matches(e, query)), key=self._sort_key, reverse=descending)
+            kept = [e for e in self.events if self._matches(e, query) and not self._expired(e, expired_before)]
+            listed = self._ordered(kept, descending)
             return listed, {e["eventID"]: i for i, e in enumerate(listed)}
 
         return self._listings.get(key, listing)
 
-    def _sort_key(self, event: Mapping[str, Any]) -> Any:
-        return event[CREATED_KEY] if self.behaviour.sort_by == "created" else event["eventID"]
+    def _ordered(self, events: list[dict[str, Any]], descending: bool) -> list[dict[str, Any]]:
+        if self.behaviour.sort_by == "id":
+            return sorted(events, key=lambda e: e["eventID"], reverse=descending)
+        if self.behaviour.sort_by == "created":
+            return sorted(events, key=lambda e: e[CREATED_KEY], reverse=descending)
+        # by creation second only: each direction orders the events of one second by its own tie rule
+        ties = self.behaviour.desc_ties if descending else self.behaviour.asc_ties
+        by_second: dict[int, list[dict[str, Any]]] = {}
+        for event in events:
+            by_second.setdefault(event[CREATED_KEY][0], []).append(event)
+        listed = []
+        for second in sorted(by_second, reverse=descending):
+            listed += _broken_ties(by_second[second], ties)
+        return listed
+
+    def listed_ids(self) -> set[str]:
+        """The IDs of every event listed now (not expired), whatever the filters: the ground truth."""
+        expired_before = self._expired_before()
+        return {e["eventID"] for e in self.events if not self._expired(e, expired_before)}
+
+    def _expired_before(self) -> int | None:
+        retention = self.behaviour.retention_seconds
+        return None if retention is None else int(self.clock()) - retention
+
+    @staticmethod
+    def _expired(event: Mapping[str, Any], expired_before: int | None) -> bool:
+        if expired_before is None:
+            return False
+        second = ksuid_seconds(event["eventID"])
+        return second is not None and second < expired_before
 
     @staticmethod
     def _matches(event: Mapping[str, Any], query: Query) -> bool:
@@ -86,3 +142,9 @@ class BemApi:
     @staticmethod
     def _public(event: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in event.items() if not k.startswith("_")}
+
+
+def _broken_ties(events: list[dict[str, Any]], ties: TieOrder) -> list[dict[str, Any]]:
+    """The events of one second in the order a tie rule gives: by ID or by insertion, up or down."""
+    key = (lambda e: e["eventID"]) if ties.startswith("id") else (lambda e: e[CREATED_KEY])
+    return sorted(events, key=key, reverse=ties.endswith("_reversed"))

@@ -113,8 +113,11 @@ def _midnights(start: datetime, end: datetime) -> list[datetime]:
     return midnights
 
 
-def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> list[dict[str, Any]]:
-    """Events in creation order, each carrying the emulator-only creation key."""
+def bem_events(
+    count: int, start: datetime, end: datetime, seed: int = 2, id_clock_skew: int = 0
+) -> list[dict[str, Any]]:
+    """Events in creation order, each carrying the emulator-only creation key. With `id_clock_skew`, each ID
+    is minted by a clock up to that many seconds off the one that orders creation (for `sort_by="created"`)."""
     rng = random.Random(seed)
     first, last = int(start.timestamp()), int(end.timestamp())
     bursts = []  # several events in one second (their IDs sort in random order), spread over the window
@@ -124,7 +127,10 @@ def bem_events(count: int, start: datetime, end: datetime, seed: int = 2) -> lis
     events: list[dict[str, Any]] = []
     for second, burst in zip(seconds, bursts, strict=True):
         for _ in range(burst):
-            events.append(_bem_event(rng, second, len(events)))
+            event = _bem_event(rng, second, len(events))
+            if id_clock_skew:
+                event["eventID"] = ksuid(second + rng.randint(-id_clock_skew, id_clock_skew), rng)
+            events.append(event)
     return events
 
 

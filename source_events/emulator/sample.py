@@ -1,6 +1,9 @@
 """The sample deployment: the emulator with seeded data for both APIs, and the credentials that
 integration_tests/sample_config.json, the demo and `python -m source_events.emulator` use."""
 
+from datetime import timedelta
+from typing import Any
+
 from source_events.emulator.bem import BemApi, BemBehaviour
 from source_events.emulator.datasets import bem_events, default_window, flameup_events
 from source_events.emulator.flameup import FlameupApi, FlameupBehaviour
@@ -31,3 +34,18 @@ def sample_server(
         bem=BemApi(BEM_API_KEY, bem_events(bem_count, start, end, seed=seed), bem_behaviour),
         port=port,
     )
+
+
+def sample_config(server: EmulatorServer) -> dict[str, Any]:
+    """A connector config for a running sample server: both APIs, its URLs and credentials, and a
+    `start_date` (a date, so midnight UTC) the day before its oldest events."""
+    start, _ = default_window()
+    return {
+        "flameup": {
+            "api_key": FLAMEUP_API_KEY,
+            "workspace_id": WORKSPACE_ID,
+            "start_date": (start - timedelta(days=1)).date().isoformat(),
+            "base_url": server.flameup_base_url,
+        },
+        "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url},
+    }

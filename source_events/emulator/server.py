@@ -144,11 +144,11 @@ class EmulatorServer:
         self.stop()
 
     def ground_truth(self) -> dict[str, set[str]]:
-        """The primary keys of every event that exists right now, per stream."""
+        """The primary keys of every event that exists right now (bem: not expired), per stream."""
         with self._lock:
-            apis = {"flameup_events": self.flameup, "bem_events": self.bem}
             return {
-                stream: {e[PRIMARY_KEYS[stream]] for e in api.events} if api else set() for stream, api in apis.items()
+                "flameup_events": {e["id"] for e in self.flameup.events} if self.flameup else set(),
+                "bem_events": self.bem.listed_ids() if self.bem else set(),
             }
 
     def handle(self, path: str, query: Any, headers: Any) -> "tuple[ApiResponse, Fault | None]":

@@ -1,0 +1,66 @@
+"""bem's incremental cursor: the CDK's side of BemReading. One slice holds the whole read (bem pages as a
+chain of requests), and state is whatever the reading says, emitted after every page and at the end."""
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_events.bem.reading import BemReading
+from source_events.bem.state import BemState
+from source_events.common.checkpoints import CheckpointingCursor, state_error
+
+
+class BemCursor(CheckpointingCursor):
+    """State: source_events.bem.state (`eventID`, `starting_after`, `already_read`, and `recovering` while a
+    vanished position is recovered). Reading: source_events.bem.reading."""
+
+    def __init__(
+        self,
+        stream_name: str,
+        cursor_field: str,
+        page_size: int,
+        stream_state: Mapping[str, Any],
+        message_repository: MessageRepository,
+        connector_state_manager: ConnectorStateManager,
+    ) -> None:
+        super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        try:
+            self._saved = BemState.from_saved(stream_state)
+        except ValueError as error:
+            raise state_error(stream_name, str(error)) from None
+        self._page_size = page_size
+        self._reading: BemReading | None = None
+
+    @classmethod
+    def create(
+        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
+    ) -> "BemCursor":
+        # the retriever is not needed: every request goes through the stream's own paging (BemReading decides it)
+        return cls(stream_name, cursor_field, page_size=settings.bem.page_size, **kwargs)
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        current = self._reading.state if self._reading else self._saved
+        if current.eventID is None and current.recovering is None:
+            return {}
+        return current.to_saved()
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        self._reading = BemReading(self._saved, self._page_size, checkpoint=self._checkpoint)
+        # the reading is shared by the requester, paginator and filter of this one partition: an extra field
+        yield StreamSlice(partition={}, cursor_slice={}, extra_fields={"reading": self._reading})
+
+    def _checkpoint(self) -> None:
+        with self._lock:
+            self._emit_state()
+
+    def observe(self, record: Record) -> None:
+        self._progress.count()
+
+    def close_partition(self, partition: Partition) -> None:
+        with self._lock:
+            self._emit_state()
