@@ -9,7 +9,7 @@ loopback, a start date in the past), and report each as one line naming the sett
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -85,7 +85,7 @@ class FlameupConfig(_Section):
             parsed = parse_timestamp(value)  # a date alone is midnight UTC
         except ValueError:
             raise ValueError(_start_date_problem(value)) from None
-        if parsed > datetime.now(UTC):
+        if parsed > datetime.now(timezone.utc):
             raise ValueError(f"{value} is in the future; use a past date-time")
         return parsed
 
