@@ -24,6 +24,8 @@ setup(
         "tests": [
             "pytest~=8.3",
             "pytest-timeout~=2.3",
+            "pytest-xdist~=3.8",
+            "pytest-randomly~=5.1",
             "requests-mock~=1.12",
             "genson~=1.3",
             "hypothesis>=6.100,<7",

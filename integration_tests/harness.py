@@ -1,5 +1,6 @@
 """What the end-to-end tests share: emulators on ephemeral ports and configs that point at them."""
 
+import time
 from typing import Any
 
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
@@ -67,3 +68,32 @@ def assert_exactly_once(emitted: list[str], expected: set, scenario: str) -> Non
         f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}, "
         f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, expected {len(expected)})"
     )
+
+
+class _BudgetWait(Exception):
+    """Raised by the fake clock when the API budget asks to wait and the test wants the sync to end there."""
+
+
+class FakeClock:
+    """Time that passes only when the connector sleeps: each wait is recorded and added to the clock, none
+    is slept. The CDK sleeps through `rate_limiting.time` (retries) and `call_rate.time` (the API budget);
+    the budget's own policy reads the time through `source_events.common.budget.time`."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.retries: list[float] = []
+        self.budget: list[float] = []
+        self.end_sync_at_budget_wait = False
+
+    def time(self) -> float:
+        return self.now
+
+    def retry_sleep(self, seconds: float) -> None:
+        self.retries.append(seconds)
+        self.now += seconds
+
+    def budget_sleep(self, seconds: float) -> None:
+        self.budget.append(seconds)
+        if self.end_sync_at_budget_wait:
+            raise _BudgetWait(seconds)
+        self.now += seconds

@@ -25,6 +25,7 @@ _PROPERTY = settings(
     max_examples=30,
     deadline=None,
     derandomize=True,
+    database=None,  # the same examples on every run, whatever ran before
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 

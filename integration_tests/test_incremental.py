@@ -178,12 +178,13 @@ def test_a_bem_state_at_the_newest_event_reads_nothing_and_keeps_its_state(serve
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "unavailable"])
-def test_throttling_and_unavailability_mid_sync_are_retried_without_losing_events(server, kind):
+def test_throttling_and_unavailability_mid_sync_are_retried_without_losing_events(server, clock, kind):
     server.faults += [Fault(kind=kind, at_request=3, times=2), Fault(kind=kind, at_request=12, times=1)]
     config = _config(server, start_date="2026-11-01T00:00:00Z")
 
     output = run_read(config, catalog(FLAMEUP, BEM))
 
+    assert len(server.served_faults) == 3 and len(clock.retries) == 3
     truth = server.ground_truth()
     assert_exactly_once(keys(output, FLAMEUP), truth[FLAMEUP], f"flameup under {kind}")
     assert_exactly_once(keys(output, BEM), truth[BEM], f"bem under {kind}")

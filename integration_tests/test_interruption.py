@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -156,22 +155,22 @@ def test_a_killed_sync_resumed_from_its_last_state_loses_nothing_and_rereads_lit
 
 
 def test_a_sync_killed_during_a_retry_wait_resumes_without_loss(server, tmp_path):
-    server.faults = [Fault(kind="unavailable", at_request=server.request_count + 6, retry_after_seconds=30, api="bem")]
-    faulted_at = server.request_count + 6
+    fault = Fault(kind="unavailable", at_request=server.requests_by_api["bem"] + 3, retry_after_seconds=30, api="bem")
+    server.faults = [fault]
     config = _config(server)
-    began = time.monotonic()
+    served_before = len(server.served_faults)
 
-    def during_the_wait(run, message):
-        if server.request_count >= faulted_at:
-            time.sleep(0.5)  # the connector is now sleeping on Retry-After: 30
-            return True
-        return False
+    def while_waiting_to_retry(run, message):
+        # the connector logs the wait before it sleeps on Retry-After: 30
+        return message["type"] == "LOG" and "Retrying in 31" in message["log"]["message"]
 
-    killed = _read(tmp_path, config, {}, during_the_wait)
+    killed = _read(tmp_path, config, {}, while_waiting_to_retry)
+    requests_when_killed = server.requests_by_api["bem"]
     server.faults = []
     runs = _resume_to_the_end(tmp_path, config, [killed])
 
-    assert killed.killed and time.monotonic() - began < 30
+    assert killed.killed and len(server.served_faults) == served_before + 1
+    assert requests_when_killed == fault.at_request  # killed while waiting: the 503 was bem's last request
     _assert_nothing_lost(server, runs)
 
 

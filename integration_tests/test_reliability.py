@@ -10,14 +10,10 @@ the connector sleeps."""
 
 import time
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
-from airbyte_cdk.sources.streams import call_rate
-from airbyte_cdk.sources.streams.http import rate_limiting
 
 from integration_tests.harness import assert_exactly_once, emulator_config, keys
-from source_events.common import budget
 from source_events.common.backoff import JitteredExponentialBackoff
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
@@ -27,44 +23,6 @@ from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
 
 CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
-
-
-class _BudgetWait(Exception):
-    """Raised by the fake clock when the API budget asks to wait and the test wants the sync to end there."""
-
-
-class FakeClock:
-    """Time that passes only when the connector sleeps: each wait is recorded and added to the clock, none
-    is slept. The CDK sleeps through `rate_limiting.time` (retries) and `call_rate.time` (the API budget);
-    the budget's own policy reads the time through `source_events.common.budget.time`."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.retries: list[float] = []
-        self.budget: list[float] = []
-        self.end_sync_at_budget_wait = False
-
-    def time(self) -> float:
-        return self.now
-
-    def retry_sleep(self, seconds: float) -> None:
-        self.retries.append(seconds)
-        self.now += seconds
-
-    def budget_sleep(self, seconds: float) -> None:
-        self.budget.append(seconds)
-        if self.end_sync_at_budget_wait:
-            raise _BudgetWait(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=fake.retry_sleep))
-    monkeypatch.setattr(call_rate, "time", SimpleNamespace(sleep=fake.budget_sleep))
-    monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
-    return fake
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ def _config(server, flameup_key=FLAMEUP_KEY, bem_key=BEM_KEY, bem_url=None):
 
 
 def _scenarios(server):
+    sent = server.request_count  # the server serves the whole module: faults count from here
     return {
         "spec": ("spec", None, None),
         "check": ("check", _config(server), None),
@@ -54,9 +55,9 @@ def _scenarios(server):
             "read",
             _config(server),
             [
-                Fault(kind="rate_limit", at_request=2, retry_after_seconds=0.1),
-                Fault(kind="server_error", at_request=4),
-                Fault(kind="unavailable", at_request=6, retry_after_seconds=0.1),
+                Fault(kind="rate_limit", at_request=sent + 2, retry_after_seconds=0.1),
+                Fault(kind="server_error", at_request=sent + 4),
+                Fault(kind="unavailable", at_request=sent + 6, retry_after_seconds=0.1),
             ],
         ),
         "read_wrong_keys": ("read", _config(server, flameup_key=FLAMEUP_KEY + "x", bem_key=BEM_KEY + "x"), None),
@@ -79,6 +80,7 @@ def _scenarios(server):
 def test_no_command_prints_an_api_key_even_at_debug_level(server, tmp_path, scenario):
     command, config, faults = _scenarios(server)[scenario]
     server.faults = list(faults or [])
+    server.served_faults.clear()
 
     result = run_cli(tmp_path, command, config, CATALOG if command == "read" else None, None, "--debug")
 
@@ -92,3 +94,4 @@ def test_no_command_prints_an_api_key_even_at_debug_level(server, tmp_path, scen
         assert "Making outbound API request" in debug
     for secret in (FLAMEUP_KEY, BEM_KEY, "SECRET_f1a9c0d3e7b2", "SECRET_5c7d9e1f3a"):
         assert secret not in output, f"{scenario}: {secret} leaked"
+    assert [fault.kind for fault in server.served_faults] == [fault.kind for fault in faults or []]

@@ -26,5 +26,6 @@ fi
 "$VENV/bin/ruff" check source_events unit_tests integration_tests scripts bench
 "$VENV/bin/ruff" format --check --quiet source_events unit_tests integration_tests scripts bench
 "$VENV/bin/python" scripts/generate_schemas.py --check
-# pytest exits 5 when it collected no tests: that is a failure here, and `set -e` keeps it one.
-exec "$VENV/bin/python" -m pytest "$@"
+# Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
+# `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.
+exec "$VENV/bin/python" -m pytest -n "${TEST_PROCESSES:-2}" "$@"

@@ -7,10 +7,13 @@ listener gives it a real host to reach, while requests-mock answers the HTTP req
 import re
 import socket
 from collections.abc import Iterator
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests_mock as requests_mock_module
+from airbyte_cdk.sources.streams import call_rate
+from airbyte_cdk.sources.streams.http import rate_limiting
 
 from source_events.emulator import BemApi, FlameupApi
 from unit_tests.builders import BEM_KEY, FLAMEUP_KEY, WORKSPACE, ConfigBuilder
@@ -28,6 +31,18 @@ def api_host() -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _isolated_request_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("REQUEST_CACHE_PATH", str(tmp_path))
+
+
+@pytest.fixture(autouse=True)
+def _no_real_waits(monkeypatch):
+    """A unit test never sleeps through a retry or the API budget: either would be a real wait of seconds
+    (the budget's window is 62 s). A test that means to wait injects a clock of its own."""
+
+    def refuse(seconds: float) -> None:
+        raise AssertionError(f"a unit test asked to sleep {seconds} s (retry or API budget): inject a clock")
+
+    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=refuse))
+    monkeypatch.setattr(call_rate, "time", SimpleNamespace(sleep=refuse))
 
 
 @pytest.fixture

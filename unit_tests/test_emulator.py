@@ -136,7 +136,7 @@ def test_faults_follow_their_schedule(server):
         Fault(kind="unavailable", at_request=3),
         Fault(kind="html_body", at_request=4),
         Fault(kind="truncated_body", at_request=5),
-        Fault(kind="drop_connection", at_request=6, api="bem"),
+        Fault(kind="drop_connection", at_request=2, api="bem"),  # bem's own 2nd request (the 6th in all)
     ]
     limited = _flameup(server)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
@@ -169,10 +169,12 @@ def test_mutations_apply_before_their_request_and_ground_truth_follows(server):
 
 
 def test_latency_is_added_to_every_request():
-    with EmulatorServer(FlameupApi("ws", "fk", []), latency_seconds=0.2) as slow:
-        began = time.monotonic()
+    waited: list[float] = []
+    with EmulatorServer(FlameupApi("ws", "fk", []), BemApi("bk", []), latency_seconds=0.2, sleep=waited.append) as slow:
         _flameup(slow)
-        assert time.monotonic() - began >= 0.2
+        _bem(slow)
+
+    assert waited == [0.2, 0.2]
 
 
 def test_flameup_rate_limit_answers_429_past_the_limit_and_counts_down_in_headers():
@@ -194,10 +196,15 @@ def test_flameup_rate_limit_answers_429_past_the_limit_and_counts_down_in_header
 
 
 def test_flameup_rate_limit_window_slides():
-    with EmulatorServer(FlameupApi("ws", "fk", []), rate_limit=RateLimit(requests=2, per_seconds=0.5)) as limited:
-        first = [_flameup(limited).status_code for _ in range(3)]
-        time.sleep(0.6)
-        after_the_window = _flameup(limited).status_code
+    now = [1_790_000_000.0]
+    limit = RateLimit(requests=2, per_seconds=60)
+    with EmulatorServer(FlameupApi("ws", "fk", []), rate_limit=limit, clock=lambda: now[0]) as limited:
+        first = [_flameup(limited).status_code for _ in range(2)]
+        now[0] += 30
+        third = _flameup(limited)
+        now[0] += 30.5  # the first two left the window; the 429 was not counted
+        after_the_window = [_flameup(limited).status_code for _ in range(3)]
 
-    assert first == [200, 200, 429]
-    assert after_the_window == 200
+    assert first == [200, 200]
+    assert third.status_code == 429 and third.headers["X-RateLimit-Reset"] == str(1_790_000_000 + 60 + 1)
+    assert after_the_window == [200, 200, 429]

@@ -50,6 +50,7 @@ class BemCursor(CheckpointingCursor):
         return current.to_saved()
 
     def stream_slices(self) -> Iterable[StreamSlice]:
+        self._progress.start()
         self._reading = BemReading(self._saved, self._page_size, checkpoint=self._checkpoint)
         # the reading is shared by the requester, paginator and filter of this one partition: an extra field
         yield StreamSlice(partition={}, cursor_slice={}, extra_fields={"reading": self._reading})

@@ -54,7 +54,8 @@ FaultKind = Literal[
 
 
 class Fault(BaseModel):
-    """Answer requests `at_request` .. `at_request + times - 1` (of `api`, or of either) with a fault."""
+    """Answer requests `at_request` .. `at_request + times - 1` with a fault. With `api`, the requests are
+    that API's, counted on their own ("the 3rd bem request"); without, every request counts."""
 
     kind: FaultKind
     at_request: int = Field(ge=1)
@@ -64,8 +65,10 @@ class Fault(BaseModel):
     retry_after_as_date: bool = False  # Retry-After as an HTTP-date (that many seconds from now), not seconds
     retry_after_ms: int | None = None  # retry-after-ms, as bem sends it
 
-    def applies(self, number: int, api: str) -> bool:
-        return (self.api is None or self.api == api) and self.at_request <= number < self.at_request + self.times
+    def applies(self, number: int, api: str, number_of_api: int) -> bool:
+        if self.api is not None:
+            number = number_of_api if self.api == api else 0
+        return self.at_request <= number < self.at_request + self.times
 
 
 class Mutation(BaseModel):
@@ -95,6 +98,7 @@ class EmulatorServer:
         latency_seconds: float = 0.0,
         rate_limit: RateLimit | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.flameup = flameup
         self.bem = bem
@@ -106,6 +110,7 @@ class EmulatorServer:
         self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
         self.rate_limit = rate_limit
         self.clock = clock  # unix seconds: the rate limit's window, reset times and arrival times read it
+        self.sleep = sleep  # how `latency_seconds` is waited
         self.arrivals: list[tuple[int, str | None, float]] = []  # (request number, api, clock) of every request
         self.rate_limited = 0  # Flameup requests answered 429 by the rate limit (not by a scheduled fault)
         self._flameup_accepted: deque[float] = deque()  # arrival times inside the rate limit's window
@@ -162,7 +167,7 @@ class EmulatorServer:
                 self.requests_by_api[api] += 1
             self.arrivals.append((number, api, self.clock()))
             self._apply_mutations(number)
-            fault = next((f for f in self.faults if api and f.applies(number, api)), None)
+            fault = next((f for f in self.faults if api and f.applies(number, api, self.requests_by_api[api])), None)
             if fault:
                 self.served_faults.append(fault)
                 return _fault_response(fault, self.clock()), fault
@@ -232,7 +237,7 @@ class EmulatorServer:
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
                 if server.latency_seconds:
-                    time.sleep(server.latency_seconds)
+                    server.sleep(server.latency_seconds)
                 url = urlsplit(self.path)
                 if url.path == "/_emulator/truth":  # control: the keys of every event that exists now
                     self._json({stream: sorted(keys) for stream, keys in server.ground_truth().items()})

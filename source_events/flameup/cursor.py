@@ -97,6 +97,7 @@ class FlameupWindowCursor(CheckpointingCursor):
         return {self.cursor_field: format_timestamp(newest)} if newest else {}
 
     def stream_slices(self) -> Iterable[StreamSlice]:
+        self._progress.start()
         now = datetime.now(timezone.utc)
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
