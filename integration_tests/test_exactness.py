@@ -21,6 +21,10 @@ from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPAC
 from source_events.emulator.server import EmulatorServer
 from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, states_of
 
+# Python 3.10 has no datetime.UTC. The tests below keep writing `UTC`: derandomised hypothesis draws its
+# examples from each test's source text, so an edit inside a test would change which examples run.
+UTC = timezone.utc
+
 _PROPERTY = settings(
     max_examples=30,
     deadline=None,
@@ -58,7 +62,7 @@ flameup_behaviours = st.builds(
     seed=st.integers(0, 10_000),
 )
 def test_a_full_flameup_sync_emits_every_event_exactly_once(server, behaviour, count, span_days, page_size, seed):
-    end = datetime.now(timezone.utc) - timedelta(seconds=2)
+    end = datetime.now(UTC) - timedelta(seconds=2)
     start = end - timedelta(days=span_days)
     server.flameup.events = flameup_events(count, start, end, WORKSPACE_ID, seed=seed)
     server.flameup.behaviour = behaviour
@@ -86,7 +90,7 @@ bem_behaviours = st.builds(
 def _bem_history(count: int, seed: int, dense: bool, skewed: bool = False) -> list[dict]:
     """`count` events over three days, or, `dense`, crowded into a few seconds of hundreds each; `skewed`, with
     IDs minted by clocks a second off the one that orders the listing when it is sorted by creation."""
-    end = datetime.now(timezone.utc) - timedelta(seconds=30)
+    end = datetime.now(UTC) - timedelta(seconds=30)
     start = end - (timedelta(seconds=4) if dense else timedelta(days=3))
     return bem_events(count, start, end, seed=seed, id_clock_skew=1 if skewed else 0)
 
@@ -157,7 +161,7 @@ def test_a_bem_sync_whose_saved_position_vanished_loses_nothing_even_when_killed
         if skewed:
             late["eventID"] = ksuid(last_second + rng.randint(-1, 1), rng)
         server.bem.events.append(late)
-    arrived = datetime.now(timezone.utc)
+    arrived = datetime.now(UTC)
     server.bem.events += bem_events(
         new, arrived - timedelta(seconds=20), arrived, seed=seed + 1, id_clock_skew=1 if skewed else 0
     )
@@ -200,7 +204,7 @@ def _iso(moment: datetime) -> str:
 def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the_set(
     server, behaviour, sort_by, late, fresh, same_second, page_size, seed
 ):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     server.flameup.events = flameup_events(
         150, now - timedelta(days=9), now - timedelta(seconds=2), WORKSPACE_ID, seed=seed
     )
@@ -220,7 +224,7 @@ def test_an_incremental_sync_after_new_late_and_same_second_events_completes_the
     server.flameup.events += flameup_events(
         late, saved - timedelta(minutes=9, seconds=59), saved, WORKSPACE_ID, seed=seed + 1
     )
-    server.flameup.events += flameup_events(fresh, saved, datetime.now(timezone.utc), WORKSPACE_ID, seed=seed + 2)
+    server.flameup.events += flameup_events(fresh, saved, datetime.now(UTC), WORKSPACE_ID, seed=seed + 2)
     last_second = max(e["_created"][0] for e in server.bem.events)
     server.bem.events += [bem_event_at(last_second, rng, 10_000 + i) for i in range(same_second)]
     bem_before = {e["eventID"] for e in server.bem.events} - set(keys(first, BEM))
