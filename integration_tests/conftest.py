@@ -1,15 +1,14 @@
-"""One sample emulator per test process, on an ephemeral port (integration_tests.harness.session_emulator),
+"""One sample emulator per test process, on an ephemeral port (testkit.emulator.session_emulator),
 stopped when the session ends; the CDK's standard-test hooks; a clock that moves only when the connector
 sleeps."""
 
 from types import SimpleNamespace
 
 import pytest
-from airbyte_cdk.sources.streams import call_rate
-from airbyte_cdk.sources.streams.http import rate_limiting
 
-from integration_tests.harness import FakeClock, stop_session_emulator
+from source_events import cdk_contact
 from source_events.common import budget
+from testkit.emulator import FakeClock, stop_session_emulator
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
@@ -22,7 +21,7 @@ def pytest_sessionfinish(session, exitstatus):
 def clock(monkeypatch) -> FakeClock:
     """Retries and API-budget waits are recorded and added to a fake clock instead of slept."""
     fake = FakeClock()
-    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=fake.retry_sleep))
-    monkeypatch.setattr(call_rate, "time", SimpleNamespace(sleep=fake.budget_sleep))
+    monkeypatch.setattr(cdk_contact.RETRY_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.retry_sleep))
+    monkeypatch.setattr(cdk_contact.BUDGET_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.budget_sleep))
     monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
     return fake

@@ -8,8 +8,8 @@ deselects them here, and the image is built and smoke-tested by the image script
 from airbyte_cdk.test.models.scenario import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
-from integration_tests.harness import pointed_at_session_emulator
 from source_events import SourceEvents
+from testkit.emulator import pointed_at_session_emulator
 
 
 class TestAirbyteStandardTests(SourceTestSuiteBase):

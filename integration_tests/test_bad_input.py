@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.cli import run_cli
-from integration_tests.harness import session_emulator
 from source_events.config import STREAM_SECTIONS
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from testkit.cli import run_cli
+from testkit.emulator import session_emulator
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 FLAMEUP = {
@@ -47,7 +47,7 @@ BAD_CONFIGS = [
         "check",
         {"flameup": {**FLAMEUP, "workspace_id": "ws_nope"}},
         None,
-        "Flameup found no workspace `ws_nope` (404). Check `flameup.workspace_id` and `flameup.base_url`.",
+        "Flameup found no workspace `ws_nope` (404). Check `flameup.workspace_id`, and `flameup.base_url` if you changed it.",
     ),
     (
         "start_date_future",

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from integration_tests.cli import run_cli
 from source_events.emulator.__main__ import build_parser
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, STANDARD_PORT, WORKSPACE_ID
+from testkit.cli import run_cli
 
 EMULATOR = [sys.executable, "-m", "source_events.emulator"]
 

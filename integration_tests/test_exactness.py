@@ -11,7 +11,6 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from integration_tests.harness import assert_exactly_once, emulator_config, keys
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
@@ -19,7 +18,8 @@ from source_events.emulator.datasets import bem_event_at, bem_events, flameup_ev
 from source_events.emulator.ids import ksuid
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, states_of
+from testkit.builders import BEM, FLAMEUP, catalog, run_read, states_of
+from testkit.emulator import assert_exactly_once, emulator_config, keys
 
 # Python 3.10 has no datetime.UTC. The tests below keep writing `UTC`: derandomised hypothesis draws its
 # examples from each test's source text, so an edit inside a test would change which examples run.

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from integration_tests.harness import assert_exactly_once, emulator_config, keys
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
 from source_events.emulator.ids import ksuid
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault, Mutation
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
+from testkit.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
+from testkit.emulator import assert_exactly_once, emulator_config, keys
 
 LOOKBACK = timedelta(minutes=10)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.harness import emulator_config
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
 from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
+from testkit.emulator import emulator_config
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
 PAGE_SIZE = 20

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from integration_tests.cli import run_cli
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
 from source_events.emulator.server import EmulatorServer
+from testkit.cli import run_cli
 
 CATALOG = {
     "streams": [
@@ -156,7 +156,7 @@ def test_an_unknown_command_is_named_with_the_usage_and_exits_2(first):
 def test_help_lists_every_command_with_a_line_each_without_importing_the_cdk(flag):
     probe = (
         "import sys, io, contextlib\n"
-        "from source_events.cli import main\n"
+        "from source_events.entrypoint import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()) as out: main([{flag!r}])\n"
         "print(sorted(m for m in ('airbyte_cdk', 'requests') if m in sys.modules))\n"
         "print(out.getvalue(), end='')"

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from integration_tests.harness import assert_exactly_once, emulator_config, keys
 from source_events.common.backoff import JitteredExponentialBackoff
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
+from testkit.builders import BEM, FLAMEUP, catalog, run_read
+from testkit.emulator import assert_exactly_once, emulator_config, keys
 
 CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.cli import run_cli
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.server import EmulatorServer, Fault
+from testkit.cli import run_cli
 
 FLAMEUP_KEY = "ws_live_SECRET_f1a9c0d3e7b2"
 BEM_KEY = "bem_sk_SECRET_5c7d9e1f3a"

@@ -18,6 +18,8 @@ from typing import Any
 
 from genson import SchemaBuilder
 
+from source_events.manifest import bem_event_types
+
 PACKAGE = Path(__file__).resolve().parent.parent / "source_events"
 EXAMPLES = PACKAGE / "schema_examples"
 SCHEMAS = PACKAGE / "schemas"
@@ -37,8 +39,9 @@ ADJUSTMENTS: dict[str, dict[str, Any]] = {
         "formats": {},
         # a duration in seconds: the example's 0 does not say it is never fractional
         "types": {"metadata.durationFunctionToEventSeconds": "number"},
-        # api-notes: the six event types; the reference page's example shows only `transform`
-        "enums": {"eventType": ["transform", "route", "split_collection", "split_item", "error", "join"]},
+        # api-notes: the six event types (the spec's `bem.event_types` filter lists them); the reference page's
+        # example shows only `transform`
+        "enums": {"eventType": bem_event_types()},
         # api-notes: newer API versions add these fields
         "added": {
             "createdAt": {"type": "string", "format": "date-time"},

@@ -23,8 +23,8 @@ if [ "$HAVE" != "$WANT" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[tests]'
-"$VENV/bin/ruff" check source_events unit_tests integration_tests scripts bench
-"$VENV/bin/ruff" format --check --quiet source_events unit_tests integration_tests scripts bench
+"$VENV/bin/ruff" check source_events testkit unit_tests integration_tests scripts bench
+"$VENV/bin/ruff" format --check --quiet source_events testkit unit_tests integration_tests scripts bench
 "$VENV/bin/python" scripts/generate_schemas.py --check
 # Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
 # `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.

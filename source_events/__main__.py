@@ -1,3 +1,3 @@
-from source_events.cli import main
+from source_events.entrypoint import main
 
 main()

@@ -8,11 +8,8 @@ generic "Exhausted available request attempts". Behind an HTTP proxy the probe i
 
 import logging
 import socket
-from collections.abc import Iterator, Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from requests.utils import get_environ_proxies
 
@@ -21,14 +18,9 @@ from source_events.config import STREAM_SECTIONS
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def check_stream(
-    stream: AbstractStream,
-    manifest: Mapping[str, Any],
-    config: Mapping[str, Any],
-    logger: logging.Logger,
-) -> str | None:
+def check_stream(stream: AbstractStream, request_url: str, logger: logging.Logger) -> str | None:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
-    unreachable = _unreachable_host(_request_url(manifest, stream.name, config), STREAM_SECTIONS.get(stream.name, ""))
+    unreachable = _unreachable_host(request_url, STREAM_SECTIONS.get(stream.name, ""))
     if unreachable:
         return unreachable
     availability = stream.check_availability()
@@ -36,22 +28,6 @@ def check_stream(
         logger.info(f"Stream {stream.name}: the first page was read")
         return None
     return availability.reason
-
-
-def _request_url(manifest: Mapping[str, Any], stream_name: str, config: Mapping[str, Any]) -> str:
-    for stream in _declared_streams(manifest):
-        if stream.get("name") == stream_name:
-            template = stream["retriever"]["requester"]["url"]
-            return str(InterpolatedString.create(template, parameters={}).eval(config))
-    raise KeyError(f"stream {stream_name} is not declared in the manifest")
-
-
-def _declared_streams(manifest: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for entry in manifest.get("streams", []):
-        if entry.get("type") == "ConditionalStreams":
-            yield from entry.get("streams", [])
-        else:
-            yield entry
 
 
 def _unreachable_host(url: str, section: str) -> str | None:

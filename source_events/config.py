@@ -2,8 +2,9 @@
 
 The spec in manifest.yaml is what the Airbyte UI renders and what the CDK validates with JSON Schema;
 JSON Schema's messages do not say which setting is wrong ("0 is less than the minimum of 1"). These
-models check the same rules, plus the ones JSON Schema cannot say (at least one API, HTTPS unless
-loopback, a start date in the past), and report each as one line naming the setting to fix.
+models check the same rules, read from the spec itself (bounds, defaults, patterns, enums:
+source_events.manifest), plus the ones JSON Schema cannot say (at least one API, HTTPS unless loopback, a
+start date in the past), and report each as one line naming the setting to fix.
 """
 
 import ipaddress
@@ -15,18 +16,27 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from source_events import manifest
 from source_events.common.timestamps import parse_timestamp
 
 # which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
-STREAM_SECTIONS = {"flameup_events": "flameup", "bem_events": "bem"}
+STREAM_SECTIONS = manifest.stream_sections()
 
-# What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone. The spec's `pattern` in
-# manifest.yaml is this same expression (unit_tests/test_start_date.py checks), so the Airbyte UI, the
-# CDK's JSON Schema check and this module accept and refuse the same values.
-START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$"
+# What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone: the spec's `pattern`, so
+# the Airbyte UI, the CDK's JSON Schema check and this module accept and refuse the same values.
+START_DATE_PATTERN = manifest.setting("flameup", "start_date")["pattern"]
 START_DATE_EXAMPLES = "2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z"
 
-BemEventType = Literal["transform", "route", "split_collection", "split_item", "error", "join"]
+BemEventType = Literal[tuple(manifest.bem_event_types())]  # type: ignore[valid-type]
+
+
+def _from_spec(section: str, name: str) -> Any:
+    """A pydantic Field with the spec's default (or required) and bounds for one setting."""
+    schema = manifest.setting(section, name)
+    required = name in manifest.connection_specification()["properties"][section].get("required", [])
+    bounds = {"ge": schema.get("minimum"), "le": schema.get("maximum"), "min_length": schema.get("minLength")}
+    default = ... if required else schema.get("default")
+    return Field(default, **{key: value for key, value in bounds.items() if value is not None})
 
 
 def _check_base_url(url: str | None) -> str | None:
@@ -62,14 +72,14 @@ class _Section(BaseModel):
 
 class FlameupConfig(_Section):
     api_key: SecretStr
-    workspace_id: str = Field(min_length=1)
+    workspace_id: str = _from_spec("flameup", "workspace_id")
     start_date: datetime
     base_url: str | None = None
     user_id: str | None = None
     event: str | None = None
-    page_size: int = Field(100, ge=1, le=1000)
-    lookback_window_minutes: int = Field(10, ge=0, le=10080)
-    requests_per_minute: int = Field(120, ge=1, le=100_000)
+    page_size: int = _from_spec("flameup", "page_size")
+    lookback_window_minutes: int = _from_spec("flameup", "lookback_window_minutes")
+    requests_per_minute: int = _from_spec("flameup", "requests_per_minute")
 
     _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
@@ -103,7 +113,7 @@ def _start_date_problem(value: str) -> str:
 class BemConfig(_Section):
     api_key: SecretStr
     base_url: str | None = None
-    page_size: int = Field(100, ge=1, le=100)
+    page_size: int = _from_spec("bem", "page_size")
     event_types: list[BemEventType] = []
     function_names: list[str] = []
     function_ids: list[str] = []
@@ -131,7 +141,7 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
     try:
         return EventsConfig.model_validate(dict(config))
     except ValidationError as error:
-        # imported here: `spec` and `discover` validate configs without loading the CDK (source_events.cli)
+        # imported here: `spec` and `discover` validate configs without loading the CDK (source_events.answers)
         from airbyte_cdk.models import FailureType
         from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 

@@ -26,6 +26,7 @@ from source_events.emulator.datasets import (
     format_flameup_time,
 )
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
+from source_events.state_file import latest_states
 
 WORKSPACE = "ws_demo"
 FLAMEUP_KEY = "ws_test_demo_key"
@@ -123,6 +124,7 @@ def _read(
 ) -> SyncResult:
     args = ["read", "--config", str(config), "--catalog", str(catalog)] + (["--state", str(state)] if state else [])
     result = SyncResult()
+    protocol_lines: list[str] = []  # STATE and TRACE: the next --state and the errors
     progress = _ProgressBar(name, expected, server)
     began = time.monotonic()
     process = subprocess.Popen(
@@ -135,14 +137,13 @@ def _read(
         if message["type"] == "RECORD":
             result.records[message["record"]["stream"]].append(message["record"]["data"])
             progress.update(result)
-        elif message["type"] == "STATE":
-            result.state.append({k: v for k, v in message["state"].items() if k != "sourceStats"})
-        elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
-            result.errors.append(message["trace"]["error"]["message"])
+        elif message["type"] in ("STATE", "TRACE"):
+            protocol_lines.append(line)
     process.wait()
+    latest, result.errors = latest_states(protocol_lines)
+    result.state = list(latest.values())
     result.seconds = time.monotonic() - began
     progress.finish(result)
-    result.state = _latest_state_per_stream(result.state)
     return result
 
 
@@ -177,11 +178,6 @@ class _ProgressBar:
         elapsed = max(time.monotonic() - self._began, 1e-6)
         pages = self._server.request_count - self._requests_before
         return f"{self._name:<17}{bar} {records:>6,} records  {pages:>4} pages  {records / elapsed:>7,.0f} records/s"
-
-
-def _latest_state_per_stream(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    latest = {s["stream"]["stream_descriptor"]["name"]: s for s in states}
-    return list(latest.values())
 
 
 def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> int:

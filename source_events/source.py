@@ -3,7 +3,6 @@
 import importlib
 import logging
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -22,11 +21,11 @@ from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events import cdk_contact
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_policies
 from source_events.config import EventsConfig, parse_config, refuse_streams_not_provided
-
-MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
+from source_events.manifest import MANIFEST_PATH, with_spec_defaults
 
 # Records waiting between the readers and the thread that writes them out. The CDK allows 10,000: when
 # writing is the slower side (it is, on a fast API) the queue fills, and ~15 MB of parsed records sit in
@@ -45,12 +44,12 @@ class SourceEvents(YamlDeclarativeSource):
         super().__init__(
             path_to_yaml=str(MANIFEST_PATH),
             catalog=catalog,
-            config=config,
+            config=with_spec_defaults(config),
             state=state,
             config_path=config_path,
         )
-        build_pacing_policies(self._constructor)
-        self._concurrent_source._queue.maxsize = QUEUED_MESSAGES_MAX  # noqa: SLF001 - the CDK offers no setting
+        build_pacing_policies(cdk_contact.component_factory_of(self))
+        cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
         settings = parse_config(config)
@@ -74,7 +73,8 @@ class SourceEvents(YamlDeclarativeSource):
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         for stream in streams:
-            failure = check_stream(stream, self.resolved_manifest, config, logger)
+            request_url = cdk_contact.retriever_of(stream).requester.get_url()
+            failure = check_stream(stream, request_url, logger)
             if failure:
                 return AirbyteConnectionStatus(status=Status.FAILED, message=failure)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
@@ -88,9 +88,8 @@ class SourceEvents(YamlDeclarativeSource):
         declared = self.resolved_manifest["definitions"]["incremental_cursors"].get(stream.name)
         if declared is None or not isinstance(stream, DefaultStream):
             return stream
-        partition_factory = stream._stream_partition_generator._partition_factory  # noqa: SLF001 - the CDK offers no public accessor
-        retriever = partition_factory._retriever  # noqa: SLF001 - the same: cursors probe through its requester
-        cursor = self._create_cursor(stream.name, declared, settings, retriever)
+        partition_factory = cdk_contact.partition_factory_of(stream)
+        cursor = self._create_cursor(stream.name, declared, settings, cdk_contact.retriever_of(stream))
         airbyte_stream = stream.as_airbyte_stream()
         return DefaultStream(
             partition_generator=StreamSlicerPartitionGenerator(partition_factory, cursor),
@@ -112,7 +111,7 @@ class SourceEvents(YamlDeclarativeSource):
             cursor_field=declared["cursor_field"],
             settings=settings,
             retriever=retriever,
-            stream_state=self._connector_state_manager.get_stream_state(stream_name, None),
-            message_repository=self._message_repository,
-            connector_state_manager=self._connector_state_manager,
+            stream_state=cdk_contact.state_manager_of(self).get_stream_state(stream_name, None),
+            message_repository=cdk_contact.message_repository_of(self),
+            connector_state_manager=cdk_contact.state_manager_of(self),
         )

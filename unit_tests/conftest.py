@@ -12,11 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests_mock as requests_mock_module
-from airbyte_cdk.sources.streams import call_rate
-from airbyte_cdk.sources.streams.http import rate_limiting
 
+from source_events import cdk_contact
 from source_events.emulator import BemApi, FlameupApi
-from unit_tests.builders import BEM_KEY, FLAMEUP_KEY, WORKSPACE, ConfigBuilder
+from testkit.builders import BEM_KEY, FLAMEUP_KEY, WORKSPACE, ConfigBuilder
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +40,8 @@ def _no_real_waits(monkeypatch):
     def refuse(seconds: float) -> None:
         raise AssertionError(f"a unit test asked to sleep {seconds} s (retry or API budget): inject a clock")
 
-    monkeypatch.setattr(rate_limiting, "time", SimpleNamespace(sleep=refuse))
-    monkeypatch.setattr(call_rate, "time", SimpleNamespace(sleep=refuse))
+    monkeypatch.setattr(cdk_contact.RETRY_SLEEPS_IN, "time", SimpleNamespace(sleep=refuse))
+    monkeypatch.setattr(cdk_contact.BUDGET_SLEEPS_IN, "time", SimpleNamespace(sleep=refuse))
 
 
 @pytest.fixture

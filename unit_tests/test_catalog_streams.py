@@ -6,7 +6,7 @@ import pytest
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.config import parse_config, refuse_streams_not_provided
-from unit_tests.builders import BEM, FLAMEUP, catalog, run_read
+from testkit.builders import BEM, FLAMEUP, catalog, run_read
 
 
 def test_a_stream_of_an_api_not_configured_is_refused_through_the_cdks_own_entrypoint(config, http):

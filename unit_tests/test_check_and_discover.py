@@ -8,7 +8,7 @@ from airbyte_cdk.models import Status, SyncMode
 
 from source_events.emulator.responses import ApiResponse
 from source_events.emulator.server import PRIMARY_KEYS
-from unit_tests.builders import BEM, BEM_KEY, FLAMEUP, FLAMEUP_KEY, ConfigBuilder, run_check, run_discover
+from testkit.builders import BEM, BEM_KEY, FLAMEUP, FLAMEUP_KEY, ConfigBuilder, run_check, run_discover
 
 
 def _status(output):
@@ -83,7 +83,7 @@ def test_check_fails_with_the_setting_to_fix_after_one_request(config, http, fla
     assert _status(output).status == Status.FAILED
     assert _status(output).message.startswith(expected)
     assert len(http.request_history) == 1
-    printed = "\n".join(str(m) for m in output._messages)
+    printed = "\n".join(str(m) for m in output.get_message_iterator())
     assert FLAMEUP_KEY not in printed and BEM_KEY not in printed
 
 

@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 import yaml
 from airbyte_cdk.models.connector_metadata import MetadataFile
 
+from source_events.manifest import declared_streams, manifest, setting
+
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = MetadataFile.from_file(ROOT / "metadata.yaml").data
 RAW = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
-MANIFEST = yaml.safe_load((ROOT / "source_events" / "manifest.yaml").read_text())
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
@@ -49,12 +50,11 @@ def test_registry_fields_are_complete():
     assert RAW["license"] and RAW["releaseStage"] and RAW["supportLevel"]
     assert {"language:python", "cdk:low-code"} <= set(METADATA.tags)
     assert (ROOT / RAW["icon"]).read_text().lstrip().startswith("<svg")
-    assert RAW["documentationUrl"] == MANIFEST["spec"]["documentation_url"]
+    assert RAW["documentationUrl"] == manifest()["spec"]["documentation_url"]
 
 
 def test_allowed_hosts_are_the_default_api_hosts_of_the_manifest():
-    urls = [MANIFEST["definitions"][f"{api}_requester"]["url"] for api in ("flameup", "bem")]
-    defaults = [re.search(r"or '(https://[^']+)'", url).group(1) for url in urls]
+    defaults = [setting(api, "base_url")["default"] for api in ("flameup", "bem")]
     assert (
         {urlsplit(url).hostname for url in defaults}
         == set(RAW["allowedHosts"]["hosts"])
@@ -63,5 +63,5 @@ def test_allowed_hosts_are_the_default_api_hosts_of_the_manifest():
 
 
 def test_suggested_streams_are_the_manifests_streams():
-    declared = [s["name"] for group in MANIFEST["streams"] for s in group["streams"]]
+    declared = [stream["name"] for stream in declared_streams()]
     assert METADATA.suggestedStreams.streams == declared

@@ -12,7 +12,7 @@ import pytest
 
 from source_events.emulator import FlameupBehaviour
 from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
-from unit_tests.builders import (
+from testkit.builders import (
     BEM,
     FLAMEUP,
     a_flameup_event,
@@ -23,7 +23,7 @@ from unit_tests.builders import (
     run_read,
     states_of,
 )
-from unit_tests.builders import state as state_message
+from testkit.builders import state as state_message
 
 PAGE_SIZE = 20
 

@@ -10,7 +10,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
 from source_events.config import parse_config
-from unit_tests.builders import BEM_KEY, FLAMEUP_KEY
+from testkit.builders import BEM_KEY, FLAMEUP_KEY
 
 
 def _spec():

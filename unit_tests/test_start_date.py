@@ -16,7 +16,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
 from source_events.config import START_DATE_PATTERN, parse_config
-from unit_tests.builders import FLAMEUP, FLAMEUP_KEY, a_flameup_event, catalog, run_check, run_discover, run_read
+from testkit.builders import FLAMEUP, FLAMEUP_KEY, a_flameup_event, catalog, run_check, run_discover, run_read
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[1] / "source_events" / "manifest.yaml").read_text())
 SPEC = MANIFEST["spec"]["connection_specification"]
@@ -123,7 +123,7 @@ def test_a_date_only_start_date_works_through_the_cdks_own_entrypoint(config, fl
 
 def test_a_malformed_start_date_is_refused_before_any_request_through_the_cdks_own_entrypoint(config, http):
     """The CDK's entrypoint checks the spec's JSON Schema before any code of this connector runs, so its
-    message is the CDK's; source-events (source_events.run) names the setting (integration_tests)."""
+    message is the CDK's; source-events (source_events.cdk_run) names the setting (integration_tests)."""
     malformed = config.with_flameup(start_date="01/02/2024").build()
 
     status = run_check(malformed).connection_status_messages[0].connectionStatus

@@ -1,4 +1,4 @@
-"""`spec` and `discover` are answered without importing the CDK (source_events.cli), and say exactly what the
+"""`spec` and `discover` are answered without importing the CDK (source_events.answers), and say exactly what the
 CDK says; a `discover` with a bad config still gets the CDK's actionable error."""
 
 import json
@@ -10,8 +10,8 @@ from airbyte_cdk.models import AirbyteMessageSerializer
 from airbyte_cdk.test.entrypoint_wrapper import _run_command
 
 from source_events import SourceEvents
-from source_events.cli import catalog_message, spec_message
-from unit_tests.builders import run_discover
+from source_events.answers import catalog_message, spec_message
+from testkit.builders import run_discover
 
 
 def test_the_fast_spec_equals_the_cdks_spec():
@@ -24,7 +24,7 @@ def test_the_fast_spec_equals_the_cdks_spec():
 def test_spec_through_the_cli_imports_neither_the_cdk_nor_requests():
     probe = (
         "import sys, io, contextlib\n"
-        "from source_events.cli import main\n"
+        "from source_events.entrypoint import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out: main(['spec'])\n"
         "print(sorted(m for m in ('airbyte_cdk', 'requests') if m in sys.modules))\n"
         "print(out.getvalue())"
@@ -44,7 +44,7 @@ def test_the_fast_catalog_equals_the_cdks_catalog(config, tmp_path, apis):
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(builder.build()))
 
-    [cdk_catalog] = [m for m in run_discover(builder.build())._messages if m.catalog]
+    cdk_catalog = run_discover(builder.build()).catalog
 
     assert json.loads(catalog_message(str(config_file))) == AirbyteMessageSerializer.dump(cdk_catalog)
 
@@ -61,7 +61,7 @@ def test_discover_through_the_cli_imports_neither_the_cdk_nor_requests(config, t
     config_file.write_text(json.dumps(config.with_flameup().with_bem().build()))
     probe = (
         "import sys, io, contextlib\n"
-        "from source_events.cli import main\n"
+        "from source_events.entrypoint import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()) as out: main(['discover', '--config', {str(config_file)!r}])\n"
         "print(sorted(m for m in ('airbyte_cdk', 'requests') if m in sys.modules))\n"
         "print(out.getvalue())"

@@ -25,6 +25,8 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.call_rate import CallRateLimitHit, MovingWindowCallRatePolicy
 
+from source_events import cdk_contact
+
 # stands for "a request this policy matched" inside the bucket
 _MATCHED_CALL = object()
 
@@ -74,5 +76,4 @@ def build_pacing_policies(factory: ModelToComponentFactory) -> None:
             matchers=[factory.create_http_request_matcher(matcher, config) for matcher in model.matchers],
         )
 
-    # the factory dispatches on this table; it has no other hook for one component type
-    factory.PYDANTIC_MODEL_TO_CONSTRUCTOR[MovingWindowCallRatePolicyModel] = create  # type: ignore[index]
+    cdk_contact.register_constructor(factory, MovingWindowCallRatePolicyModel, create)

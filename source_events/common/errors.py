@@ -6,13 +6,14 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
     SUCCESS_RESOLUTION,
     ErrorResolution,
     ResponseAction,
 )
 
+from source_events import cdk_contact
 from source_events.common.pages import parsed_body
 
 
@@ -28,8 +29,7 @@ class EventsErrorHandler(DefaultErrorHandler):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        # as the CDK's factory does for a DefaultErrorHandler: its default status mapping comes last
-        self.response_filters.append(HttpResponseFilter(config=self.config, parameters={}))
+        cdk_contact.with_default_response_filter(self)
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 200:

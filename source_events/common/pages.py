@@ -5,6 +5,7 @@ APIs' strategies share lives here."""
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 import requests
@@ -33,20 +34,21 @@ class EventsExtractor(RecordExtractor):
 
 
 def parsed_body(response: requests.Response) -> Mapping[str, Any]:
-    """The parsed body, parsed once per response: the extractor, the paginator and the window planner all
-    read it (a page of events parsed three times was a measurable share of a sync)."""
-    body = response.__dict__.get(_PARSED_BODY)
+    """The parsed body, parsed once per response: the error handler, the extractor and the paginator all read
+    it (a page of events parsed three times was a measurable share of a sync)."""
+    body = _PARSED_BODIES.get(response)
     if body is None:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             body = {}
         body = body if isinstance(body, Mapping) else {}
-        response.__dict__[_PARSED_BODY] = body
+        _PARSED_BODIES[response] = body
     return body
 
 
-_PARSED_BODY = "_source_events_parsed_body"
+# each response's parsed body, for as long as the response lives
+_PARSED_BODIES: "WeakKeyDictionary[requests.Response, Mapping[str, Any]]" = WeakKeyDictionary()
 
 
 def events_page(response: requests.Response) -> tuple[list, int | None]:

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from source_events.emulator.bem import CREATED_KEY
 from source_events.emulator.ids import flameup_event_id, ksuid
+from source_events.manifest import bem_event_types
 
 EVENT_NAMES = ["page_view", "signup", "purchase", "feature_used", "logout"]
-BEM_EVENT_TYPES = ["transform", "route", "split_collection", "split_item", "error", "join"]
+BEM_EVENT_TYPES = bem_event_types()  # the documented ones, as the spec's `bem.event_types` filter lists them
 
 
 class FlameupEvent(BaseModel):

@@ -32,9 +32,10 @@ from source_events.emulator.bem import BemApi
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.flameup import FlameupApi
 from source_events.emulator.responses import ApiResponse
+from source_events.manifest import primary_keys
 
-# each stream's primary key, as manifest.yaml declares it (unit_tests/test_check_and_discover.py checks)
-PRIMARY_KEYS = {"flameup_events": "id", "bem_events": "eventID"}
+# each stream's primary key, as manifest.yaml declares it
+PRIMARY_KEYS = primary_keys()
 
 FLAMEUP_PREFIX = "/api/v1"
 BEM_PREFIX = "/v1-alpha"

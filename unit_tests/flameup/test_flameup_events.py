@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.emulator import FlameupBehaviour
-from unit_tests.builders import (
+from testkit.builders import (
     FLAMEUP,
     a_flameup_event,
     catalog,

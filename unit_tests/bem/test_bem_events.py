@@ -15,7 +15,7 @@ from source_events.bem.state import MARGIN_SECONDS
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
 from source_events.emulator.responses import ApiResponse
-from unit_tests.builders import BEM, bem_events_in_seconds, catalog, record_ids, run_read, state, states_of
+from testkit.builders import BEM, bem_events_in_seconds, catalog, record_ids, run_read, state, states_of
 
 _T0 = 1_790_000_000  # a second in 2026
 

@@ -5,7 +5,7 @@ import threading
 
 from source_events.common.progress import ReadProgress
 from source_events.emulator import BemApi
-from unit_tests.builders import BEM, bem_events_in_seconds, catalog, run_read
+from testkit.builders import BEM, bem_events_in_seconds, catalog, run_read
 
 
 class _Clock:

@@ -7,7 +7,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
-from unit_tests.builders import record_ids
+from testkit.builders import record_ids
 
 # The checked-in configs (integration_tests/*_config.json) name no port: this stands for the session emulator.
 EMULATOR_PLACEHOLDER = "http://emulator.invalid"

@@ -1,4 +1,4 @@
-"""The CDK side of the console entrypoint (source_events.cli): `spec|check|discover|read`, speaking the Airbyte
+"""The CDK side of the console entrypoint (source_events.entrypoint): `spec|check|discover|read`, speaking the Airbyte
 protocol on stdout."""
 
 import json

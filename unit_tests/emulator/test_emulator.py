@@ -11,7 +11,7 @@ from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBeha
 from source_events.emulator.datasets import format_flameup_time
 from source_events.emulator.ids import ksuid
 from source_events.emulator.server import EmulatorServer, Fault, Mutation, RateLimit
-from unit_tests.builders import a_flameup_event, bem_events_in_seconds, utc
+from testkit.builders import a_flameup_event, bem_events_in_seconds, utc
 
 _KEY = {"Authorization": "Bearer fk"}
 _BEM_KEY = {"x-api-key": "bk"}

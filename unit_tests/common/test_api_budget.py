@@ -12,7 +12,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 
 from source_events import SourceEvents
 from source_events.common.budget import PacingPolicy
-from unit_tests.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids
 
 _A_FLAMEUP_REQUEST = requests.Request("GET", "https://api.flameup.ai/api/v1/workspaces/ws/events").prepare()
 

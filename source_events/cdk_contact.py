@@ -1,0 +1,73 @@
+"""What this connector takes from airbyte-cdk that is not its public API, all in one place.
+
+setup.py pins the CDK to 7.39.x, and unit_tests/test_cdk_contact.py is the canary: it builds a real source
+and fails, naming the attribute, when an upgrade moves any name below. Everything else the connector uses
+is public: manifest components (custom paginator, error handler, backoff strategies, retriever, extractor,
+filter), `Cursor`, `DefaultStream`, `AirbyteEntrypoint` and its static hooks, `resolved_manifest`.
+
+Each entry says why the CDK's public surface does not suffice.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
+from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
+    DeclarativePartitionFactory,
+)
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams import call_rate
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.sources.streams.http import rate_limiting
+
+
+def partition_factory_of(stream: DefaultStream) -> DeclarativePartitionFactory:
+    """The factory of a manifest stream's partitions. `incremental_sync` takes only the CDK's datetime and
+    integer cursors, so SourceEvents rebuilds each stream around its own cursor with this same factory."""
+    return stream._stream_partition_generator._partition_factory  # noqa: SLF001
+
+
+def retriever_of(stream: DefaultStream) -> Any:
+    """The retriever a manifest stream reads through: Flameup's window planner probes through its requester
+    and reads the page cap its paginator learns. DefaultStream has no accessor for it."""
+    return partition_factory_of(stream)._retriever  # noqa: SLF001
+
+
+def component_factory_of(source: Any) -> ModelToComponentFactory:
+    """The source's component factory, to build one component type our way (see register_constructor)."""
+    return source._constructor  # noqa: SLF001
+
+
+def register_constructor(factory: ModelToComponentFactory, model: type, create: Callable[..., Any]) -> None:
+    """Build every `model` of the manifest with `create`. The factory dispatches on this table and has no
+    other hook for one component type (source_events.common.budget replaces MovingWindowCallRatePolicy)."""
+    factory.PYDANTIC_MODEL_TO_CONSTRUCTOR[model] = create  # type: ignore[index]
+
+
+def state_manager_of(source: Any) -> ConnectorStateManager:
+    """The source's state manager: our cursors read their stream's saved state from it and emit through it."""
+    return source._connector_state_manager  # noqa: SLF001
+
+
+def message_repository_of(source: Any) -> MessageRepository:
+    """The queue-backed repository our cursors emit state and progress through, between the records."""
+    return source._message_repository  # noqa: SLF001
+
+
+def limit_queued_messages(source: Any, size: int) -> None:
+    """At most `size` messages wait between the readers and the writer (the CDK sets 10,000 and no setting)."""
+    source._concurrent_source._queue.maxsize = size  # noqa: SLF001
+
+
+def with_default_response_filter(handler: DefaultErrorHandler) -> None:
+    """What the factory does for a declared DefaultErrorHandler and not for a custom one: a last response
+    filter that maps every status code to its default action (retry 5xx and 429, fail the rest)."""
+    handler.response_filters.append(HttpResponseFilter(config=handler.config, parameters={}))
+
+
+# Where the CDK sleeps, for tests to replace with a clock of their own: retries sleep through
+# `rate_limiting.time`, the API budget through `call_rate.time`.
+RETRY_SLEEPS_IN = rate_limiting
+BUDGET_SLEEPS_IN = call_rate

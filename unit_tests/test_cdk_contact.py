@@ -1,0 +1,79 @@
+"""The canary for source_events/cdk_contact.py, every name this connector takes from airbyte-cdk that is not
+public: each still exists and still is what the connector expects. After a CDK upgrade, a failure here names
+the attribute that moved, before any behaviour test fails in a way that is harder to read."""
+
+from collections.abc import Callable
+
+import pytest
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import MovingWindowCallRatePolicy
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.declarative.requesters.error_handlers import HttpResponseFilter
+from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
+    DeclarativePartitionFactory,
+)
+from airbyte_cdk.sources.message import MessageRepository
+
+from source_events import SourceEvents, cdk_contact
+from source_events.common.budget import PacingPolicy
+from source_events.common.errors import EventsErrorHandler
+
+
+def _named(description: str, reach: Callable[[], object]) -> object:
+    try:
+        return reach()
+    except AttributeError as error:
+        pytest.fail(f"airbyte-cdk no longer has {description} ({error}): update source_events/cdk_contact.py")
+
+
+@pytest.fixture
+def source(config) -> SourceEvents:
+    return SourceEvents(config=config.with_flameup().with_bem().build())
+
+
+def test_a_manifest_stream_still_reads_through_a_partition_factory_and_a_retriever(source, config):
+    for stream in source.streams(config.with_flameup().with_bem().build()):
+        factory = _named(
+            "DefaultStream._stream_partition_generator._partition_factory",
+            lambda s=stream: cdk_contact.partition_factory_of(s),
+        )
+        retriever = _named("DeclarativePartitionFactory._retriever", lambda s=stream: cdk_contact.retriever_of(s))
+        assert isinstance(factory, DeclarativePartitionFactory) and isinstance(retriever, SimpleRetriever)
+
+
+def test_the_source_still_has_its_factory_state_manager_message_repository_and_queue(source):
+    factory = _named("ConcurrentDeclarativeSource._constructor", lambda: cdk_contact.component_factory_of(source))
+    assert isinstance(factory, ModelToComponentFactory)
+    assert isinstance(
+        _named("ConcurrentDeclarativeSource._connector_state_manager", lambda: cdk_contact.state_manager_of(source)),
+        ConnectorStateManager,
+    )
+    assert isinstance(
+        _named("ConcurrentDeclarativeSource._message_repository", lambda: cdk_contact.message_repository_of(source)),
+        MessageRepository,
+    )
+    queue = _named("ConcurrentDeclarativeSource._concurrent_source._queue", lambda: source._concurrent_source._queue)  # noqa: SLF001
+    assert queue.maxsize == 1_000  # limit_queued_messages took effect
+
+
+def test_the_factory_still_builds_the_api_budget_policy_from_its_constructor_table(source, config):
+    source.streams(config.with_flameup().with_bem().build())  # builds the API budget
+    table = _named(
+        "ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR",
+        lambda: cdk_contact.component_factory_of(source).PYDANTIC_MODEL_TO_CONSTRUCTOR,
+    )
+    assert MovingWindowCallRatePolicy in table
+    budget = _named("the source's API budget", lambda: cdk_contact.component_factory_of(source)._api_budget)  # noqa: SLF001
+    assert all(isinstance(policy, PacingPolicy) for policy in budget._policies)  # noqa: SLF001
+
+
+def test_a_custom_error_handler_ends_with_the_default_response_filter(source):
+    handler = EventsErrorHandler(config={}, parameters={}, response_filters=[])
+
+    assert isinstance(handler.response_filters[-1], HttpResponseFilter)
+
+
+@pytest.mark.parametrize("module", [cdk_contact.RETRY_SLEEPS_IN, cdk_contact.BUDGET_SLEEPS_IN])
+def test_the_cdk_still_sleeps_through_the_module_attributes_tests_replace(module):
+    assert callable(_named(f"{module.__name__}.time.sleep", lambda: module.time.sleep))
