@@ -102,10 +102,14 @@ class FlameupConfig(_Section):
 
 def _start_date_problem(value: str) -> str:
     try:
-        local = datetime.fromisoformat(value)
+        local = parse_timestamp(value)  # not datetime.fromisoformat: it reads other forms on each Python version
     except ValueError:
         local = None
-    if local is not None and local.tzinfo is None and len(value) > len("2024-01-01"):
+    if (
+        local is not None
+        and len(value) > len("2024-01-01")
+        and not re.search(r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$", value)
+    ):
         return f"{value!r} has no time zone: add one, e.g. {local:%Y-%m-%dT%H:%M:%S}Z for UTC"
     return f"{value!r} is not a date or date-time: use {START_DATE_EXAMPLES}"
 

@@ -44,6 +44,8 @@ REFUSED = [
     ("2024-01-01T10:00:00", "'2024-01-01T10:00:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     ("2024-01-01T10:00", "'2024-01-01T10:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     ("2024-01-01 10:00:00", "'2024-01-01 10:00:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
+    # a fraction of 1 digit: Python 3.10's datetime.fromisoformat cannot read it, the message is the same there
+    ("2024-01-01T10:00:00.5", "'2024-01-01T10:00:00.5' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     (20240101, "must be a date or date-time string: use 2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z"),
 ]
 # the right shape for the spec's pattern, but no such day: only the config check can refuse these
