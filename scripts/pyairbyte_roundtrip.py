@@ -43,10 +43,14 @@ def main() -> int:
         text=True,
     )
     try:
-        base = (
-            emulator.stdout.readline().split()[1].rsplit("/api/v1", 1)[0]
-        )  # "Flameup: http://127.0.0.1:PORT/api/v1 ..."
-        return _round_trip(base)
+        # the emulator prints "  Flameup base URL  http://127.0.0.1:PORT/api/v1" among its first lines
+        line = emulator.stdout.readline()
+        while line and not line.strip().startswith("Flameup base URL"):
+            line = emulator.stdout.readline()
+        if not line:
+            print("the emulator exited before printing its Flameup base URL", file=sys.stderr)
+            return 1
+        return _round_trip(line.split()[-1].rsplit("/api/v1", 1)[0])
     finally:
         emulator.terminate()
 
