@@ -77,7 +77,7 @@ class FlameupConfig(_Section):
     base_url: str | None = None
     user_id: str | None = None
     event: str | None = None
-    page_size: int = _from_spec("flameup", "page_size")
+    page_size: int | None = _from_spec("flameup", "page_size")  # None: found at run time (flameup.paging)
     lookback_window_minutes: int = _from_spec("flameup", "lookback_window_minutes")
     requests_per_minute: int = _from_spec("flameup", "requests_per_minute")
 

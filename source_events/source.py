@@ -41,6 +41,7 @@ class SourceEvents(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         config_path: str | None = None,
     ) -> None:
+        cdk_contact.quiet_unused_page_size_reduction_warning()
         super().__init__(
             path_to_yaml=str(MANIFEST_PATH),
             catalog=catalog,

@@ -64,11 +64,13 @@ def _flameup_requests(http) -> int:
 
 
 def _pages_per_window(http) -> dict[tuple[str, str], int]:
-    """The page requests of each window (its since/until), without the planner's `limit=1` probes."""
+    """The page requests of each window (its since/until): not the sync's first look at its range (its first
+    request), nor the planner's `limit=1` probes."""
     pages: dict[tuple[str, str], int] = {}
-    for request in http.request_history:
+    flameup = [request for request in http.request_history if "/workspaces/" in request.url]
+    for request in flameup[1:]:
         query = parse_qs(urlsplit(request.url).query)
-        if "/workspaces/" in request.url and query["limit"] != ["1"]:
+        if query["limit"] != ["1"]:
             window = (query["since"][0], query["until"][0])
             pages[window] = pages.get(window, 0) + 1
     return pages

@@ -23,7 +23,10 @@ class FlameupBehaviour(BaseModel, frozen=True):
     until_inclusive: bool = False
     compare_precision: Literal["second", "microsecond"] = "microsecond"
     newest_first: bool = True
-    limit_cap: int = Field(100, ge=1)  # silently returns at most this many, whatever `limit` asks
+    limit_cap: int = Field(100, ge=1)  # never returns more than this many events a page
+    # a `limit` above the cap: served capped without a word ("cap"), or refused with a 400 whose message names
+    # the largest `limit` allowed ("reject") or does not ("reject_unnamed")
+    limit_over_cap: Literal["cap", "reject", "reject_unnamed"] = "cap"
     default_limit: int = 50
     # what `total` says: the filtered set's size ("exact"), a fraction of it ("under"), at most a constant
     # ("capped", as search backends do), every event of the workspace ("unfiltered"), a different number on
@@ -62,6 +65,13 @@ class FlameupApi:
             offset = int(first(query, "offset") or 0)
         except ValueError as error:
             return ApiResponse(400, {"error": {"code": "bad_request", "message": str(error)}})
+        if limit > self.behaviour.limit_cap and self.behaviour.limit_over_cap != "cap":
+            message = (
+                f"limit must be between 1 and {self.behaviour.limit_cap}"
+                if self.behaviour.limit_over_cap == "reject"
+                else "limit is too large"
+            )
+            return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
         selected = self._select(query, since, until)
         page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
         body: dict[str, Any] = {"events": page}

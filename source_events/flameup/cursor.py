@@ -1,18 +1,22 @@
 """Flameup's cursor: time windows over `timestamp`, checkpointed per window, and its state."""
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.http.page_size_reduction_exception import PageSizeReductionRequiredException
 from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
 from source_events.common.pages import events_page
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.windows import HoldsMoreThan, WindowPlanner
+from source_events.flameup.paging import FlameupOffsetPagination
+from source_events.flameup.windows import WindowPlanner
 
 
 class FlameupWindowCursor(CheckpointingCursor):
@@ -34,12 +38,14 @@ class FlameupWindowCursor(CheckpointingCursor):
         start_date: datetime,
         lookback: timedelta,
         planner: WindowPlanner,
+        first_look: Callable[[datetime, datetime], bool],
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
         self._planner = planner
+        self._first_look = first_look  # (lower, upper) -> whether the range fits in one page
         self._saved: datetime | None = self._read_state(stream_state)
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
@@ -50,12 +56,15 @@ class FlameupWindowCursor(CheckpointingCursor):
         cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
     ) -> "FlameupWindowCursor":
         paging = retriever.paginator.pagination_strategy  # FlameupOffsetPagination: knows the API's page cap
+        retriever.requester.error_handler.page_sizes = paging  # FlameupErrorHandler tells it of a refused `limit`
+        probes = _Probes(retriever.requester, paging)
         return cls(
             stream_name,
             cursor_field,
             start_date=settings.flameup.start_date,
             lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
-            planner=WindowPlanner(_holds_more_than(retriever.requester), lambda: paging.effective_page_size),
+            planner=WindowPlanner(probes.holds_more_than, lambda: paging.effective_page_size),
+            first_look=probes.first_look,
             **kwargs,
         )
 
@@ -102,6 +111,9 @@ class FlameupWindowCursor(CheckpointingCursor):
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
             return
+        if self._first_look(self._lower, now):
+            yield window_slice(self._lower, now)
+            return
         for start, end in self._planner.windows(self._lower, now):
             yield window_slice(start, end)
 
@@ -125,14 +137,49 @@ def window_slice(start: datetime, end: datetime) -> StreamSlice:
     )
 
 
-def _holds_more_than(requester: Any) -> HoldsMoreThan:
-    """The planner's question, asked through the stream's own requester (its auth, error handling and API
-    budget): one `limit=1` request at `offset=n` of the range returns an event only if it holds more than n."""
+class _Probes:
+    """What the cursor asks of Flameup before it reads windows, through the stream's own requester (its auth,
+    error handling and API budget)."""
 
-    def holds_more_than(lower: datetime, upper: datetime, n: int) -> bool:
-        response = requester.send_request(
-            stream_slice=window_slice(lower, upper), request_params={"limit": 1, "offset": n}
+    SETTLE_ATTEMPTS = 12  # page sizes tried before giving up: halving 1000 reaches 1 in 10
+
+    def __init__(self, requester: Any, paging: FlameupOffsetPagination) -> None:
+        self._requester = requester
+        self._paging = paging
+
+    def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> bool:
+        """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event
+        only if there is an (n+1)-th."""
+        return bool(self._events(lower, upper, limit=1, offset=n))
+
+    def first_look(self, lower: datetime, upper: datetime) -> bool:
+        """The sync's first request: the range's first page at the page size to use, which settles that size
+        (a refused `limit` is asked again smaller, source_events.flameup.errors) and shows a cap below it.
+        Whether the whole range fits in that page: then it is one window, read without planning."""
+        for _ in range(self.SETTLE_ATTEMPTS):
+            asked = self._paging.get_page_size()
+            try:
+                events = self._events(lower, upper, limit=asked, offset=0)
+            except PageSizeReductionRequiredException:
+                continue  # the error handler told the paging which size to ask for next
+            self._paging.accepted(asked)
+            break
+        else:
+            raise AirbyteTracedException(
+                message="Flameup refused every page size the connector asked for; set `flameup.page_size` to "
+                "a size Flameup accepts.",
+                internal_message=f"{self.SETTLE_ATTEMPTS} page sizes refused",
+                failure_type=FailureType.config_error,
+            )
+        if len(events) >= asked or not events:
+            return not events
+        if self.holds_more_than(lower, upper, len(events)):
+            self._paging.capped_at(len(events))  # fewer than asked, and more follow: Flameup's cap
+            return False
+        return True
+
+    def _events(self, lower: datetime, upper: datetime, limit: int, offset: int) -> list:
+        response = self._requester.send_request(
+            stream_slice=window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
         )
-        return response is not None and bool(events_page(response)[0])
-
-    return holds_more_than
+        return events_page(response)[0] if response is not None else []

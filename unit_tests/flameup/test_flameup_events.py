@@ -2,6 +2,7 @@
 under every reading of since/until, filters, and state (per window, full precision, lookback)."""
 
 import itertools
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +11,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.emulator import FlameupBehaviour
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
 from testkit.builders import (
     FLAMEUP,
     a_flameup_event,
@@ -34,8 +36,9 @@ def _flameup_requests(http):
 
 
 def _page_requests(http):
-    """The requests that read pages, without the window planner's `limit=1` probes."""
-    return [r for r in _flameup_requests(http) if _query(r)["limit"] != ["1"]]
+    """The requests that read pages of windows: not the sync's first look at its range (its first request,
+    source_events.flameup.cursor), nor the window planner's `limit=1` probes."""
+    return [r for r in _flameup_requests(http)[1:] if _query(r)["limit"] != ["1"]]
 
 
 def _query(request):
@@ -55,9 +58,12 @@ def test_a_silently_capped_limit_still_reads_every_event(config, flameup, http, 
     output = run_read(cfg, catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
-    offsets = [int(_query(r)["offset"][0]) for r in _page_requests(http)]
-    last_page_full = 150 % limit_cap == 0
-    assert offsets == list(range(0, 150, limit_cap)) + ([150] if last_page_full else [])
+    windows: dict[str, list[int]] = {}  # windows follow the cap: at most 50 pages of it each
+    for request in _page_requests(http):
+        windows.setdefault(_query(request)["since"][0], []).append(int(_query(request)["offset"][0]))
+    for offsets in windows.values():  # each window pages through its events a cap at a time, to a short page
+        assert offsets == list(range(0, len(offsets) * limit_cap, limit_cap))
+    assert len(windows) == math.ceil(150 / (MAX_PAGES_PER_WINDOW * limit_cap)) or limit_cap == 1
 
 
 def test_a_short_page_ends_the_window_without_asking_for_an_empty_page(config, flameup, http):
@@ -126,12 +132,13 @@ def test_a_short_page_is_not_the_end_when_total_says_more_events_follow(config, 
     """An API whose pages vary in size is still read to the end when its `total` is right."""
     start = _now() - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(120)]
-    sizes = iter([50, 30, 40])  # the page of 30 is short, yet `total` says 120 events; 40 more end it
+    sizes = {"50": "30", "80": "40"}  # the page at 50 is short, yet `total` says 120 events; 40 more end it
     real_list_events = flameup.list_events
 
     def varying_pages(path, query, headers):
-        if (first_limit := query.get("limit")) and first_limit != ["1"]:
-            query = {**query, "limit": [str(next(sizes))]}
+        offset = (query.get("offset") or ["0"])[0]
+        if query.get("limit") != ["1"] and offset in sizes:
+            query = {**query, "limit": [sizes[offset]]}
         return real_list_events(path, query, headers)
 
     flameup.list_events = varying_pages

@@ -1,0 +1,120 @@
+"""Flameup's page size found at run time (source_events/flameup/paging.py): with `flameup.page_size` unset
+the connector asks for 1000 and learns what Flameup serves, whether it caps pages silently, refuses a large
+`limit` with a 400 (naming its cap or not), or honours 1000; a page size the user sets is sent as it is.
+Requests are the cost: a sync stays within 1.1 * ceil(events / the API's true cap) + windows + 2."""
+
+import math
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from source_events.emulator import FlameupBehaviour
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids, run_read
+
+_EVENTS = 12_000
+_SWITCHES = [
+    pytest.param(FlameupBehaviour(limit_cap=100), 100, id="silent_cap_100"),
+    pytest.param(FlameupBehaviour(limit_cap=100, limit_over_cap="reject"), 100, id="400_above_100"),
+    pytest.param(FlameupBehaviour(limit_cap=1000), 1000, id="honours_1000"),
+]
+
+
+def _flameup_requests(http) -> list:
+    return [r for r in http.request_history if "/workspaces/" in r.url]
+
+
+def _limit(request) -> int:
+    return int(parse_qs(urlsplit(request.url).query)["limit"][0])
+
+
+def _history(flameup, count: int = _EVENTS) -> datetime:
+    start = datetime.now(timezone.utc) - timedelta(days=6)
+    flameup.events = [a_flameup_event(iso(start + timedelta(seconds=40 * i))) for i in range(count)]
+    return start
+
+
+@pytest.mark.parametrize("behaviour, true_cap", _SWITCHES)
+def test_an_unset_page_size_reads_every_event_at_the_apis_true_cap(config, flameup, http, behaviour, true_cap):
+    start = _history(flameup)
+    flameup.behaviour = behaviour
+
+    output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    requests = _flameup_requests(http)
+    windows = {parse_qs(urlsplit(r.url).query)["since"][0] for r in requests[1:] if _limit(r) != 1}
+    assert len(requests) <= 1.1 * math.ceil(_EVENTS / true_cap) + len(windows) + 2
+    assert _limit(requests[0]) == 1000  # the first request asks for the most the spec allows
+    assert {_limit(r) for r in requests[1:] if _limit(r) != 1} <= {
+        min(1000, true_cap if behaviour.limit_over_cap != "cap" else 1000)
+    }
+
+
+def test_a_refused_limit_is_asked_again_at_the_cap_the_message_names_and_said_once(config, flameup, http, caplog):
+    start = _history(flameup, 3_000)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100, limit_over_cap="reject")
+
+    output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    assert len(record_ids(output, FLAMEUP, "id")) == 3_000
+    refused = [r for r in _flameup_requests(http) if _limit(r) > 100]
+    assert [_limit(r) for r in refused] == [1000]  # one refusal: the message names 100
+    settled = [r.getMessage() for r in caplog.records if "Flameup rejects larger pages" in r.getMessage()]
+    assert settled == ["Stream flameup_events: Flameup rejects larger pages; this sync asks for 100 events a page."]
+
+
+def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(config, flameup, http, caplog):
+    start = _history(flameup, 3_000)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100, limit_over_cap="reject_unnamed")
+
+    output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    assert [_limit(r) for r in _flameup_requests(http) if _limit(r) > 100] == [1000, 500, 250, 125]
+    assert {_limit(r) for r in _flameup_requests(http)[4:]} <= {62, 1}
+    assert any("this sync asks for 62 events a page" in r.getMessage() for r in caplog.records)
+
+
+def test_windows_follow_the_cap_flameup_serves(config, flameup, http):
+    """A silent cap of 100 under the 1000 asked for: windows hold at most 50 pages of 100, not of 1000."""
+    start = _history(flameup)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100)
+
+    run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    pages: dict[str, int] = {}
+    for request in _flameup_requests(http)[1:]:
+        if _limit(request) != 1:
+            since = parse_qs(urlsplit(request.url).query)["since"][0]
+            pages[since] = pages.get(since, 0) + 1
+    assert len(pages) >= _EVENTS / (MAX_PAGES_PER_WINDOW * 100) and max(pages.values()) <= MAX_PAGES_PER_WINDOW + 2
+
+
+def test_a_page_size_the_user_sets_is_sent_as_it_is(config, flameup, http):
+    start = _history(flameup, 500)
+    flameup.behaviour = FlameupBehaviour(limit_cap=37)
+
+    output = run_read(
+        config.with_flameup(start_date=iso(start), page_size=100, requests_per_minute=100_000).build(), catalog(FLAMEUP)
+    )
+
+    assert len(record_ids(output, FLAMEUP, "id")) == 500
+    assert {_limit(r) for r in _flameup_requests(http)} <= {100, 1}
+
+
+def test_a_page_size_the_user_set_that_flameup_refuses_is_a_config_error_naming_it(config, flameup, http):
+    start = _history(flameup, 500)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100, limit_over_cap="reject")
+
+    output = run_read(
+        config.with_flameup(start_date=iso(start), page_size=500).build(), catalog(FLAMEUP), expect_failure=True
+    )
+
+    messages = [e.trace.error.message for e in output.errors]
+    assert any(
+        m.startswith("Flameup rejected `limit=500` (limit must be between 1 and 100). Lower `flameup.page_size`")
+        for m in messages
+    ), messages
+    assert len(_flameup_requests(http)) == 1
