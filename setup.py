@@ -8,7 +8,8 @@ setup(
     description="Airbyte source connector for the Flameup and bem event APIs",
     author="source-events developers",
     license="MIT",
-    python_requires=">=3.11,<3.12",
+    # what airbyte-cdk 7.39 supports; every dependency, compiled ones included, has wheels for 3.10 to 3.14
+    python_requires=">=3.10,<3.15",
     packages=find_packages(include=["source_events", "source_events.*"]),
     package_data={
         "source_events": [
@@ -32,7 +33,7 @@ setup(
             "pytest~=8.3",
             "pytest-timeout~=2.3",
             "pytest-xdist~=3.8",
-            "pytest-randomly~=5.1",
+            "pytest-randomly>=5.0,<6",  # 5.1 needs Python 3.11; 5.0 runs on 3.10 too
             "requests-mock~=1.12",
             "genson~=1.3",
             "hypothesis>=6.100,<7",

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
@@ -128,7 +128,7 @@ def _connector(
 
 
 def _apis(records: int) -> tuple[FlameupApi, BemApi, datetime]:
-    end = datetime.now(UTC) - timedelta(minutes=1)
+    end = datetime.now(timezone.utc) - timedelta(minutes=1)
     start = end - timedelta(days=90)
     flameup = FlameupApi(
         WORKSPACE_ID,

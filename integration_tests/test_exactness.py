@@ -5,7 +5,7 @@ emits every event exactly once. Bounded, derandomised hypothesis runs: the same 
 import os
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -21,6 +21,10 @@ from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPAC
 from source_events.emulator.server import EmulatorServer
 from testkit.builders import BEM, FLAMEUP, catalog, run_read, states_of
 from testkit.emulator import assert_exactly_once, emulator_config, keys
+
+# Python 3.10 has no datetime.UTC. The tests below keep writing `UTC`: derandomised hypothesis draws its
+# examples from each test's source text, so an edit inside a test would change which examples run.
+UTC = timezone.utc
 
 # The same examples on every run, whatever ran before. EXACTNESS_EXPLORE=N explores instead: N examples per
 # test, new ones each run (`EXACTNESS_EXPLORE=300 .venv/bin/python -m pytest integration_tests/test_exactness.py`).

@@ -3,7 +3,7 @@ arrive late or in the same second, events added while a sync pages, a sync resum
 message it emitted, abnormal states, and rate limiting. Every assertion is on exact sets of keys."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -21,7 +21,7 @@ LOOKBACK = timedelta(minutes=10)
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 @pytest.fixture

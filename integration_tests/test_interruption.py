@@ -7,7 +7,7 @@ import random
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ KEYS = PRIMARY_KEYS
 
 @pytest.fixture(scope="module")
 def server():
-    end = datetime.now(UTC) - timedelta(seconds=5)
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
     flameup = FlameupApi(
         WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(500, end - timedelta(days=30), end, WORKSPACE_ID, seed=6)
     )
@@ -128,7 +128,7 @@ def _config(server):
     return emulator_config(
         server,
         flameup={
-            "start_date": (datetime.now(UTC) - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "page_size": PAGE_SIZE,
         },
         bem={"page_size": PAGE_SIZE},

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from copy import deepcopy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -67,7 +67,7 @@ def _no_secret_and_no_traceback(result) -> None:
 
 @pytest.mark.parametrize("command", ["check", "discover", "read"])
 def test_a_date_only_start_date_is_midnight_utc_for_every_command(tmp_path, server, command):
-    since = (datetime.now(UTC) - timedelta(days=20)).date()
+    since = (datetime.now(timezone.utc) - timedelta(days=20)).date()
     config = _config(server, start_date=since.isoformat())
 
     result = run_cli(tmp_path, command, config, _catalog("flameup_events") if command == "read" else None)

@@ -9,7 +9,7 @@ Waits are recorded instead of slept: the CDK sleeps through `rate_limiting.time`
 the connector sleeps."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -27,7 +27,7 @@ CDK_MARGIN = 1  # the CDK sleeps one second longer than a backoff strategy asks
 
 @pytest.fixture
 def server():
-    end = datetime.now(UTC) - timedelta(seconds=5)
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
     flameup = FlameupApi(
         WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(300, end - timedelta(days=20), end, WORKSPACE_ID, seed=3)
     )

@@ -3,7 +3,7 @@ wrong keys (401), rate limits (429), server errors (5xx), an unreachable host. E
 real CLI against the emulator, with keys distinctive enough that any leak would be found."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_te
 
 @pytest.fixture(scope="module")
 def server():
-    end = datetime.now(UTC) - timedelta(seconds=5)
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
     flameup = FlameupApi(
         "ws_secret", FLAMEUP_KEY, flameup_events(120, end - timedelta(days=3), end, "ws_secret", seed=5)
     )
@@ -34,7 +34,7 @@ def _config(server, flameup_key=FLAMEUP_KEY, bem_key=BEM_KEY, bem_url=None):
         "flameup": {
             "api_key": flameup_key,
             "workspace_id": "ws_secret",
-            "start_date": (datetime.now(UTC) - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "base_url": server.flameup_base_url,
             "page_size": 50,
         },

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -49,7 +49,7 @@ def main(image: str) -> int:
             "flameup": {
                 "api_key": FLAMEUP_API_KEY,
                 "workspace_id": WORKSPACE_ID,
-                "start_date": (datetime.now(UTC) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "start_date": (datetime.now(timezone.utc) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "base_url": server.flameup_base_url,
             },
             "bem": {"api_key": BEM_API_KEY, "base_url": server.bem_base_url},
@@ -86,7 +86,7 @@ def main(image: str) -> int:
         states = {m["state"]["stream"]["stream_descriptor"]["name"]: m["state"] for m in full if m["type"] == "STATE"}
         expect(set(states) == {"flameup_events", "bem_events"}, "full read ends with a state per stream")
 
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         new = flameup_events(25, now - timedelta(minutes=5), now - timedelta(seconds=1), WORKSPACE_ID, seed=42)
         server.flameup.events.extend(new)
         _write(

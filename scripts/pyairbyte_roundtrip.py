@@ -16,7 +16,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import urllib.request  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import airbyte as ab  # noqa: E402
@@ -43,10 +43,14 @@ def main() -> int:
         text=True,
     )
     try:
-        base = (
-            emulator.stdout.readline().split()[1].rsplit("/api/v1", 1)[0]
-        )  # "Flameup: http://127.0.0.1:PORT/api/v1 ..."
-        return _round_trip(base)
+        # the emulator prints "  Flameup base URL  http://127.0.0.1:PORT/api/v1" among its first lines
+        line = emulator.stdout.readline()
+        while line and not line.strip().startswith("Flameup base URL"):
+            line = emulator.stdout.readline()
+        if not line:
+            print("the emulator exited before printing its Flameup base URL", file=sys.stderr)
+            return 1
+        return _round_trip(line.split()[-1].rsplit("/api/v1", 1)[0])
     finally:
         emulator.terminate()
 
@@ -56,7 +60,7 @@ def _round_trip(base: str) -> int:
         "flameup": {
             "api_key": "ws_test_emulator_key",
             "workspace_id": "ws_emulator",
-            "start_date": (datetime.now(UTC) - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "base_url": f"{base}/api/v1",
         },
         "bem": {"api_key": "bem_emulator_key", "base_url": f"{base}/v1-alpha"},

@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # The README's test command: a fresh virtualenv with the package and its test extras, then pytest.
-#   ./scripts/test.sh            # all tests
+#   ./scripts/test.sh            # all tests, with the machine's python3, in .venv
 #   ./scripts/test.sh -k bem     # any pytest arguments
+#   PYTHON=~/.pyenv/versions/3.10.13/bin/python ./scripts/test.sh    # another interpreter, in .venv-py310
+# One virtualenv per interpreter: .venv for the default python3; with PYTHON set, .venv-pyXY for its
+# version X.Y, unless VENV names one. A virtualenv made by another Python version is refused, not reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3.11}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+if [ -z "${VENV:-}" ] && [ -n "${PYTHON:-}" ]; then
+  VENV=.venv-py$("$PYTHON" -c 'import sys; print("%d%d" % sys.version_info[:2])')
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[tests]'
-.venv/bin/ruff check source_events testkit unit_tests integration_tests scripts bench
-.venv/bin/ruff format --check --quiet source_events testkit unit_tests integration_tests scripts bench
-.venv/bin/python scripts/generate_schemas.py --check
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+WANT=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+HAVE=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ "$HAVE" != "$WANT" ]; then
+  echo "test.sh: $VENV has Python $HAVE, but $PYTHON is $WANT: remove $VENV, or set VENV to another folder" >&2
+  exit 2
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[tests]'
+"$VENV/bin/ruff" check source_events testkit unit_tests integration_tests scripts bench
+"$VENV/bin/ruff" format --check --quiet source_events testkit unit_tests integration_tests scripts bench
+"$VENV/bin/python" scripts/generate_schemas.py --check
 # Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
 # `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.
-exec .venv/bin/python -m pytest -n "${TEST_PROCESSES:-2}" "$@"
+exec "$VENV/bin/python" -m pytest -n "${TEST_PROCESSES:-2}" "$@"

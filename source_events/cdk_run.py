@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
@@ -147,7 +147,7 @@ def _print_error(message: str) -> None:
         type=Type.TRACE,
         trace=AirbyteTraceMessage(
             type=TraceType.ERROR,
-            emitted_at=datetime.now(UTC).timestamp() * 1000,
+            emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
             error=AirbyteErrorTraceMessage(message=message, failure_type=FailureType.config_error),
         ),
     )

@@ -10,7 +10,7 @@ start date in the past), and report each as one line naming the setting to fix.
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -95,17 +95,21 @@ class FlameupConfig(_Section):
             parsed = parse_timestamp(value)  # a date alone is midnight UTC
         except ValueError:
             raise ValueError(_start_date_problem(value)) from None
-        if parsed > datetime.now(UTC):
+        if parsed > datetime.now(timezone.utc):
             raise ValueError(f"{value} is in the future; use a past date-time")
         return parsed
 
 
 def _start_date_problem(value: str) -> str:
     try:
-        local = datetime.fromisoformat(value)
+        local = parse_timestamp(value)  # not datetime.fromisoformat: it reads other forms on each Python version
     except ValueError:
         local = None
-    if local is not None and local.tzinfo is None and len(value) > len("2024-01-01"):
+    if (
+        local is not None
+        and len(value) > len("2024-01-01")
+        and not re.search(r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$", value)
+    ):
         return f"{value!r} has no time zone: add one, e.g. {local:%Y-%m-%dT%H:%M:%S}Z for UTC"
     return f"{value!r} is not a date or date-time: use {START_DATE_EXAMPLES}"
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,7 @@ class _ProgressBar:
 
 def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> int:
     rng = random.Random(99)
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     added = flameup_events(40, now - timedelta(minutes=8), now - timedelta(seconds=1), WORKSPACE, seed=7)
     flameup.events.extend(added)  # includes late ones: timestamps up to 8 minutes back, inside the lookback
     last_second = max(int(e["_created"][0]) for e in bem.events)

@@ -5,7 +5,7 @@ import random
 import tempfile
 from collections.abc import Mapping
 from copy import deepcopy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airbyte_cdk.models import SyncMode
@@ -127,7 +127,7 @@ def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> list[dict
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def utc(text: str) -> datetime:

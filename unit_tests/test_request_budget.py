@@ -5,7 +5,7 @@ window, and no window holds more than MAX_PAGES_PER_WINDOW pages unless one burs
 
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,7 +29,7 @@ PAGE_SIZE = 20
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 def _sparse_years(rng: random.Random) -> list[datetime]:

@@ -6,7 +6,7 @@ entrypoint too, whose JSON Schema check runs before any code of this connector.
 """
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
@@ -23,12 +23,12 @@ SPEC = MANIFEST["spec"]["connection_specification"]
 START_DATE_SPEC = SPEC["properties"]["flameup"]["properties"]["start_date"]
 
 ACCEPTED = {
-    "2024-01-01": datetime(2024, 1, 1, tzinfo=UTC),
-    "2024-01-01T00:00:00Z": datetime(2024, 1, 1, tzinfo=UTC),
-    "2024-01-01T10:20:30.5Z": datetime(2024, 1, 1, 10, 20, 30, 500000, tzinfo=UTC),
-    "2024-01-01T10:20:30.123456789Z": datetime(2024, 1, 1, 10, 20, 30, 123456, tzinfo=UTC),
-    "2024-01-01T02:00:00+02:00": datetime(2024, 1, 1, tzinfo=UTC),
-    "2023-12-31T19:00:00-05:00": datetime(2024, 1, 1, tzinfo=UTC),
+    "2024-01-01": datetime(2024, 1, 1, tzinfo=timezone.utc),
+    "2024-01-01T00:00:00Z": datetime(2024, 1, 1, tzinfo=timezone.utc),
+    "2024-01-01T10:20:30.5Z": datetime(2024, 1, 1, 10, 20, 30, 500000, tzinfo=timezone.utc),
+    "2024-01-01T10:20:30.123456789Z": datetime(2024, 1, 1, 10, 20, 30, 123456, tzinfo=timezone.utc),
+    "2024-01-01T02:00:00+02:00": datetime(2024, 1, 1, tzinfo=timezone.utc),
+    "2023-12-31T19:00:00-05:00": datetime(2024, 1, 1, tzinfo=timezone.utc),
 }
 # (value, what the one-line message says after the setting's name)
 REFUSED = [
@@ -44,6 +44,8 @@ REFUSED = [
     ("2024-01-01T10:00:00", "'2024-01-01T10:00:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     ("2024-01-01T10:00", "'2024-01-01T10:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     ("2024-01-01 10:00:00", "'2024-01-01 10:00:00' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
+    # a fraction of 1 digit: Python 3.10's datetime.fromisoformat cannot read it, the message is the same there
+    ("2024-01-01T10:00:00.5", "'2024-01-01T10:00:00.5' has no time zone: add one, e.g. 2024-01-01T10:00:00Z for UTC"),
     (20240101, "must be a date or date-time string: use 2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z"),
 ]
 # the right shape for the spec's pattern, but no such day: only the config check can refuse these

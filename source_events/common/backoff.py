@@ -4,7 +4,7 @@ the forms these APIs send."""
 import random
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -83,8 +83,8 @@ def seconds_until(retry_after: str) -> float | None:
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:  # RFC 9110 dates are GMT
-        moment = moment.replace(tzinfo=UTC)
-    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max((moment - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
 @dataclass
@@ -110,4 +110,4 @@ class WaitUntilRateLimitReset(BackoffStrategy):
             return None
         if not spent:
             return None
-        return max(reset - datetime.now(UTC).timestamp(), float(self.min_wait))
+        return max(reset - datetime.now(timezone.utc).timestamp(), float(self.min_wait))

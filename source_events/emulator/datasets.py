@@ -8,7 +8,7 @@ type, nested `transformedContent`.
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -173,5 +173,5 @@ def _bem_event(rng: random.Random, second: int, created: int) -> dict[str, Any]:
 
 
 def default_window(now: datetime | None = None, days: int = 45):
-    now = now or datetime.now(UTC)
+    now = now or datetime.now(timezone.utc)
     return now - timedelta(days=days), now - timedelta(minutes=1)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -205,7 +205,7 @@ class EmulatorServer:
 
     def append_new_events(self, flameup_count: int, bem_count: int, seed: int) -> dict[str, list[str]]:
         """New events happen now (for a process that cannot reach this object: POST /_emulator/append)."""
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         with self._lock:
             added_flameup = (
                 flameup_events(flameup_count, now - timedelta(minutes=5), now, self.flameup.workspace_id, seed=seed)

@@ -1,7 +1,7 @@
 """Flameup's cursor: time windows over `timestamp`, checkpointed per window, and its state."""
 
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airbyte_cdk.models import FailureType
@@ -107,7 +107,7 @@ class FlameupWindowCursor(CheckpointingCursor):
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         self._progress.start()
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
             return

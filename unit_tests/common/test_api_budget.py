@@ -3,7 +3,7 @@
 import gc
 import time
 import weakref
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -18,7 +18,7 @@ _A_FLAMEUP_REQUEST = requests.Request("GET", "https://api.flameup.ai/api/v1/work
 
 
 def test_after_a_sync_the_budget_holds_none_of_the_requests_it_counted(config, flameup, http):
-    start = datetime.now(UTC) - timedelta(days=2)
+    start = datetime.now(timezone.utc) - timedelta(days=2)
     flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(300)]
     cfg = config.with_flameup(start_date=iso(start), page_size=10).build()
     source = SourceEvents(catalog(FLAMEUP), cfg, None)  # kept alive, and with it the budget's window of 62 s

@@ -4,7 +4,7 @@ under every reading of since/until, filters, and state (per window, full precisi
 import itertools
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -28,7 +28,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 def _flameup_requests(http):

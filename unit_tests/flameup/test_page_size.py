@@ -4,7 +4,7 @@ the connector asks for 1000 and learns what Flameup serves, whether it caps page
 Requests are the cost: a sync stays within 1.1 * ceil(events / the API's true cap) + windows + 2."""
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -30,7 +30,7 @@ def _limit(request) -> int:
 
 
 def _history(flameup, count: int = _EVENTS) -> datetime:
-    start = datetime.now(UTC) - timedelta(days=6)
+    start = datetime.now(timezone.utc) - timedelta(days=6)
     flameup.events = [a_flameup_event(iso(start + timedelta(seconds=40 * i))) for i in range(count)]
     return start
 

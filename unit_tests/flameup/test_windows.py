@@ -5,14 +5,14 @@ unit_tests/test_request_budget.py and unit_tests/test_flameup_events.py."""
 
 import bisect
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, MIN_SPAN, WindowPlanner
 
-LOWER = datetime(2025, 1, 1, tzinfo=UTC)
-UPPER = datetime(2026, 1, 1, tzinfo=UTC)
+LOWER = datetime(2025, 1, 1, tzinfo=timezone.utc)
+UPPER = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PAGE = 10
 WINDOW_EVENTS = MAX_PAGES_PER_WINDOW * PAGE
 
