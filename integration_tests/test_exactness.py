@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
-from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from source_events.bem.ksuid import ksuid_seconds
@@ -35,6 +35,7 @@ _PROPERTY = settings(
     derandomize=not _EXPLORE,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.generate, Phase.shrink] if _EXPLORE else settings.default.phases,
 )
 
 
@@ -161,6 +162,17 @@ _RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=_EXPLORE or 25)
     skewed=False,
     page_size=3,
     seed=38,
+)
+@example(
+    behaviour=BemBehaviour(sort_by="id", honours_sort_order=False, unknown_cursor="from_start"),
+    vanish="deleted",
+    count=4,
+    new=0,
+    same_second=1,
+    dense=True,
+    skewed=False,
+    page_size=3,
+    seed=2,
 )
 def test_a_bem_sync_whose_saved_position_vanished_loses_nothing_even_when_killed_at_any_state(
     server, behaviour, vanish, count, new, same_second, dense, skewed, page_size, seed

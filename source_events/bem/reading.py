@@ -13,7 +13,8 @@ records to emit; the stream's retriever only sends what it asks for (source_even
    empty page (every later sync would see "nothing new", forever), or with the listing from its start. So:
    - a 400/404/422 to a request with `startingAfter` is not a config error but a rejected position;
    - an empty first page is checked with one request, `eventIDs=<starting_after>`: found, nothing is new;
-   - a first page older than the saved position means the position was ignored.
+   - a first page older than the saved position, or any page that goes back in time (more than
+     MARGIN_SECONDS), means the position was ignored or the listing is not oldest first.
 3. **Recovery**, when the position vanished: one line is logged, the newest event and the oldest are
    asked for (`limit=1` each: does the API honour `sortOrder`?), then the listing is read newest first from
    its top down to MARGIN_SECONDS under the saved second, skipping what was read before. The next state is
@@ -143,8 +144,12 @@ class BemReading:
             return self._done()
         if first_page and self._older_than_saved(ids[0]):
             return self._position_vanished(f"bem listed older events after startingAfter={self.request.starting_after}")
+        if not self._oldest_first(ids):
+            return self._position_vanished(
+                f"bem listed an older event after newer ones although asked for oldest first "
+                f"(after startingAfter={self.request.starting_after})"
+            )
         for event_id in ids:
-            self._check_oldest_first(event_id)
             self._forward.read(event_id)
         self._emit = frozenset(ids) - self._skip
         self._checkpoint_due = True
@@ -279,15 +284,19 @@ class BemReading:
         second = ksuid_seconds(event_id)
         return saved_second is not None and second is not None and second < saved_second - MARGIN_SECONDS
 
-    def _check_oldest_first(self, event_id: str) -> None:
-        furthest, second = self._forward.furthest_second, ksuid_seconds(event_id)
-        if furthest is not None and second is not None and second < furthest - MARGIN_SECONDS:
-            raise AirbyteTracedException(
-                message="bem listed an older event after newer ones although asked for oldest first "
-                "(sortOrder=asc); this connector cannot page such a listing without risking gaps.",
-                internal_message=f"event {event_id} ({second}) after an event of second {furthest}",
-                failure_type=FailureType.system_error,
-            )
+    def _oldest_first(self, ids: list[str]) -> bool:
+        """Whether the page goes on from what was read, oldest first: no event more than MARGIN_SECONDS older
+        than the newest read before it. An API that answers a position it no longer knows with its listing's
+        start, or lists newest first, fails this; the recovery then reads what the position missed."""
+        furthest = self._forward.furthest_second
+        for event_id in ids:
+            second = ksuid_seconds(event_id)
+            if second is None:
+                continue
+            if furthest is not None and second < furthest - MARGIN_SECONDS:
+                return False
+            furthest = second if furthest is None else max(furthest, second)
+        return True
 
     @property
     def state(self) -> BemState:

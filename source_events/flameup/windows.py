@@ -22,6 +22,7 @@ Nothing here decides what is read: the windows always tile [lower, upper) and ea
 (FlameupSliceWindowFilter keeps each event in exactly one window).
 """
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,10 @@ class FlameupSliceWindowFilter(RecordFilter):
     say whether `since`/`until` are inclusive nor at what precision they compare. Filtering here on parsed
     date-times (any number of fractional digits) puts every event in exactly one slice: none is lost at a
     boundary and none is emitted twice by neighbouring slices.
+
+    Most events lie seconds away from both ends: a UTC timestamp whose whole second is strictly between the
+    ends' seconds is inside without being parsed (the same text format compares as it sorts). Only events in
+    the ends' own seconds, or written another way, are parsed.
     """
 
     def filter_records(
@@ -90,9 +95,28 @@ class FlameupSliceWindowFilter(RecordFilter):
             return
         start = parse_timestamp(stream_slice["start_time"])
         end = parse_timestamp(stream_slice["end_time"])
+        start_second, end_second = _utc_second(stream_slice["start_time"]), _utc_second(stream_slice["end_time"])
         for record in records:
+            second = _utc_second(record.get("timestamp"))
+            if second is not None and start_second is not None and end_second is not None:
+                if start_second < second < end_second:
+                    yield record
+                    continue
+                if second < start_second or second > end_second:
+                    continue
             if start <= event_time(record) < end:
                 yield record
+
+
+# a UTC date-time's whole second, `2026-11-26T09:00:00`, followed by a fraction or Z
+_UTC_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+def _utc_second(value: Any) -> str | None:
+    """The `YYYY-MM-DDTHH:MM:SS` of a UTC timestamp written that way, else None (parse it instead)."""
+    if isinstance(value, str) and _UTC_SECOND.fullmatch(value):
+        return value[:19]
+    return None
 
 
 def event_time(record: Mapping[str, Any]):

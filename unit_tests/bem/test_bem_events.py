@@ -216,16 +216,6 @@ def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, bem,
     assert any("saved state of stream bem_events is unusable" in e.trace.error.message for e in output.errors)
 
 
-@pytest.mark.parametrize("seconds", [1_400_000_000, _T0, 2**32 - 1 + 1_400_000_000])
-def test_ksuid_seconds_reads_the_timestamp_prefix(seconds):
-    assert ksuid_seconds(ksuid(seconds, random.Random(seconds))) == seconds
-
-
-@pytest.mark.parametrize("event_id", ["string", "ev_short", "ev_" + "!" * 27, "ev_" + "z" * 27])
-def test_ksuid_seconds_is_none_for_ids_that_are_not_ksuids(event_id):
-    assert ksuid_seconds(event_id) is None
-
-
 def test_an_incremental_sync_with_nothing_new_costs_two_requests(config, bem, http):
     bem.events = bem_events_in_seconds({_T0 + s: 3 for s in range(50)}, seed=6)
     cfg = config.with_bem(page_size=20).build()

@@ -8,8 +8,10 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from airbyte_cdk.sources.types import StreamSlice
 
-from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, MIN_SPAN, WindowPlanner
+from source_events.common.timestamps import format_timestamp, parse_timestamp
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, MIN_SPAN, FlameupSliceWindowFilter, WindowPlanner
 
 LOWER = datetime(2025, 1, 1, tzinfo=timezone.utc)
 UPPER = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -121,3 +123,34 @@ def test_cuts_are_whole_seconds():
 
     assert len(windows) > 1
     assert all(end.microsecond == 0 for _, end in windows[:-1])
+
+
+def _written(moment: datetime, rng: random.Random) -> str:
+    """A timestamp the way Flameup might write it: 0 to 9 fractional digits, Z or an offset."""
+    digits = rng.choice([0, 3, 6, 9])
+    fraction = "" if digits == 0 else "." + f"{moment.microsecond:06d}000"[:digits]
+    if rng.random() < 0.2:  # the same moment at another offset
+        local = moment.astimezone(timezone(timedelta(hours=rng.choice([-5, 2]))))
+        return (
+            local.strftime("%Y-%m-%dT%H:%M:%S") + fraction + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+        )
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_window_filter_keeps_exactly_the_events_of_its_half_open_window(seed):
+    """Whether it reads a timestamp's text or parses it, the filter keeps an event iff start <= t < end."""
+    rng = random.Random(seed)
+    start = LOWER + timedelta(days=rng.randint(0, 300), microseconds=rng.choice([0, 1, 500_000, 999_999]))
+    end = start + timedelta(seconds=rng.choice([1, 2, 60, 86_400]), microseconds=rng.choice([0, 250_000]))
+    moments = [start + timedelta(microseconds=rng.randint(-3_000_000, 3_000_000)) for _ in range(200)]
+    moments += [end + timedelta(microseconds=rng.randint(-3_000_000, 3_000_000)) for _ in range(200)]
+    moments += [start, end, start - timedelta(microseconds=1), end - timedelta(microseconds=1)]
+    records = [{"id": str(i), "timestamp": _written(m, rng)} for i, m in enumerate(moments)]
+    window = StreamSlice(
+        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
+    )
+
+    kept = {r["id"] for r in FlameupSliceWindowFilter(config={}, parameters={}).filter_records(records, {}, window)}
+
+    assert kept == {r["id"] for r in records if start <= parse_timestamp(r["timestamp"]) < end}
