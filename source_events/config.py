@@ -69,6 +69,14 @@ def _non_empty_secret(value: SecretStr) -> SecretStr:
 class _Section(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # the spec types no setting as null (the CDK would refuse it as "None is not of type 'string'")
+        if value is None:
+            raise ValueError("is null: leave the setting out to leave it unset")
+        return value
+
 
 class FlameupConfig(_Section):
     api_key: SecretStr

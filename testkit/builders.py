@@ -63,7 +63,12 @@ def state(stream: str, value: Mapping[str, Any]):
 def run_read(config, configured_catalog, stream_state=None, expect_failure: bool = False) -> EntrypointOutput:
     source = SourceEvents(configured_catalog, config, stream_state)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
-    return read(source, config, configured_catalog, stream_state, expected_outcome=outcome)
+    output = read(source, config, configured_catalog, stream_state, expected_outcome=outcome)
+    if not expect_failure:
+        # the CDK's test wrapper only prints a failed sync: a test that expects success fails here, with the cause,
+        # rather than later on a count of records that a stream which stopped never emitted
+        output.raise_if_errors()
+    return output
 
 
 def run_check(config) -> EntrypointOutput:

@@ -46,7 +46,12 @@ _GOOD_BEM = {"api_key": BEM_KEY}
 
 _BAD_CONFIGS = [
     ("neither_api", {}, "configure at least one API"),
-    ("empty_sections", {"flameup": None, "bem": None}, "configure at least one API"),
+    ("null_sections", {"flameup": None, "bem": None}, "`flameup` is null: leave the setting out"),
+    (
+        "null_filter",  # JSON null is no unset: the spec (and the CDK's check of it) types no setting as null
+        {"flameup": {**_GOOD_FLAMEUP, "user_id": None}},
+        "`flameup.user_id` is null: leave the setting out to leave it unset",
+    ),
     ("flameup_key_missing", {"flameup": {**_GOOD_FLAMEUP, "api_key": None}}, "`flameup.api_key`"),
     ("flameup_key_blank", {"flameup": {**_GOOD_FLAMEUP, "api_key": "  "}}, "`flameup.api_key` is empty"),
     (
