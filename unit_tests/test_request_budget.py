@@ -133,17 +133,30 @@ def test_flameup_checkpoints_at_least_every_window_of_fifty_pages_whatever_total
     assert len(states_of(output, FLAMEUP)) >= len(pages)  # a state after every window
 
 
-def test_flameup_incremental_with_nothing_new_makes_at_most_two_requests(config, flameup, http):
+@pytest.mark.parametrize(
+    "recent, expected",
+    [
+        (0, 1),  # the lookback is empty: the first look's empty page is the read's only page
+        (7, 2),  # the lookback holds events: its short first page, then the offset after them, found empty
+    ],
+    ids=["empty-lookback", "events-in-lookback"],
+)
+def test_flameup_incremental_with_nothing_new_reads_the_lookback_once(config, flameup, http, recent, expected):
+    """The first look at the range is the read's own first page (RequesterKeepingAnswers): nothing is asked
+    twice (it was asked 4 times when the lookback held events, before the answers were kept)."""
     moments = _uniform(random.Random(5))
+    moments = [m for m in moments if m < _now() - timedelta(hours=1)]
+    moments += [_now() - timedelta(minutes=1, seconds=i) for i in range(recent)]
     flameup.events = [a_flameup_event(iso(m)) for m in moments]
     cfg = config.with_flameup(start_date=iso(min(moments) - timedelta(days=1)), page_size=PAGE_SIZE).build()
     first = run_read({**cfg, "flameup": {**cfg["flameup"], "requests_per_minute": 100_000}}, catalog(FLAMEUP))
     saved = states_of(first, FLAMEUP)[-1]
     http.reset_mock()
 
-    run_read(cfg, catalog(FLAMEUP), state_message(FLAMEUP, saved))
+    again = run_read(cfg, catalog(FLAMEUP), state_message(FLAMEUP, saved))
 
-    assert _flameup_requests(http) <= 2
+    assert _flameup_requests(http) == expected
+    assert len(again.records) == recent  # the lookback's events are read again (dedup is the destination's)
 
 
 def test_bem_full_sync_and_unchanged_incremental_stay_within_the_request_budget(config, bem, http):

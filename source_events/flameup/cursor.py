@@ -4,18 +4,14 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
-from airbyte_cdk.sources.streams.http.page_size_reduction_exception import PageSizeReductionRequiredException
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
-from source_events.common.pages import events_page
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.paging import FlameupOffsetPagination
+from source_events.flameup.probes import FlameupProbes, RequesterKeepingAnswers, window_slice
 from source_events.flameup.windows import WindowPlanner
 
 
@@ -57,7 +53,8 @@ class FlameupWindowCursor(CheckpointingCursor):
     ) -> "FlameupWindowCursor":
         paging = retriever.paginator.pagination_strategy  # FlameupOffsetPagination: knows the API's page cap
         retriever.requester.error_handler.page_sizes = paging  # FlameupErrorHandler tells it of a refused `limit`
-        probes = _Probes(retriever.requester, paging)
+        retriever.requester = requester = RequesterKeepingAnswers(retriever.requester)
+        probes = FlameupProbes(requester, paging)
         return cls(
             stream_name,
             cursor_field,
@@ -129,57 +126,3 @@ class FlameupWindowCursor(CheckpointingCursor):
             while self._frontier in self._finished:
                 self._frontier = self._finished.pop(self._frontier)
             self._emit_state()
-
-
-def window_slice(start: datetime, end: datetime) -> StreamSlice:
-    return StreamSlice(
-        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
-    )
-
-
-class _Probes:
-    """What the cursor asks of Flameup before it reads windows, through the stream's own requester (its auth,
-    error handling and API budget)."""
-
-    SETTLE_ATTEMPTS = 12  # page sizes tried before giving up: halving 1000 reaches 1 in 10
-
-    def __init__(self, requester: Any, paging: FlameupOffsetPagination) -> None:
-        self._requester = requester
-        self._paging = paging
-
-    def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> bool:
-        """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event
-        only if there is an (n+1)-th."""
-        return bool(self._events(lower, upper, limit=1, offset=n))
-
-    def first_look(self, lower: datetime, upper: datetime) -> bool:
-        """The sync's first request: the range's first page at the page size to use, which settles that size
-        (a refused `limit` is asked again smaller, source_events.flameup.errors) and shows a cap below it.
-        Whether the whole range fits in that page: then it is one window, read without planning."""
-        for _ in range(self.SETTLE_ATTEMPTS):
-            asked = self._paging.get_page_size()
-            try:
-                events = self._events(lower, upper, limit=asked, offset=0)
-            except PageSizeReductionRequiredException:
-                continue  # the error handler told the paging which size to ask for next
-            self._paging.accepted(asked)
-            break
-        else:
-            raise AirbyteTracedException(
-                message="Flameup refused every page size the connector asked for; set `flameup.page_size` to "
-                "a size Flameup accepts.",
-                internal_message=f"{self.SETTLE_ATTEMPTS} page sizes refused",
-                failure_type=FailureType.config_error,
-            )
-        if len(events) >= asked or not events:
-            return not events
-        if self.holds_more_than(lower, upper, len(events)):
-            self._paging.capped_at(len(events))  # fewer than asked, and more follow: Flameup's cap
-            return False
-        return True
-
-    def _events(self, lower: datetime, upper: datetime, limit: int, offset: int) -> list:
-        response = self._requester.send_request(
-            stream_slice=window_slice(lower, upper), request_params={"limit": limit, "offset": offset}
-        )
-        return events_page(response)[0] if response is not None else []
