@@ -15,6 +15,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events.common.pages import events_page
 from source_events.common.timestamps import format_timestamp
 from source_events.flameup.paging import FlameupOffsetPagination
+from source_events.flameup.windows import ProbeAnswer
 
 
 def window_slice(start: datetime, end: datetime) -> StreamSlice:
@@ -73,10 +74,11 @@ class FlameupProbes:
         self._requester = requester
         self._paging = paging
 
-    def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> bool:
+    def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> ProbeAnswer:
         """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event
-        only if there is an (n+1)-th."""
-        return bool(events_page(self._ask(lower, upper, limit=1, offset=n))[0])
+        only if there is an (n+1)-th. With the answer's `total`, a hint for the window planner."""
+        events, total = events_page(self._ask(lower, upper, limit=1, offset=n))
+        return ProbeAnswer(holds_more=bool(events), total=total)
 
     def first_look(self, lower: datetime, upper: datetime) -> bool:
         """The sync's first request: the range's first page at the page size to use, which settles that size

@@ -3,16 +3,22 @@
 A window is what the stream checkpoints: state moves to a window's end once it and every window before it
 were read completely. Windows of a fixed span cost one request each even when empty (ten sparse years of
 daily windows: 3,650 requests at 120 a minute), and a span too wide for dense data never checkpoints. So the
-range is cut where the events are, by bisection:
+range is cut where the events are:
 
-    a range is one window when it holds at most MAX_PAGES_PER_WINDOW pages of events; otherwise it is cut at
-    its middle (a whole second) and each half is planned the same way, oldest half first.
+    a range is one window when it holds at most MAX_PAGES_PER_WINDOW pages of events; otherwise it is cut
+    into parts and each part is planned the same way, oldest first.
 
 "Holds more than n events" is asked of the data, not of `total`: one request for `limit=1` at `offset=n`
 of the range, which returns an event only if there is an (n+1)-th. That needs neither `total` (whose meaning
-Flameup does not document) nor any sort order of the listing. A full sync therefore costs about two probes
-per window (the window's own and its share of the cuts above it), and windows hold between about half and
-all of MAX_PAGES_PER_WINDOW pages; sparse years cost a probe per halving, not a request per empty week.
+Flameup does not document) nor any sort order of the listing.
+
+`total` only decides how many parts a range is cut into, as a hint (TotalHint): while every answer's `total`
+agrees with the data, a range is cut into parts of about TARGET_SHARE of a window each, so a steady history
+costs about one probe per window of ~45 pages. Once a `total` contradicts the data (more than n events where
+a probe found none past n, or n or fewer where it found more: estimated, capped, counting the workspace), it
+is ignored for the rest of the sync and ranges are cut in halves: about two probes per window, which then
+holds between half and all of MAX_PAGES_PER_WINDOW pages. Either way sparse years cost a probe per cut, not
+a request per empty week.
 
 A range shorter than 2 * MIN_SPAN is not cut: a burst of events sharing a second cannot be split, and
 stays one window, however many pages it holds. Neighbouring windows both read the seconds around their
@@ -22,6 +28,7 @@ Nothing here decides what is read: the windows always tile [lower, upper) and ea
 (FlameupSliceWindowFilter keeps each event in exactly one window).
 """
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -40,29 +47,78 @@ MAX_PAGES_PER_WINDOW = 50
 # Ranges shorter than twice this are not cut: a burst in one second cannot be split, and a cut costs the
 # events of the ~3 s around it twice (a tenth of a window as short as this, even at 50 events a second).
 MIN_SPAN = timedelta(seconds=15)
+# With a `total` that agrees with the data, windows are sized for this share of MAX_PAGES_PER_WINDOW: the
+# density's noise then rarely makes a candidate too full (which costs a second probe).
+TARGET_SHARE = 0.9
+# A range is cut into at most this many parts at once: a `total` that overstates (it counts the workspace)
+# wastes at most this many probes before the data contradicts it.
+MAX_PARTS = 16
 
-# (lower, upper, n) -> whether [lower, upper) holds more than n events; source_events.flameup.cursor asks the
-# API through the stream's own requester
-HoldsMoreThan = Callable[[datetime, datetime, int], bool]
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    holds_more: bool  # from the data: an event came back at offset n
+    total: int | None  # the answer's `total`: a hint for sizing, never a reason to accept or cut a window
+
+
+# (lower, upper, n) -> whether [lower, upper) holds more than n events, and the `total` it was told;
+# source_events.flameup.probes asks the API through the stream's own requester
+HoldsMoreThan = Callable[[datetime, datetime, int], ProbeAnswer]
+
+
+class TotalHint:
+    """`total`, for sizing windows, for as long as the data agrees with it."""
+
+    def __init__(self) -> None:
+        self.trusted = True
+
+    def of(self, answer: ProbeAnswer, n: int) -> int | None:
+        """The answer's `total` if it is still trusted and agrees with the data about n, else None."""
+        if not self.trusted or answer.total is None:
+            return None
+        if answer.total < 0 or answer.holds_more != (answer.total > n):
+            self.trusted = False  # it said more events than there are, or fewer: halve and double from now on
+            return None
+        return answer.total
 
 
 class WindowPlanner:
     def __init__(self, holds_more_than: HoldsMoreThan, page_size: Callable[[], int]) -> None:
         self._holds_more_than = holds_more_than
-        self._page_size = page_size  # read at each cut: the API's cap, once paging has shown it
+        self._page_size = page_size  # read at each probe: the API's cap, once paging has shown it
 
     def windows(self, lower: datetime, upper: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Half-open windows that tile [lower, upper), in time order, planned as they are needed."""
+        hint = TotalHint()
         pending = [(lower, upper)]  # a stack: the oldest range on top
         while pending:
             start, end = pending.pop()
-            if end - start >= 2 * MIN_SPAN and self._holds_more_than(
-                start, end, MAX_PAGES_PER_WINDOW * self._page_size()
-            ):
-                middle = _whole_second(start + (end - start) / 2)
-                pending += [(middle, end), (start, middle)]
-            else:
+            if end - start < 2 * MIN_SPAN:
                 yield start, end
+                continue
+            limit = MAX_PAGES_PER_WINDOW * self._page_size()
+            answer = self._holds_more_than(start, end, limit)
+            total = hint.of(answer, limit)  # checked against the data either way: an overstating one shows here
+            if not answer.holds_more:
+                yield start, end
+                continue
+            # a trusted `total` cuts the range into parts of about TARGET_SHARE of a window each (at most
+            # MAX_PARTS: each part is checked again); without one, into halves
+            parts = min(math.ceil(total / (TARGET_SHARE * limit)), MAX_PARTS) if total else 2
+            pending += reversed(_cuts(start, end, parts))
+
+
+def _cuts(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into `parts` ranges of about equal span, at whole seconds, none shorter than MIN_SPAN
+    (fewer parts where the range is too short for them); cut at least once."""
+    bounds = [start]
+    for i in range(1, parts):
+        moment = _whole_second(start + (end - start) * i / parts)
+        if moment - bounds[-1] >= MIN_SPAN and end - moment >= MIN_SPAN:
+            bounds.append(moment)
+    if len(bounds) == 1:  # too short for MIN_SPAN on both sides: its middle second
+        bounds.append(_whole_second(start + (end - start) / 2))
+    return list(zip(bounds, [*bounds[1:], end], strict=True))
 
 
 def _whole_second(moment: datetime) -> datetime:

@@ -1,7 +1,7 @@
 """WindowPlanner on its own: the windows always tile the range in time order, each holds at most
-MAX_PAGES_PER_WINDOW pages unless one burst does, they cost about two probes each, and the plan never
-depends on `total` or on the listing's order (the probe asks the data). Through HTTP:
-unit_tests/test_request_budget.py and unit_tests/test_flameup_events.py."""
+MAX_PAGES_PER_WINDOW pages unless one burst does, whatever `total` says (the probe asks the data); an exact
+`total` sizes them for about one probe each, any other costs about two. Through HTTP:
+unit_tests/test_request_budget.py and unit_tests/flameup/test_flameup_events.py."""
 
 import bisect
 import random
@@ -11,7 +11,13 @@ import pytest
 from airbyte_cdk.sources.types import StreamSlice
 
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, MIN_SPAN, FlameupSliceWindowFilter, WindowPlanner
+from source_events.flameup.windows import (
+    MAX_PAGES_PER_WINDOW,
+    MIN_SPAN,
+    FlameupSliceWindowFilter,
+    ProbeAnswer,
+    WindowPlanner,
+)
 
 LOWER = datetime(2025, 1, 1, tzinfo=timezone.utc)
 UPPER = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -19,19 +25,35 @@ PAGE = 10
 WINDOW_EVENTS = MAX_PAGES_PER_WINDOW * PAGE
 
 
-class CountingApi:
-    """Answers "does [lower, upper) hold more than n events?" from a list of event times, counting probes."""
+# What an API's `total` may be for a range holding `count` of the workspace's `everything` events
+TOTALS = {
+    "exact": lambda count, everything, rng: count,
+    "absent": lambda count, everything, rng: None,
+    "30% low": lambda count, everything, rng: int(count * 0.7),
+    "capped at 300": lambda count, everything, rng: min(count, 300),
+    "the workspace's": lambda count, everything, rng: everything,
+    "changing": lambda count, everything, rng: int(count * rng.uniform(0.5, 1.5)),
+    "negative": lambda count, everything, rng: -1,
+}
 
-    def __init__(self, moments: list[datetime]) -> None:
+
+class CountingApi:
+    """Answers "does [lower, upper) hold more than n events?" from a list of event times, counting probes, with a
+    `total` as TOTALS[total] makes it."""
+
+    def __init__(self, moments: list[datetime], total: str = "exact") -> None:
         self.moments = sorted(moments)
         self.probes = 0
+        self._total = TOTALS[total]
+        self._rng = random.Random(7)
 
     def count(self, lower: datetime, upper: datetime) -> int:
         return bisect.bisect_left(self.moments, upper) - bisect.bisect_left(self.moments, lower)
 
-    def __call__(self, lower: datetime, upper: datetime, n: int) -> bool:
+    def __call__(self, lower: datetime, upper: datetime, n: int) -> ProbeAnswer:
         self.probes += 1
-        return self.count(lower, upper) > n
+        count = self.count(lower, upper)
+        return ProbeAnswer(holds_more=count > n, total=self._total(count, len(self.moments), self._rng))
 
 
 def _plan(api: CountingApi, page: int = PAGE) -> list[tuple[datetime, datetime]]:
@@ -65,27 +87,43 @@ def _bursts(rng: random.Random, count: int) -> list[datetime]:
     return [rng.choice(seconds) + timedelta(microseconds=rng.randrange(1_000_000)) for _ in range(count)]
 
 
+@pytest.mark.parametrize("total", list(TOTALS))
 @pytest.mark.parametrize("shape", [_uniform, _sparse_then_busy, _steady_and_dense, _bursts], ids=lambda f: f.__name__)
 @pytest.mark.parametrize("count", [0, 1, WINDOW_EVENTS, 7_000])
-def test_windows_tile_the_range_and_hold_at_most_a_window_of_events_unless_they_are_one_burst(shape, count):
-    api = CountingApi(shape(random.Random(count), count))
+def test_windows_tile_the_range_and_hold_at_most_a_window_of_events_unless_they_are_one_burst(shape, count, total):
+    api = CountingApi(shape(random.Random(count), count), total)
 
     windows = _plan(api)
 
     _assert_tiles(windows)
     for start, end in windows:
         assert api.count(start, end) <= WINDOW_EVENTS or end - start < 2 * MIN_SPAN
-    # the probes: one per window, and one per cut
-    assert api.probes <= 2 * len(windows)
+    # the probes: about one per window, and one per cut; a few more while a misleading `total` is believed
+    assert api.probes <= 2 * len(windows) + 3
 
 
-def test_uniform_data_makes_windows_of_half_to_all_of_a_window_of_events():
-    api = CountingApi(_uniform(random.Random(1), 20_000))
+@pytest.mark.parametrize("total", list(TOTALS))
+def test_uniform_data_makes_windows_of_half_to_all_of_a_window_of_events(total):
+    api = CountingApi(_uniform(random.Random(1), 20_000), total)
 
     sizes = [api.count(start, end) for start, end in _plan(api)]
 
     assert max(sizes) <= WINDOW_EVENTS
     assert sum(sizes) / len(sizes) >= WINDOW_EVENTS / 2.5
+
+
+def test_an_exact_total_sizes_windows_near_the_maximum_for_fewer_requests():
+    """Requests are the cost under Flameup's rate limit: each window costs a probe and a ragged last page."""
+    moments = _uniform(random.Random(8), 20_000)
+    exact, absent = CountingApi(moments, "exact"), CountingApi(moments, "absent")
+
+    windows, without_total = _plan(exact), _plan(absent)
+    sizes = [exact.count(start, end) for start, end in windows]
+
+    assert max(sizes) <= WINDOW_EVENTS
+    assert sum(sizes) / len(sizes) >= 0.8 * WINDOW_EVENTS
+    assert exact.probes <= 1.4 * len(windows) + 2
+    assert exact.probes + len(windows) < 0.75 * (absent.probes + len(without_total))
 
 
 def test_a_burst_is_never_cut_and_stays_in_one_window():
