@@ -400,7 +400,13 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that the benchmark runs")
     parser.add_argument("--pacing", action="store_true", help="only the pacing run against a rate limit")
     parser.add_argument("--page-sizes", action="store_true", help="only Flameup's page size found at run time, paced")
-    parser.add_argument("--rate-limit", type=int, default=1200, help="the emulator's limit, requests a minute")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        help="the emulator's limit, requests a minute (--pacing: 1200, Flameup's 120 scaled x10 to count more "
+        "requests in the same 3 minutes; --page-sizes: 120, Flameup's own, so that pages of 1000 need 384,000 "
+        "events, not millions)",
+    )
     parser.add_argument("--pacing-records", type=int, default=36_000, help="events (pages of 10) for --pacing")
     parser.add_argument("--memory", action="store_true", help="only peak RSS at 10k, 100k and 1M events")
     args = parser.parse_args()
@@ -409,10 +415,10 @@ def main() -> int:
             memory(Path(folder), [10_000, 100_000, 1_000_000])
             return 0
         if args.pacing:
-            pacing(Path(folder), args.rate_limit, args.pacing_records)
+            pacing(Path(folder), args.rate_limit or 1200, args.pacing_records)
             return 0
         if args.page_sizes:
-            page_sizes(Path(folder), args.rate_limit)
+            page_sizes(Path(folder), args.rate_limit or 120)
             return 0
         if args.smoke:
             args.records, args.latency_records = [3_000], 500

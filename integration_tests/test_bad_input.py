@@ -89,7 +89,22 @@ BAD_CONFIGS = [
         "discover",
         {"bem": {**BEM, "event_types": ["transfrom"]}},
         None,
-        "Invalid configuration: `bem.event_types.0` should be 'transform', 'route', 'split_collection', 'split_item', 'error' or 'join'.",
+        "Invalid configuration: `bem.event_types[0]` should be 'transform', 'route', 'split_collection', 'split_item', 'error' or 'join'.",
+    ),
+    (
+        # pasted with its line break: requests would refuse the header and print it escaped, past the filter
+        "api_key_with_a_line_break",
+        "check",
+        {"flameup": {**FLAMEUP, "api_key": FLAMEUP_API_KEY + "\n"}},
+        None,
+        "Invalid configuration: `flameup.api_key` contains a line break or another control character: paste the key alone, without it.",
+    ),
+    (
+        "page_size_as_a_string",
+        "read",
+        {"bem": {**BEM, "page_size": "100"}},
+        None,
+        "Invalid configuration: `bem.page_size` should be a valid integer.",
     ),
     (
         "wrong_key_during_read",
@@ -110,14 +125,14 @@ BAD_CONFIGS = [
         "read",
         {"flameup": FLAMEUP},
         [{"type": "STREAM"}],
-        "cannot be used: AirbyteStateMessage should contain either a stream, global, or state field. Pass the --state file Airbyte wrote, as JSON.",
+        "cannot be used: AirbyteStateMessage should contain either a stream, global, or state field. Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out for a first sync.",
     ),
     (
         "legacy_state_format",
         "read",
         {"flameup": FLAMEUP},
         {"flameup_events": {"timestamp": "2026-11-01T00:00:00Z"}},
-        "cannot be used: it is a legacy state (one object for all streams); this connector reads per-stream states. Pass the --state file Airbyte wrote, as JSON.",
+        "cannot be used: it is a legacy state (one object for all streams); this connector reads per-stream states. Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out for a first sync.",
     ),
     (
         "bem_state_with_a_numeric_id",

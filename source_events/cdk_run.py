@@ -39,8 +39,11 @@ class EventsEntrypoint(AirbyteEntrypoint):
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
         # A blank "secret" (an API key of " ") would make the CDK mask every space of every message;
         # it hides nothing, and the config check reports it by name.
-        secrets = get_secrets(connection_specification, config)
-        update_secrets([s for s in secrets if isinstance(s, str) and s.strip()])
+        # Each also as JSON and Python escape it, longest first: the filter masks the text of messages already
+        # serialized, where a key with a quote, a backslash or a line break appears escaped.
+        secrets = [s for s in get_secrets(connection_specification, config) if isinstance(s, str) and s.strip()]
+        forms = {form for s in secrets for form in (s, json.dumps(s)[1:-1], repr(s)[1:-1])}
+        update_secrets(sorted(forms, key=len, reverse=True))
 
     @staticmethod
     def validate_connection(source_spec: Any, config: Mapping[str, Any]) -> None:
@@ -67,11 +70,17 @@ def _read_input(kind: str, reader: Any, path: str | None) -> Any:
     try:
         return reader(path)
     except Exception as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        detail = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
         if kind == "state" and _is_legacy_state(path):
             detail = "it is a legacy state (one object for all streams); this connector reads per-stream states"
+        remedy = {
+            "config": "Pass a JSON config file: the one Airbyte wrote, or one written as the README's Configuration shows",
+            "catalog": "Pass a JSON configured catalog: the one Airbyte wrote, or one made from `discover`'s output",
+            "state": "Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out "
+            "for a first sync",
+        }[kind]
         raise AirbyteTracedException(
-            message=f"The {kind} file {path} cannot be used: {detail}. Pass the --{kind} file Airbyte wrote, as JSON.",
+            message=f"The {kind} file {path} cannot be used: {detail}. {remedy}.",
             internal_message=f"unreadable --{kind} file",
             failure_type=FailureType.config_error,
         ) from None

@@ -60,14 +60,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _non_empty_secret(value: SecretStr) -> SecretStr:
-    if not value.get_secret_value().strip():
+def _usable_secret(value: Any) -> Any:
+    """The raw value, before whitespace is stripped: the manifest sends the config's own string."""
+    if not isinstance(value, str):
+        return value  # the type check names it
+    if not value.strip():
         raise ValueError("is empty")
+    # a key pasted with its line break: HTTP refuses it in a header, and its escaped form (\\n) would slip
+    # past the secret filter in the error that follows
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError("contains a line break or another control character: paste the key alone, without it")
     return value
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    # strict: "100" is not a page size and "true" not a boolean, as the spec's JSON Schema says (the CDK would
+    # refuse them after this check, with a message naming no setting)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, strict=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -89,7 +98,7 @@ class FlameupConfig(_Section):
     lookback_window_minutes: int = _from_spec("flameup", "lookback_window_minutes")
     requests_per_minute: int = _from_spec("flameup", "requests_per_minute")
 
-    _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
+    _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
     @field_validator("start_date", mode="before")
@@ -133,7 +142,7 @@ class BemConfig(_Section):
     reference_ids: list[str] = []
     is_labelled: bool | None = None
 
-    _api_key_not_empty = field_validator("api_key")(_non_empty_secret)
+    _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
 
@@ -166,7 +175,7 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"])
+    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
     message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
     if error["type"] == "missing":
         return f"`{location}` is required"

@@ -10,6 +10,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
 from source_events.config import parse_config
+from source_events.manifest import connection_specification
 from testkit.builders import BEM_KEY, FLAMEUP_KEY
 
 
@@ -95,7 +96,22 @@ _BAD_CONFIGS = [
         {"bem": {**_GOOD_BEM, "page_size": 0}},
         "`bem.page_size` should be greater than or equal to 1",
     ),
-    ("bem_unknown_event_type", {"bem": {**_GOOD_BEM, "event_types": ["transfrom"]}}, "`bem.event_types.0`"),
+    ("bem_unknown_event_type", {"bem": {**_GOOD_BEM, "event_types": ["transfrom"]}}, "`bem.event_types[0]`"),
+    (
+        "bem_key_with_a_line_break",
+        {"bem": {**_GOOD_BEM, "api_key": "bem_key\n"}},
+        "`bem.api_key` contains a line break or another control character",
+    ),
+    (
+        "bem_page_size_as_a_string",
+        {"bem": {**_GOOD_BEM, "page_size": "100"}},
+        "`bem.page_size` should be a valid integer",
+    ),
+    (
+        "bem_is_labelled_as_a_string",
+        {"bem": {**_GOOD_BEM, "is_labelled": "true"}},
+        "`bem.is_labelled` should be a valid boolean",
+    ),
     (
         "bem_not_a_url",
         {"bem": {**_GOOD_BEM, "base_url": "api.bem.ai"}},
@@ -180,3 +196,20 @@ def test_cli_spec_prints_only_protocol_messages():
     assert [m["spec"]["connectionSpecification"]["title"] for m in messages if m["type"] == "SPEC"] == [
         "Events Source Spec"
     ]
+
+
+def test_the_secret_filter_masks_a_key_also_where_a_message_escapes_it():
+    """Messages are masked once serialized: a key with a quote or a backslash appears escaped there."""
+    from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, update_secrets
+
+    from source_events.cdk_run import EventsEntrypoint
+
+    key = 'bem"key\\with\\escapes'
+    try:
+        EventsEntrypoint.set_up_secret_filter({"bem": {"api_key": key}}, connection_specification())
+        masked = filter_secrets(json.dumps({"message": f"header x-api-key: {key}"}))
+    finally:
+        update_secrets([])
+
+    assert json.dumps(key)[1:-1] not in masked and "with" not in masked
+    assert json.loads(masked) == {"message": "header x-api-key: ****"}

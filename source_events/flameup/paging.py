@@ -125,6 +125,21 @@ class FlameupOffsetPagination(EventsPagination):
             self._previous_page[window] = len(events)
         return next_offset
 
+    def found(self, asked: int, capped_at: int | None) -> None:
+        """What the sync's first look found, in one log line, when the page size is the connector's to find
+        (after a refusal, `accepted` says it)."""
+        if not self.automatic or self._rejected:
+            return
+        if capped_at:
+            LOGGER.info(
+                f"Stream flameup_events: Flameup serves at most {capped_at:,} events a page (asked for {asked:,}); "
+                "this sync pages by what arrives."
+            )
+        else:
+            LOGGER.info(
+                f"Stream flameup_events: `flameup.page_size` unset; this sync asks for {asked:,} events a page."
+            )
+
     def accepted(self, limit: int | None) -> None:
         """Flameup answered a request for `limit` events: once it serves the size settled on after a rejection,
         say which (one log line a sync)."""

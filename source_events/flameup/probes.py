@@ -102,14 +102,17 @@ class FlameupProbes:
             )
         events = events_page(first_page)[0]
         if len(events) >= asked:
+            self._paging.found(asked, capped_at=None)
             return False
         window = window_slice(lower, upper)
         if events:
             after = self._ask(lower, upper, limit=1, offset=len(events))
             if events_page(after)[0]:
                 self._paging.capped_at(len(events))  # fewer than asked, and more follow: Flameup's cap
+                self._paging.found(asked, capped_at=len(events))
                 return False
             self._requester.keep(window, len(events), None, after)
+        self._paging.found(asked, capped_at=None)
         self._requester.keep(window, 0, asked, first_page)
         return True
 

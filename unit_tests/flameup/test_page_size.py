@@ -65,6 +65,19 @@ def test_a_refused_limit_is_asked_again_at_the_cap_the_message_names_and_said_on
     assert settled == ["Stream flameup_events: Flameup rejects larger pages; this sync asks for 100 events a page."]
 
 
+def test_a_silent_cap_is_said_once(config, flameup, http, caplog):
+    start = _history(flameup, 3_000)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100)
+
+    run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    said = [r.getMessage() for r in caplog.records if "events a page" in r.getMessage()]
+    assert said == [
+        "Stream flameup_events: Flameup serves at most 100 events a page (asked for 1,000); this sync pages by "
+        "what arrives."
+    ]
+
+
 def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(config, flameup, http, caplog):
     start = _history(flameup, 3_000)
     flameup.behaviour = FlameupBehaviour(limit_cap=100, limit_over_cap="reject_unnamed")
