@@ -53,9 +53,6 @@ class ListingPosition:
     def _further(self, bucket: int, than: int) -> bool:
         return bucket > than if self._sort_order == OLDEST_FIRST else bucket < than
 
-    def has_read(self, event_id: str) -> bool:
-        return event_id in self._in_tail
-
     @property
     def position(self) -> Position:
         return Position(starting_after=self.starting_after, already_read=tuple(i for i, _ in self._tail))

@@ -71,11 +71,6 @@ class FlameupOffsetPagination(EventsPagination):
         return 0
 
     @property
-    def largest_page(self) -> int:
-        """The most events any page of this sync held: a page with fewer is short."""
-        return self._largest_page
-
-    @property
     def effective_page_size(self) -> int:
         """How many events a page really holds: the page size asked for, or less once a page that was not
         the last of its window has shown the API's cap."""
