@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from source_events import cdk_contact
-from source_events.common import budget
+from source_events.common import backoff, budget
 from testkit.emulator import FakeClock, stop_session_emulator
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
@@ -24,4 +24,5 @@ def clock(monkeypatch) -> FakeClock:
     monkeypatch.setattr(cdk_contact.RETRY_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.retry_sleep))
     monkeypatch.setattr(cdk_contact.BUDGET_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.budget_sleep))
     monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
+    monkeypatch.setattr(backoff, "time", SimpleNamespace(time=fake.time))
     return fake

@@ -43,7 +43,7 @@ def component_factory_of(source: Any) -> ModelToComponentFactory:
 
 def register_constructor(factory: ModelToComponentFactory, model: type, create: Callable[..., Any]) -> None:
     """Build every `model` of the manifest with `create`. The factory dispatches on this table and has no
-    other hook for one component type (source_events.common.budget replaces MovingWindowCallRatePolicy)."""
+    other hook for one component type (source_events.common.budget builds the API budget and its policy)."""
     factory.PYDANTIC_MODEL_TO_CONSTRUCTOR[model] = create  # type: ignore[index]
 
 

@@ -25,7 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events import cdk_contact
 from source_events.cdk_import import component_schema
 from source_events.check import check_stream
-from source_events.common.budget import build_pacing_policies
+from source_events.common.budget import build_pacing_budget
 from source_events.config import EventsConfig, parse_config, refuse_streams_not_provided
 from source_events.manifest import manifest, with_spec_defaults
 
@@ -56,7 +56,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
             source_config=copy.deepcopy(manifest()),
             config_path=config_path,
         )
-        build_pacing_policies(cdk_contact.component_factory_of(self))
+        build_pacing_budget(cdk_contact.component_factory_of(self))
         cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]

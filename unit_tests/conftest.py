@@ -35,7 +35,7 @@ def _isolated_request_cache(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_real_waits(monkeypatch):
     """A unit test never sleeps through a retry or the API budget: either would be a real wait of seconds
-    (the budget's window is 62 s). A test that means to wait injects a clock of its own."""
+    (the budget's window is a minute). A test that means to wait injects a clock of its own."""
 
     def refuse(seconds: float) -> None:
         raise AssertionError(f"a unit test asked to sleep {seconds} s (retry or API budget): inject a clock")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import MovingWindowCallRatePolicy
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HTTPAPIBudget
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.error_handlers import HttpResponseFilter
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
@@ -17,7 +17,7 @@ from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_genera
 from airbyte_cdk.sources.message import MessageRepository
 
 from source_events import SourceEvents, cdk_contact
-from source_events.common.budget import PacingPolicy
+from source_events.common.budget import PacingBudget, PacingPolicy
 from source_events.common.errors import EventsErrorHandler
 
 
@@ -64,8 +64,9 @@ def test_the_factory_still_builds_the_api_budget_policy_from_its_constructor_tab
         "ModelToComponentFactory.PYDANTIC_MODEL_TO_CONSTRUCTOR",
         lambda: cdk_contact.component_factory_of(source).PYDANTIC_MODEL_TO_CONSTRUCTOR,
     )
-    assert MovingWindowCallRatePolicy in table
+    assert HTTPAPIBudget in table
     budget = _named("the source's API budget", lambda: cdk_contact.component_factory_of(source)._api_budget)  # noqa: SLF001
+    assert isinstance(budget, PacingBudget)
     assert all(isinstance(policy, PacingPolicy) for policy in budget._policies)  # noqa: SLF001
 
 

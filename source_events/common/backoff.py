@@ -2,9 +2,10 @@
 the forms these APIs send."""
 
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -84,7 +85,7 @@ def seconds_until(retry_after: str) -> float | None:
         return None
     if moment.tzinfo is None:  # RFC 9110 dates are GMT
         moment = moment.replace(tzinfo=timezone.utc)
-    return max((moment - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    return max(moment.timestamp() - time.time(), 0.0)
 
 
 @dataclass
@@ -110,4 +111,4 @@ class WaitUntilRateLimitReset(BackoffStrategy):
             return None
         if not spent:
             return None
-        return max(reset - datetime.now(timezone.utc).timestamp(), float(self.min_wait))
+        return max(reset - time.time(), float(self.min_wait))
