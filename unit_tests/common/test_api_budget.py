@@ -91,6 +91,15 @@ def test_the_pacing_policy_blocks_only_when_the_api_says_the_key_is_spent(
         policy.try_acquire(_A_FLAMEUP_REQUEST, weight=1)  # no wait: this would raise CallRateLimitHit
 
 
+def test_a_spent_key_the_pace_itself_spent_waits_for_the_pace_not_for_the_whole_second_of_the_reset(clock):
+    policy = _policy(limit=1)
+    policy.try_acquire(_A_FLAMEUP_REQUEST, weight=1)
+    policy.answered(_A_FLAMEUP_REQUEST, rate_limited=False)
+    policy.update(available_calls=0, call_reset_ts=datetime.fromtimestamp(int(clock.now) + 61))
+
+    assert _wait_asked(policy, _a_request()) == pytest.approx(60)  # the pace's own minute, not the reset
+
+
 def test_a_request_counts_until_a_minute_after_its_answer_not_after_it_was_sent(clock):
     policy = _policy(limit=2)
     first, second = _a_request(), _a_request()
