@@ -135,6 +135,8 @@ class EmulatorServer:
         return self.base_url + BEM_PREFIX
 
     def start(self) -> "EmulatorServer":
+        if self.flameup is not None:
+            self.flameup.prepare()
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         return self
