@@ -67,7 +67,9 @@ class PacingPolicy(BaseCallRatePolicy):
         self._base_interval = self.interval
         self._lock = threading.Lock()
         self._answered: deque[float] = deque()  # when each counted request was answered, oldest first
-        self._in_flight: dict[int, tuple[float, int]] = {}  # id(request) -> (sent at, weight); not the request
+        # id(request) -> (sent at, weight); not the request. An id Python reuses after its request was dropped
+        # unanswered reads as a retry of it: that attempt then counts as ended, which it surely has.
+        self._in_flight: dict[int, tuple[float, int]] = {}
         self._spent_until = 0.0  # unix seconds: the API said this key is spent until then
 
     def try_acquire(self, request: Any, weight: int) -> None:

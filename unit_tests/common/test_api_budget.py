@@ -58,8 +58,12 @@ def _policy(limit: int = 1000) -> PacingPolicy:
     return PacingPolicy(limit=limit, interval=timedelta(seconds=60), matchers=[])
 
 
-def _a_request() -> requests.PreparedRequest:
-    return requests.Request("GET", "https://api.flameup.ai/api/v1/workspaces/ws/events").prepare()
+def _requests(count: int) -> list[requests.PreparedRequest]:
+    """Distinct requests, held by the test: the policy knows a request by its id(), which Python reuses once
+    an object is freed (a freed one's id is then a retry's, as in a sync)."""
+    return [
+        requests.Request("GET", "https://api.flameup.ai/api/v1/workspaces/ws/events").prepare() for _ in range(count)
+    ]
 
 
 def _wait_asked(policy: PacingPolicy, request: object) -> float:
@@ -97,59 +101,61 @@ def test_a_spent_key_the_pace_itself_spent_waits_for_the_pace_not_for_the_whole_
     policy.answered(_A_FLAMEUP_REQUEST, rate_limited=False)
     policy.update(available_calls=0, call_reset_ts=datetime.fromtimestamp(int(clock.now) + 61))
 
-    assert _wait_asked(policy, _a_request()) == pytest.approx(60)  # the pace's own minute, not the reset
+    assert _wait_asked(policy, _requests(1)[0]) == pytest.approx(60)  # the pace's own minute, not the reset
 
 
 def test_a_request_counts_until_a_minute_after_its_answer_not_after_it_was_sent(clock):
     policy = _policy(limit=2)
-    first, second = _a_request(), _a_request()
+    first, second, third, fourth = _requests(4)
     policy.try_acquire(first, weight=1)
     policy.try_acquire(second, weight=1)
     clock.now += 10
     policy.answered(first, rate_limited=False)  # answered 10 s after it was sent
     clock.now += 55  # 65 s after it was sent, 55 s after its answer
 
-    assert _wait_asked(policy, _a_request()) == pytest.approx(5)
+    assert _wait_asked(policy, third) == pytest.approx(5)
     clock.now += 5
-    policy.try_acquire(_a_request(), weight=1)  # a minute after the first answer: it no longer counts
+    policy.try_acquire(fourth, weight=1)  # a minute after the first answer: it no longer counts
 
 
 def test_while_the_whole_budget_is_in_flight_the_next_request_waits_a_minute(clock):
     policy = _policy(limit=2)
-    policy.try_acquire(_a_request(), weight=1)
-    policy.try_acquire(_a_request(), weight=1)
+    first, second, third = _requests(3)
+    policy.try_acquire(first, weight=1)
+    policy.try_acquire(second, weight=1)
 
-    assert _wait_asked(policy, _a_request()) == pytest.approx(60)  # no answer can free one sooner
+    assert _wait_asked(policy, third) == pytest.approx(60)  # no answer can free one sooner
 
 
 def test_a_retry_of_the_same_request_ends_its_earlier_attempt(clock):
     policy = _policy(limit=3)
-    dropped = _a_request()
+    dropped, other, waiting, later = _requests(4)
     policy.try_acquire(dropped, weight=1)
-    policy.try_acquire(_a_request(), weight=1)
+    policy.try_acquire(other, weight=1)
     clock.now += 3
     policy.try_acquire(dropped, weight=1)  # the connection dropped; the CDK retries the same request at once
 
-    assert _wait_asked(policy, _a_request()) == pytest.approx(60)  # the dropped attempt counts from its end
+    assert _wait_asked(policy, waiting) == pytest.approx(60)  # the dropped attempt counts from its end
     clock.now += 60
     policy.answered(dropped, rate_limited=False)  # the retry's answer
-    policy.try_acquire(_a_request(), weight=1)  # the dropped attempt no longer counts
-    assert _wait_asked(policy, _a_request()) == pytest.approx(60)  # the retry counts until a minute after its answer
+    policy.try_acquire(waiting, weight=1)  # the dropped attempt no longer counts
+    assert _wait_asked(policy, later) == pytest.approx(60)  # the retry counts until a minute after its answer
 
 
 def test_a_request_never_answered_stops_counting_after_it_surely_reached_the_api(clock):
     policy = _policy(limit=1)
-    policy.try_acquire(_a_request(), weight=1)  # its error ended the partition, unretried: never answered
+    lost, waiting = _requests(2)
+    policy.try_acquire(lost, weight=1)  # its error ended the partition, unretried: never answered
 
     clock.now += budget.IN_FLIGHT_AT_MOST_SECONDS + 59
-    assert _wait_asked(policy, _a_request()) == pytest.approx(1)
+    assert _wait_asked(policy, waiting) == pytest.approx(1)
     clock.now += 1
-    policy.try_acquire(_a_request(), weight=1)
+    policy.try_acquire(waiting, weight=1)
 
 
 def test_a_429_of_the_apis_limiter_widens_the_pace_once_logged_and_a_gateways_does_not(clock, caplog):
     policy = _policy(limit=1)
-    gateway, limiter = _a_request(), _a_request()
+    gateway, limiter = _requests(2)
     policy.try_acquire(gateway, weight=1)
     policy.answered(gateway, rate_limited=False)  # a gateway's 429: Retry-After only
     assert policy.interval == 60
