@@ -7,7 +7,9 @@ source_events.manifest), plus the ones JSON Schema cannot say (at least one API,
 start date in the past), and report each as one line naming the setting to fix.
 """
 
+import difflib
 import ipaddress
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -160,7 +162,7 @@ class EventsConfig(_Section):
 def parse_config(config: Mapping[str, Any]) -> EventsConfig:
     """Validate the raw config; raise a config_error naming the setting to fix. Never echoes values."""
     try:
-        return EventsConfig.model_validate(dict(config))
+        settings = EventsConfig.model_validate(dict(config))
     except ValidationError as error:
         # imported here: `spec` and `discover` validate configs without loading the CDK (source_events.answers)
         from airbyte_cdk.models import FailureType
@@ -172,6 +174,27 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
             internal_message="configuration failed validation",
             failure_type=FailureType.config_error,
         ) from None
+    _warn_of_unknown_settings(settings)
+    return settings
+
+
+_WARNED: set[str] = set()  # each unknown setting is named once a run, however often the config is parsed
+
+
+def _warn_of_unknown_settings(settings: EventsConfig) -> None:
+    """Name each setting of an API's section that the spec does not have: a misspelt one would otherwise be
+    ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
+    for section_name in ("flameup", "bem"):
+        section = getattr(settings, section_name)
+        known = list(type(section).model_fields) if section is not None else []
+        for name in sorted((section.model_extra or {}) if section is not None else {}):
+            location = f"{section_name}.{name}"
+            if location in _WARNED:
+                continue
+            _WARNED.add(location)
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f": did you mean `{section_name}.{close[0]}`?" if close else "."
+            logging.getLogger("airbyte").warning(f"Unknown setting `{location}` is ignored{hint}")
 
 
 def _describe(error: Mapping[str, Any]) -> str:

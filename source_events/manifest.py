@@ -70,7 +70,7 @@ def bem_event_types() -> list[str]:
 
 
 def with_spec_defaults(config: Any) -> Any:
-    """The config with every setting it leaves out (or empty) set to the spec's `default`, in the sections it
+    """The config with every setting it leaves out (or empty: "") set to the spec's `default`, in the sections it
     has: what the manifest's templates and source_events.config then read, so no default is written twice."""
     if not isinstance(config, dict):
         return config
@@ -81,7 +81,8 @@ def with_spec_defaults(config: Any) -> Any:
             continue
         values = dict(values)
         for name, field in schema.get("properties", {}).items():
-            if "default" in field and values.get(name) in (None, ""):
+            # an explicit null is left for source_events.config to refuse by name
+            if "default" in field and (name not in values or values[name] == ""):
                 values[name] = field["default"]
         filled[section] = values
     return filled

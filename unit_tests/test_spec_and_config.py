@@ -10,7 +10,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
 from source_events.config import parse_config
-from source_events.manifest import connection_specification
+from source_events.manifest import connection_specification, with_spec_defaults
 from testkit.builders import BEM_KEY, FLAMEUP_KEY
 
 
@@ -133,6 +133,32 @@ def test_a_bad_config_is_rejected_with_the_setting_to_fix(config, expected):
     assert expected in raised.value.message
     assert raised.value.failure_type.value == "config_error"
     assert FLAMEUP_KEY not in raised.value.message and BEM_KEY not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "section, name",
+    [("flameup", "requests_per_minute"), ("flameup", "lookback_window_minutes"), ("bem", "page_size")],
+)
+def test_a_null_setting_that_has_a_default_is_refused_not_defaulted(section, name):
+    good = {"flameup": _GOOD_FLAMEUP, "bem": _GOOD_BEM}[section]
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(with_spec_defaults({section: {**good, name: None}}))  # as the source reads a config
+
+    assert f"`{section}.{name}` is null: leave the setting out to leave it unset" in raised.value.message
+
+
+def test_an_unknown_setting_is_named_once_with_the_setting_it_is_closest_to(caplog):
+    config = with_spec_defaults({"flameup": {**_GOOD_FLAMEUP, "requests_per_minut": 30}, "bem": {**_GOOD_BEM}})
+
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        parse_config(config)
+        parse_config(config)  # the source parses its config more than once a run
+
+    warnings = [r.getMessage() for r in caplog.records if "Unknown setting" in r.getMessage()]
+    assert warnings == [
+        "Unknown setting `flameup.requests_per_minut` is ignored: did you mean `flameup.requests_per_minute`?"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,8 @@ IN_FLIGHT_AT_MOST_SECONDS = 300.0
 # Each 429 of the API's own limiter widens the interval by this share of it, up to WIDEST times it.
 WIDEN_BY = 1 / 30
 WIDEST = 1.5
+# A wait of the pace this long or longer is logged (once a budget window).
+SAY_WAITS_FROM_SECONDS = 5.0
 # A wait is never shorter: a clock that moves only by the waits asked (a test's) then always passes the moment
 # it waits for, which a float sum can miss by a rounding error.
 SHORTEST_WAIT_SECONDS = 0.001
@@ -71,6 +73,7 @@ class PacingPolicy(BaseCallRatePolicy):
         # unanswered reads as a retry of it: that attempt then counts as ended, which it surely has.
         self._in_flight: dict[int, tuple[float, int]] = {}
         self._spent_until = 0.0  # unix seconds: the API said this key is spent until then
+        self._said_until = 0.0  # unix seconds: the last "waits" line covers the wait until then
 
     def try_acquire(self, request: Any, weight: int) -> None:
         if not self.matches(request):
@@ -87,6 +90,7 @@ class PacingPolicy(BaseCallRatePolicy):
                 return
             else:  # the oldest answer frees a request at `interval` after it; one still in flight, later
                 wait, reason = (self._answered[0] if self._answered else now) + self.interval - now, "pace"
+                self._say_it_waits(now, wait)
         raise CallRateLimitHit(
             error=f"Flameup allows {self.limit} requests per {self.interval:g} s",
             item=None,
@@ -111,6 +115,17 @@ class PacingPolicy(BaseCallRatePolicy):
             with self._lock:
                 if self._counted() < self.limit:
                     self._spent_until = max(self._spent_until, call_reset_ts.timestamp())
+
+    def _say_it_waits(self, now: float, wait: float) -> None:
+        """One line a budget window when the pace holds requests for a while, so that a sync waiting out the
+        limit does not look stuck (the readers all wait at once, and the CDK's own line is at debug level)."""
+        if wait < SAY_WAITS_FROM_SECONDS or now < self._said_until:
+            return
+        self._said_until = now + wait
+        LOGGER.info(
+            f"Flameup allows {self.limit} requests per {self.interval:g} s (`flameup.requests_per_minute`): "
+            f"this minute's are spent, the next goes out in {wait:.0f} s."
+        )
 
     def _answer(self, key: int, at: float) -> None:
         sent = self._in_flight.pop(key, None)

@@ -153,6 +153,31 @@ def test_a_request_never_answered_stops_counting_after_it_surely_reached_the_api
     policy.try_acquire(waiting, weight=1)
 
 
+def test_a_long_wait_of_the_pace_is_said_once_a_budget_window_however_many_readers_wait(clock, caplog):
+    policy = _policy(limit=1)
+    sent, *readers = _requests(9)
+    policy.try_acquire(sent, weight=1)
+    policy.answered(sent, rate_limited=False)
+
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        for reader in readers:  # eight readers find the minute spent
+            _wait_asked(policy, reader)
+        clock.now += 60
+        policy.try_acquire(readers[0], weight=1)
+        policy.answered(readers[0], rate_limited=False)
+        _wait_asked(policy, readers[1])  # the next minute's wait is said again
+
+    said = [r.getMessage() for r in caplog.records if "this minute's are spent" in r.getMessage()]
+    assert (
+        said
+        == [
+            "Flameup allows 1 requests per 60 s (`flameup.requests_per_minute`): this minute's are spent, the next goes "
+            "out in 60 s."
+        ]
+        * 2
+    )
+
+
 def test_a_429_of_the_apis_limiter_widens_the_pace_once_logged_and_a_gateways_does_not(clock, caplog):
     policy = _policy(limit=1)
     gateway, limiter = _requests(2)
