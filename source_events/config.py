@@ -186,8 +186,10 @@ def _warn_of_unknown_settings(settings: EventsConfig) -> None:
     ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
     for section_name in ("flameup", "bem"):
         section = getattr(settings, section_name)
-        known = list(type(section).model_fields) if section is not None else []
-        for name in sorted((section.model_extra or {}) if section is not None else {}):
+        if section is None:
+            continue
+        known = list(type(section).model_fields)
+        for name in sorted(section.model_extra or {}):
             location = f"{section_name}.{name}"
             if location in _WARNED:
                 continue

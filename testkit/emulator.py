@@ -77,7 +77,8 @@ class _BudgetWait(Exception):
 class FakeClock:
     """Time that passes only when the connector sleeps: each wait is recorded and added to the clock, none
     is slept. The CDK sleeps through `rate_limiting.time` (retries) and `call_rate.time` (the API budget);
-    the budget's own policy reads the time through `source_events.common.budget.time`."""
+    the budget's policy and the backoff strategies read the time through `source_events.common.budget.time`
+    and `source_events.common.backoff.time`."""
 
     def __init__(self) -> None:
         self.now = time.time()

@@ -120,21 +120,18 @@ class FlameupApi:
             if inner_low >= inner_high:
                 inner_low = inner_high = high
             filtered = first(query, "user_id") is not None or first(query, "event") is not None
-            selected = [
-                e
-                for e, m in zip(events[low:inner_low], moments[low:inner_low], strict=True)
-                if self._matches(e, m, query, since, until)
-            ]
-            selected += (
-                [e for e in events[inner_low:inner_high] if self._matches_filters(e, query)]
-                if filtered
-                else events[inner_low:inner_high]
-            )
-            selected += [
-                e
-                for e, m in zip(events[inner_high:high], moments[inner_high:high], strict=True)
-                if self._matches(e, m, query, since, until)
-            ]
+
+            def exactly(start: int, stop: int) -> list[dict[str, Any]]:
+                return [
+                    e
+                    for e, m in zip(events[start:stop], moments[start:stop], strict=True)
+                    if self._matches(e, m, query, since, until)
+                ]
+
+            inner = events[inner_low:inner_high]
+            if filtered:
+                inner = [e for e in inner if self._matches_filters(e, query)]
+            selected = exactly(low, inner_low) + inner + exactly(inner_high, high)
             if self.behaviour.newest_first:
                 selected.reverse()
             return selected
