@@ -36,7 +36,12 @@ def _from_spec(section: str, name: str) -> Any:
     """A pydantic Field with the spec's default (or required) and bounds for one setting."""
     schema = manifest.setting(section, name)
     required = name in manifest.connection_specification()["properties"][section].get("required", [])
-    bounds = {"ge": schema.get("minimum"), "le": schema.get("maximum"), "min_length": schema.get("minLength")}
+    bounds = {
+        "ge": schema.get("minimum"),
+        "gt": schema.get("exclusiveMinimum"),
+        "le": schema.get("maximum"),
+        "min_length": schema.get("minLength"),
+    }
     default = ... if required else schema.get("default")
     return Field(default, **{key: value for key, value in bounds.items() if value is not None})
 
@@ -99,6 +104,7 @@ class FlameupConfig(_Section):
     page_size: int | None = _from_spec("flameup", "page_size")  # None: found at run time (flameup.paging)
     lookback_window_minutes: int = _from_spec("flameup", "lookback_window_minutes")
     requests_per_minute: int = _from_spec("flameup", "requests_per_minute")
+    request_timeout_seconds: float = _from_spec("flameup", "request_timeout_seconds")
 
     _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
@@ -143,6 +149,8 @@ class BemConfig(_Section):
     call_ids: list[str] = []
     reference_ids: list[str] = []
     is_labelled: bool | None = None
+    lookback_window_seconds: int = _from_spec("bem", "lookback_window_seconds")
+    request_timeout_seconds: float = _from_spec("bem", "request_timeout_seconds")
 
     _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
