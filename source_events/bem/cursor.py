@@ -10,19 +10,22 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_events.bem.reading import BemReading
+from source_events.bem.retriever import BemRetriever
 from source_events.bem.state import BemState
 from source_events.common.checkpoints import CheckpointingCursor, state_error
 
 
 class BemCursor(CheckpointingCursor):
-    """State: source_events.bem.state (`eventID`, `starting_after`, `already_read`, and `recovering` while a
+    """State: source_events.bem.state (`eventID`, `starting_after`, and `recovering` while a
     vanished position is recovered). Reading: source_events.bem.reading."""
 
     def __init__(
         self,
         stream_name: str,
         cursor_field: str,
+        retriever: BemRetriever,
         page_size: int,
+        lookback_seconds: int,
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
@@ -32,28 +35,36 @@ class BemCursor(CheckpointingCursor):
             self._saved = BemState.from_saved(stream_state)
         except ValueError as error:
             raise state_error(stream_name, str(error)) from None
+        self._retriever = retriever
         self._page_size = page_size
+        self._lookback = lookback_seconds
         self._reading: BemReading | None = None
 
     @classmethod
     def create(
-        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
+        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: BemRetriever, **kwargs: Any
     ) -> "BemCursor":
-        # the retriever is not needed: every request goes through the stream's own paging (BemReading decides it)
-        return cls(stream_name, cursor_field, page_size=settings.bem.page_size, **kwargs)
+        return cls(
+            stream_name,
+            cursor_field,
+            retriever=retriever,
+            page_size=settings.bem.page_size,
+            lookback_seconds=settings.bem.lookback_window_seconds,
+            **kwargs,
+        )
 
     @property
     def state(self) -> MutableMapping[str, Any]:
         current = self._reading.state if self._reading else self._saved
-        if current.eventID is None and current.recovering is None:
+        if current.eventID is None and current.starting_after is None and current.recovering is None:
             return {}
         return current.to_saved()
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         self._progress.start()
-        self._reading = BemReading(self._saved, self._page_size, checkpoint=self._checkpoint)
-        # the reading is shared by the requester, paginator and filter of this one partition: an extra field
-        yield StreamSlice(partition={}, cursor_slice={}, extra_fields={"reading": self._reading})
+        self._reading = BemReading(self._saved, self._page_size, self._lookback)
+        self._retriever.start(self._reading, checkpoint=self._checkpoint)
+        yield StreamSlice(partition={}, cursor_slice={})
 
     def _checkpoint(self) -> None:
         with self._lock:

@@ -1,6 +1,6 @@
 """Flameup's cursor: time windows over `timestamp`, checkpointed per window, and its state."""
 
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,8 +11,9 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.probes import FlameupProbes, RequesterKeepingAnswers, window_slice
-from source_events.flameup.windows import WindowPlanner
+from source_events.flameup.probes import FirstLook, FlameupProbes
+from source_events.flameup.retriever import FlameupRetriever
+from source_events.flameup.windows import WindowPlanner, window_slice
 
 
 class FlameupWindowCursor(CheckpointingCursor):
@@ -33,15 +34,15 @@ class FlameupWindowCursor(CheckpointingCursor):
         cursor_field: str,
         start_date: datetime,
         lookback: timedelta,
+        probes: FlameupProbes,
         planner: WindowPlanner,
-        first_look: Callable[[datetime, datetime], bool],
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
+        self._probes = probes
         self._planner = planner
-        self._first_look = first_look  # (lower, upper) -> whether the range fits in one page
         self._saved: datetime | None = self._read_state(stream_state)
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
@@ -49,19 +50,16 @@ class FlameupWindowCursor(CheckpointingCursor):
 
     @classmethod
     def create(
-        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: Any, **kwargs: Any
+        cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: FlameupRetriever, **kwargs: Any
     ) -> "FlameupWindowCursor":
-        paging = retriever.paginator.pagination_strategy  # FlameupOffsetPagination: knows the API's page cap
-        retriever.requester.error_handler.page_sizes = paging  # FlameupErrorHandler tells it of a refused `limit`
-        retriever.requester = requester = RequesterKeepingAnswers(retriever.requester)
-        probes = FlameupProbes(requester, paging)
+        probes = FlameupProbes(retriever)
         return cls(
             stream_name,
             cursor_field,
             start_date=settings.flameup.start_date,
             lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
-            planner=WindowPlanner(probes.holds_more_than, lambda: paging.effective_page_size),
-            first_look=probes.first_look,
+            probes=probes,
+            planner=WindowPlanner(probes.holds_more_than, lambda: retriever.page_sizes.full),
             **kwargs,
         )
 
@@ -108,14 +106,14 @@ class FlameupWindowCursor(CheckpointingCursor):
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
             return
-        if self._first_look(self._lower, now):
+        if self._probes.first_look(self._lower, now) is not FirstLook.MORE:  # at most a page: one window
             yield window_slice(self._lower, now)
             return
         for start, end in self._planner.windows(self._lower, now):
             yield window_slice(start, end)
 
     def observe(self, record: Record) -> None:
-        # FlameupSliceWindowFilter already keeps every record inside its window; state moves per window.
+        # state moves per window, once the window was read to its end (close_partition)
         self._progress.count()
 
     def close_partition(self, partition: Partition) -> None:

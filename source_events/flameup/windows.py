@@ -21,29 +21,32 @@ holds between half and all of MAX_PAGES_PER_WINDOW pages. Either way sparse year
 a request per empty week.
 
 A range shorter than 2 * MIN_SPAN is not cut: a burst of events sharing a second cannot be split, and
-stays one window, however many pages it holds. Neighbouring windows both read the seconds around their
-boundary (each asks 1-2 s wider, see `flameup_requester`), so a cut costs the events of those seconds twice.
+stays one window, however many pages it holds.
 
-Nothing here decides what is read: the windows always tile [lower, upper) and each is read completely
-(FlameupSliceWindowFilter keeps each event in exactly one window).
+Nothing here decides what is read: the windows always tile [lower, upper) and each is read completely. Each
+window asks Flameup for a range one or two seconds wider on both sides, in whole seconds (`flameup_requester`),
+because Flameup does not say whether `since`/`until` are inclusive, at what precision they compare, nor which
+field they compare (`timestamp`, or the ingestion time `created_at`, as analytics exports often do). Every
+event an answer holds is emitted, wherever its `timestamp` lies; neighbouring windows can both list the events
+around their boundary, and BoundaryClaims emits each of those once.
 """
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
-from airbyte_cdk.sources.types import StreamSlice, StreamState
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from airbyte_cdk.sources.types import StreamSlice
 
-from source_events.common.timestamps import parse_timestamp
+from source_events.common.timestamps import format_timestamp, parse_timestamp
 
-# At most this many pages per window (unless one burst holds more): a checkpoint every 25-50 pages.
-MAX_PAGES_PER_WINDOW = 50
+# At most this many pages per window (unless one burst holds more): a checkpoint every 50-100 pages (under a
+# minute at Flameup's 120 requests a minute), and each window's fixed cost (a check, its closing empty page)
+# spread over about 90 pages.
+MAX_PAGES_PER_WINDOW = 100
 # Ranges shorter than twice this are not cut: a burst in one second cannot be split, and a cut costs the
 # events of the ~3 s around it twice (a tenth of a window as short as this, even at 50 events a second).
 MIN_SPAN = timedelta(seconds=15)
@@ -125,63 +128,77 @@ def _whole_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
-@dataclass
-class FlameupSliceWindowFilter(RecordFilter):
-    """Keeps the records whose `timestamp` lies in the slice's half-open window [start_time, end_time).
+def window_slice(start: datetime, end: datetime) -> StreamSlice:
+    return StreamSlice(
+        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
+    )
 
-    The requester asks for a wider window than the slice (see `flameup_requester`) because Flameup does not
-    say whether `since`/`until` are inclusive nor at what precision they compare. Filtering here on parsed
-    date-times (any number of fractional digits) puts every event in exactly one slice: none is lost at a
-    boundary and none is emitted twice by neighbouring slices.
 
-    Most events lie seconds away from both ends: a UTC timestamp whose whole second is strictly between the
-    ends' seconds is inside without being parsed (the same text format compares as it sorts). Only events in
-    the ends' own seconds, or written another way, are parsed.
+class BoundaryClaims:
+    """Emits once each event that neighbouring windows can both list.
+
+    A window asks for its range widened by up to two seconds on each side, so the events within two seconds of
+    a boundary (by `timestamp` or by `created_at`: whichever Flameup compares) can come back in the windows on
+    both sides of it. The first window to hand such an event on claims it at that boundary; the other skips it.
+    Every other event is handed on as it comes: an event the API returned for a window is never dropped because
+    of where its timestamp lies. Shared by the sync's windows, which read concurrently.
     """
 
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: StreamSlice | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        if not stream_slice or "start_time" not in stream_slice:
-            yield from records
-            return
-        start = parse_timestamp(stream_slice["start_time"])
-        end = parse_timestamp(stream_slice["end_time"])
-        start_second, end_second = _utc_second(stream_slice["start_time"]), _utc_second(stream_slice["end_time"])
-        for record in records:
-            second = _utc_second(record.get("timestamp"))
-            if second is not None and start_second is not None and end_second is not None:
-                if start_second < second < end_second:
-                    yield record
-                    continue
-                if second < start_second or second > end_second:
-                    continue
-            if start <= event_time(record) < end:
-                yield record
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claimed: dict[datetime, set[str]] = {}
+
+    def of_window(self, start: str, end: str) -> "WindowClaims":
+        return WindowClaims(self, parse_timestamp(start), parse_timestamp(end))
+
+    def claim(self, event_id: str, boundaries: list[datetime]) -> bool:
+        with self._lock:
+            if any(event_id in self._claimed.get(boundary, ()) for boundary in boundaries):
+                return False
+            for boundary in boundaries:
+                self._claimed.setdefault(boundary, set()).add(event_id)
+            return True
 
 
+class WindowClaims:
+    """One window's side of BoundaryClaims."""
+
+    def __init__(self, claims: BoundaryClaims, start: datetime, end: datetime) -> None:
+        self._claims = claims
+        self._boundaries = (start, end)
+        # the seconds around each boundary, as a UTC timestamp's text starts: most events are told apart from
+        # them without parsing (the same text format compares as it sorts)
+        self._near = [
+            {_whole_second(boundary + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%S") for offset in _AROUND}
+            for boundary in self._boundaries
+        ]
+
+    def first_to_claim(self, event: Mapping[str, Any]) -> bool:
+        """Whether to hand `event` on: it lies near neither boundary, or this window claimed it first there."""
+        event_id = event.get("id")
+        if not isinstance(event_id, str):
+            return True
+        near = [b for b, seconds in zip(self._boundaries, self._near, strict=True) if self._is_near(event, b, seconds)]
+        return not near or self._claims.claim(event_id, near)
+
+    @staticmethod
+    def _is_near(event: Mapping[str, Any], boundary: datetime, seconds: set[str]) -> bool:
+        for field in ("timestamp", "created_at"):
+            value = event.get(field)
+            if isinstance(value, str) and _UTC_SECOND.fullmatch(value):
+                if value[:19] in seconds:
+                    return True
+                continue
+            try:
+                if abs(parse_timestamp(value) - boundary) <= NEAR_BOUNDARY:
+                    return True
+            except (TypeError, ValueError):
+                continue  # an unreadable time is near nothing: the event is handed on
+        return False
+
+
+# Events this close to a window's boundary (by either field) may come back in both windows around it.
+NEAR_BOUNDARY = timedelta(seconds=3)
+_AROUND = range(-int(NEAR_BOUNDARY.total_seconds()) - 1, int(NEAR_BOUNDARY.total_seconds()) + 2)
 # a UTC date-time's whole second, `2026-11-26T09:00:00`, followed by a fraction or Z
 _UTC_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
-
-
-def _utc_second(value: Any) -> str | None:
-    """The `YYYY-MM-DDTHH:MM:SS` of a UTC timestamp written that way, else None (parse it instead)."""
-    if isinstance(value, str) and _UTC_SECOND.fullmatch(value):
-        return value[:19]
-    return None
-
-
-def event_time(record: Mapping[str, Any]):
-    value = record.get("timestamp")
-    try:
-        return parse_timestamp(value)
-    except (TypeError, ValueError):
-        raise AirbyteTracedException(
-            message=f"Flameup returned event {record.get('id')!r} with an unreadable timestamp {value!r}.",
-            internal_message="an event's timestamp is not an ISO 8601 date-time",
-            failure_type=FailureType.system_error,
-        ) from None

@@ -1,7 +1,8 @@
-"""bem_events: one reader, oldest first, paging with startingAfter until an empty page; a state resumed from
-a real ID of an earlier second, so that events created in the same second as the last one read, which may
-sort before it, are not skipped; a state that depends on the listing only; and a saved position that
-vanished (deleted, expired, filtered out) recovered without losing what came after it."""
+"""bem_events: one reader, oldest first, paging with startingAfter until an empty page at a confirmed position;
+a state that resumes from a real ID at least the lookback before the newest event read (events created in the
+last second read, listed late, or minted by a clock seconds off can sort behind it); a state that depends on
+the listing only; and a position that vanished, between syncs or while a sync reads, recovered without losing
+what came after it."""
 
 import math
 import random
@@ -11,7 +12,6 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.bem.ksuid import ksuid_seconds
-from source_events.bem.state import MARGIN_SECONDS
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
 from source_events.emulator.responses import ApiResponse
@@ -32,30 +32,48 @@ def _listed(bem) -> list[str]:
     return sorted(e["eventID"] for e in bem.events)
 
 
-def _saved_after(events: list[dict]) -> dict:
-    """The state a sync leaves after reading `events` (of earlier seconds than anything after them)."""
-    last = events[-1]["eventID"]
-    return {"eventID": last, "starting_after": last, "already_read": []}
+def _resumed_after(event_id: str) -> dict:
+    """A state that resumes right after `event_id` (as if it were the newest event read, lookback aside)."""
+    return {"eventID": event_id, "starting_after": event_id}
 
 
-@pytest.mark.parametrize("count, expected_requests", [(0, 1), (99, 2), (100, 2), (150, 3), (200, 3)])
-def test_paging_follows_starting_after_and_stops_only_on_an_empty_page(config, bem, http, count, expected_requests):
-    """A full last page is followed by one empty page; a short page is not trusted as the end either."""
-    synced = bem_events_in_seconds({_T0 - 60: 1}, seed=1)
-    bem.events = synced + bem_events_in_seconds({_T0 + i: 1 for i in range(count)})
+def _after_request(bem, number: int, change) -> list[int]:
+    """The fake API applies `change(bem)` just before answering its `number`-th request (from 1); returns a
+    list that holds `number` once the change fired, so that the test can assert it did."""
+    answer, seen, fired = bem.list_events, [0], []
 
-    output = run_read(config.with_bem(page_size=100).build(), catalog(BEM), state(BEM, _saved_after(synced)))
+    def list_events(path, query, headers):
+        seen[0] += 1
+        if seen[0] == number:
+            change(bem)
+            fired.append(number)
+        return answer(path, query, headers)
 
-    assert record_ids(output, BEM, "eventID") == _listed(bem)[1:]
+    bem.list_events = list_events
+    return fired
+
+
+@pytest.mark.parametrize("count, expected_requests", [(0, 1), (99, 3), (100, 3), (150, 4), (200, 4)])
+def test_paging_follows_starting_after_and_ends_only_on_an_empty_page_at_a_confirmed_position(
+    config, bem, http, count, expected_requests
+):
+    """Every page, then an empty one, then one request for the last event read (`eventIDs`): still listed, so the
+    empty page is the end. A short page is not trusted as the end; an empty listing needs no confirmation."""
+    bem.events = bem_events_in_seconds({_T0 + i: 1 for i in range(count)})
+
+    output = run_read(config.with_bem(page_size=100).build(), catalog(BEM))
+
+    assert record_ids(output, BEM, "eventID") == _listed(bem)
     requests = _bem_requests(http)
-    if count == 0:  # an empty answer after the saved position: is that event still listed?
-        assert [_query(r).get("eventIDs") for r in requests] == [None, [synced[0]["eventID"]]]
-        requests = requests[:1]
     assert len(requests) == expected_requests
-    assert all(_query(r)["limit"] == ["100"] and _query(r)["sortOrder"] == ["asc"] for r in requests)
-    assert _query(requests[0])["startingAfter"] == [synced[0]["eventID"]]
+    assert all(_query(r)["sortOrder"] == ["asc"] for r in requests)
+    if count:
+        *pages, empty, confirm = requests
+        assert all(_query(r)["limit"] == ["100"] for r in [*pages, empty])
+        assert _query(empty)["startingAfter"] == [_listed(bem)[-1]]
+        assert _query(confirm)["eventIDs"] == [_listed(bem)[-1]] and _query(confirm)["limit"] == ["1"]
     if count > 100:
-        assert _query(requests[1])["startingAfter"] == [bem.events[100]["eventID"]]
+        assert _query(requests[1])["startingAfter"] == [_listed(bem)[99]]
 
 
 def test_csv_array_filters_and_is_labelled_reach_the_query_string(config, bem, http):
@@ -95,30 +113,69 @@ def test_a_first_sync_reads_oldest_first_with_one_reader(config, bem, http):
     assert record_ids(output, BEM, "eventID") == _listed(bem)
     requests = _bem_requests(http)
     assert {_query(r)["sortOrder"][0] for r in requests} == {"asc"}
-    assert len(requests) == math.ceil(len(bem.events) / 10) + 1  # every page, then an empty one
+    assert len(requests) == math.ceil(len(bem.events) / 10) + 2  # every page, an empty one, the confirmation
 
 
-def test_state_resumes_after_the_last_id_of_an_earlier_second(config, bem, http):
-    bem.events = bem_events_in_seconds({_T0: 3, _T0 + 1: 4})
+@pytest.mark.parametrize("lookback", [0, 5, 60])
+def test_the_state_resumes_after_the_last_event_read_more_than_the_lookback_before_the_newest(
+    config, bem, http, lookback
+):
+    bem.events = bem_events_in_seconds({_T0 + s: 1 + s % 3 for s in range(0, 200, 2)}, seed=3)
 
-    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+    output = run_read(config.with_bem(page_size=10, lookback_window_seconds=lookback).build(), catalog(BEM))
 
     final = states_of(output, BEM)[-1]
     listed = _listed(bem)
-    last_second = [i for i in listed if ksuid_seconds(i) == _T0 + 1]
-    assert final == {"eventID": listed[-1], "starting_after": listed[2], "already_read": last_second}
+    newest_second = ksuid_seconds(listed[-1])
+    behind = [i for i in listed if ksuid_seconds(i) < newest_second - lookback]
+    assert final == {"eventID": listed[-1], "starting_after": behind[-1]}
+
+
+def test_an_incremental_sync_reads_again_only_its_lookback(config, bem, http):
+    bem.events = bem_events_in_seconds({_T0 + s: 3 for s in range(0, 600, 5)}, seed=6)
+    cfg = config.with_bem(page_size=20, lookback_window_seconds=60).build()
+    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    http.reset_mock()
+
+    output = run_read(cfg, catalog(BEM), state(BEM, saved))
+
+    listed = _listed(bem)
+    in_lookback = [i for i in listed if i > saved["starting_after"]]
+    assert record_ids(output, BEM, "eventID") == in_lookback
+    assert all(ksuid_seconds(i) >= ksuid_seconds(listed[-1]) - 60 for i in in_lookback)
+    assert len(_bem_requests(http)) == math.ceil(len(in_lookback) / 20) + 2  # the lookback, empty, confirmation
+    assert states_of(output, BEM)[-1] == saved
+
+
+@pytest.mark.parametrize("behind_by, lookback, caught", [(50, 60, True), (0, 0, True), (50, 0, False)])
+def test_an_event_that_appears_behind_ids_already_read_is_caught_within_the_lookback(
+    config, bem, http, behind_by, lookback, caught
+):
+    """Listed late (committed seconds after its ID's second) or minted by a clock seconds behind: the next sync
+    reads it if it lies within the lookback of the newest event read; an event of the newest second always."""
+    bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(0, 300, 3)}, seed=21)
+    cfg = config.with_bem(page_size=10, lookback_window_seconds=lookback).build()
+    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    late = ksuid(ksuid_seconds(saved["eventID"]) - behind_by, random.Random(5))
+    while late > saved["eventID"]:  # it sorts behind the newest event read
+        late = ksuid(ksuid_seconds(saved["eventID"]) - behind_by, random.Random(late))
+    bem.events.append({"eventID": late, "eventType": "transform", "_created": (_T0 + 400, 0)})
+    http.reset_mock()
+
+    output = run_read(cfg, catalog(BEM), state(BEM, saved))
+
+    assert (late in record_ids(output, BEM, "eventID")) is caught
 
 
 @pytest.mark.parametrize("page_size", [1, 3, 10])
 def test_the_state_is_a_function_of_the_listing_alone(config, bem, http, page_size):
     """The same history gives the same state messages, run after run (one reader: no thread decides)."""
     bem.events = bem_events_in_seconds({_T0 + s: 1 + (s * 7) % 5 for s in range(30)}, seed=9)
-    cfg = config.with_bem(page_size=page_size).build()
+    cfg = config.with_bem(page_size=page_size, lookback_window_seconds=4).build()
 
     runs = [states_of(run_read(cfg, catalog(BEM)), BEM) for _ in range(3)]
 
     assert runs[0] == runs[1] == runs[2]
-    assert len(runs[0][-1]["already_read"]) <= max(1 + (s * 7) % 5 for s in range(30))
 
 
 _SORTS = [
@@ -134,29 +191,28 @@ def test_an_event_created_in_the_last_second_read_is_picked_up_even_if_it_sorts_
     rng = random.Random(3)
     bem.behaviour = behaviour
     bem.events = bem_events_in_seconds({_T0: 5, _T0 + 1: 5}, seed=11)
-    first = run_read(config.with_bem(page_size=3).build(), catalog(BEM))
-    saved = states_of(first, BEM)[-1]
+    cfg = config.with_bem(page_size=3, lookback_window_seconds=0).build()
+    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
 
-    # Same second as the last one read, with an ID that sorts before it.
-    last_read = saved["eventID"]
+    # Same second as the newest one read, with an ID that sorts before it.
     late = ksuid(_T0 + 1, rng)
-    while late > last_read:
+    while late > saved["eventID"]:
         late = ksuid(_T0 + 1, rng)
     bem.events.append({"eventID": late, "eventType": "transform", "_created": (_T0 + 1, 99)})
     http.reset_mock()
-    second = run_read(config.with_bem(page_size=3).build(), catalog(BEM), state(BEM, saved))
+    second = run_read(cfg, catalog(BEM), state(BEM, saved))
 
-    assert record_ids(second, BEM, "eventID") == [late]
+    assert late in record_ids(second, BEM, "eventID")
     assert _query(_bem_requests(http)[0])["startingAfter"] == [saved["starting_after"]]
 
 
-def test_a_sync_resumed_from_any_state_message_loses_nothing_and_repeats_nothing(config, bem, http):
-    """Kill the sync right after each state message, resume from it: the union is every event, once."""
+def test_a_sync_resumed_from_any_state_message_loses_nothing(config, bem, http):
+    """Kill the sync right after each state message, resume from it: together, every event."""
     bem.events = bem_events_in_seconds({_T0 + s: n for s, n in enumerate([4, 1, 6, 2, 7, 3])}, seed=5)
-    cfg = config.with_bem(page_size=4).build()
+    cfg = config.with_bem(page_size=4, lookback_window_seconds=1).build()
     full = run_read(cfg, catalog(BEM))
     everything = _listed(bem)
-    assert sorted(record_ids(full, BEM, "eventID")) == everything
+    assert record_ids(full, BEM, "eventID") == everything
 
     emitted_before = []
     checkpoints = 0
@@ -166,8 +222,7 @@ def test_a_sync_resumed_from_any_state_message_loses_nothing_and_repeats_nothing
             continue
         checkpoints += 1
         resumed = run_read(cfg, catalog(BEM), state(BEM, message.state.stream.stream_state.__dict__))
-        rest = record_ids(resumed, BEM, "eventID")
-        assert sorted(emitted_before + rest) == everything
+        assert set(emitted_before + record_ids(resumed, BEM, "eventID")) == set(everything)
     assert checkpoints >= len(everything) // 4  # at least one checkpoint per page
 
 
@@ -179,36 +234,39 @@ def test_full_refresh_reads_everything_from_the_start(config, bem, http):
     assert sorted(record_ids(output, BEM, "eventID")) == _listed(bem)
 
 
-def test_a_state_with_only_an_event_id_resumes_after_it(config, bem, http):
-    bem.events = bem_events_in_seconds({_T0: 2, _T0 + 5: 2})
-    ids = _listed(bem)
-
-    output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, {"eventID": ids[1]}))
-
-    assert record_ids(output, BEM, "eventID") == ids[2:]
-
-
-def test_a_state_of_a_first_sync_read_from_both_ends_resumes_its_oldest_first_reader(config, bem, http):
-    """0.3.0 saved `newest_first` while a first sync read from both ends: the oldest-first position is enough."""
+@pytest.mark.parametrize(
+    "saved, resumes_after",
+    [
+        pytest.param(lambda ids: {"eventID": ids[1]}, 1, id="before_0.2.0_event_id_only"),
+        pytest.param(
+            lambda ids: {"eventID": ids[3], "starting_after": ids[1], "already_read": ids[2:4]}, 1, id="0.4.x"
+        ),
+        pytest.param(
+            lambda ids: {
+                "eventID": ids[3],
+                "starting_after": ids[1],
+                "already_read": ids[2:4],
+                "newest_first": {"eventID": ids[-3], "starting_after": ids[-1], "already_read": ids[-3:-1]},
+            },
+            1,
+            id="0.3.0_read_from_both_ends",
+        ),
+    ],
+)
+def test_a_state_saved_by_an_earlier_version_resumes_where_it_says(config, bem, http, saved, resumes_after):
     bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(10)}, seed=2)
     ids = _listed(bem)
-    saved = {
-        "eventID": ids[3],
-        "starting_after": ids[1],
-        "already_read": ids[2:4],
-        "newest_first": {"eventID": ids[-3], "starting_after": ids[-1], "already_read": ids[-3:-1], "top": {}},
-    }
 
-    output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, saved))
+    output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, saved(ids)))
 
-    assert record_ids(output, BEM, "eventID") == ids[4:]
-    assert "newest_first" not in states_of(output, BEM)[-1]
+    assert record_ids(output, BEM, "eventID") == ids[resumes_after + 1 :]
+    assert set(states_of(output, BEM)[-1]) == {"eventID", "starting_after"}
 
 
 @pytest.mark.parametrize(
     "bad_state",
-    [{"eventID": 5}, {"eventID": "ev_x", "already_read": "ev_y"}, {"eventID": "ev_x", "starting_after": 7}],
-    ids=["numeric_id", "already_read_not_a_list", "numeric_starting_after"],
+    [{"eventID": 5}, {"eventID": "ev_x", "recovering": "yes"}, {"eventID": "ev_x", "starting_after": 7}],
+    ids=["numeric_id", "recovering_not_an_object", "numeric_starting_after"],
 )
 def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, bem, http, bad_state):
     output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, bad_state), expect_failure=True)
@@ -216,20 +274,7 @@ def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, bem,
     assert any("saved state of stream bem_events is unusable" in e.trace.error.message for e in output.errors)
 
 
-def test_an_incremental_sync_with_nothing_new_costs_two_requests(config, bem, http):
-    bem.events = bem_events_in_seconds({_T0 + s: 3 for s in range(50)}, seed=6)
-    cfg = config.with_bem(page_size=20).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
-    http.reset_mock()
-
-    output = run_read(cfg, catalog(BEM), state(BEM, saved))
-
-    assert record_ids(output, BEM, "eventID") == []
-    assert len(_bem_requests(http)) == 2
-    assert states_of(output, BEM)[-1] == saved
-
-
-# ---- a saved position that vanished ---------------------------------------------------------------------
+# ---- a position that vanished ---------------------------------------------------------------------------
 
 
 _VANISHING = [
@@ -244,9 +289,8 @@ _VANISHING = [
 
 
 def _vanish(bem, saved: dict) -> None:
-    """The events the state names (its position and those read after it) are deleted."""
-    named = {saved["starting_after"], saved["eventID"], *saved["already_read"]}
-    bem.events[:] = [e for e in bem.events if e["eventID"] not in named]
+    """The events the state names, and the ones read after its position, are deleted."""
+    bem.events[:] = [e for e in bem.events if e["eventID"] < saved["starting_after"]]
 
 
 @pytest.mark.parametrize(
@@ -254,10 +298,10 @@ def _vanish(bem, saved: dict) -> None:
     _VANISHING,
     ids=lambda b: f"{b.unknown_cursor}-{b.sort_by}-{'sorts' if b.honours_sort_order else 'ignores_sort_order'}",
 )
-def test_a_vanished_position_is_recovered_without_losing_what_came_after_it(config, bem, http, behaviour, caplog):
+def test_a_vanished_saved_position_is_recovered_without_losing_what_came_after_it(config, bem, http, behaviour, caplog):
     bem.behaviour = behaviour
     bem.events = bem_events_in_seconds({_T0 + s: 1 + s % 3 for s in range(200)}, seed=8)
-    cfg = config.with_bem(page_size=10).build()
+    cfg = config.with_bem(page_size=10, lookback_window_seconds=5).build()
     saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
     _vanish(bem, saved)
     new = bem_events_in_seconds({_T0 + 300 + s: 2 for s in range(15)}, seed=12)
@@ -270,43 +314,79 @@ def test_a_vanished_position_is_recovered_without_losing_what_came_after_it(conf
     assert {e["eventID"] for e in new} <= set(emitted)
     assert len(emitted) == len(set(emitted))  # nothing twice within a sync
     if behaviour.honours_sort_order:
-        # newest first down to the saved second: the history before it is not read again
-        assert all(ksuid_seconds(i) >= ksuid_seconds(saved["starting_after"]) - MARGIN_SECONDS for i in emitted)
-    vanished_lines = [r.getMessage() for r in caplog.records if "Reading newest first down to" in r.getMessage()]
+        # newest first down to the vanished position (less the lookback): the history before it is not read again
+        assert all(ksuid_seconds(i) >= ksuid_seconds(saved["starting_after"]) - 5 for i in emitted)
+    vanished_lines = [r.getMessage() for r in caplog.records if "Reading what is listed after it" in r.getMessage()]
     assert len(vanished_lines) == 1
     final = states_of(second, BEM)[-1]
     assert "recovering" not in final
-    # the state is ordinary again: the next sync with nothing new costs 2 requests
+    # the state is ordinary again: the next sync with nothing new reads its lookback, an empty page, a confirmation
     http.reset_mock()
     third = run_read(cfg, catalog(BEM), state(BEM, final))
-    assert record_ids(third, BEM, "eventID") == []
-    assert len(_bem_requests(http)) == 2
+    assert set(record_ids(third, BEM, "eventID")) <= {e["eventID"] for e in new}
+    assert len(_bem_requests(http)) <= 4
 
 
-def test_a_rejected_position_with_nothing_after_it_reads_nothing_and_keeps_going(config, bem, http):
+def test_retention_deleting_the_position_of_a_first_sync_reads_on_from_the_listings_start(config, bem, http, caplog):
+    """Retention expires the oldest events, exactly where a first sync reading oldest first stands: the empty page
+    after its vanished position is not the end. Nothing before the position is listed any more, so the read goes
+    on from the listing's start without reading newest first."""
+    bem.behaviour = BemBehaviour(unknown_cursor="empty")
+    bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(100)}, seed=15)
+    listed = _listed(bem)
+    expire = lambda api: api.events.__setitem__(slice(None), [e for e in api.events if e["eventID"] > listed[25]])  # noqa: E731
+    fired = _after_request(bem, 4, expire)  # the first three pages read 30 events; then the oldest 26 expire
+
+    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+
+    assert fired == [4]
+    assert set(record_ids(output, BEM, "eventID")) == set(listed)
+    assert not [r for r in caplog.records if "newest first" in r.getMessage()]
+    assert {_query(r)["sortOrder"][0] for r in _bem_requests(http)} == {"asc"}
+
+
+@pytest.mark.parametrize("unknown_cursor", ["reject", "empty", "from_start"])
+def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_it(config, bem, http, unknown_cursor):
+    bem.behaviour = BemBehaviour(unknown_cursor=unknown_cursor)
+    bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
+    listed = _listed(bem)
+    delete_last_read = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[9]))  # noqa: E731
+    fired = _after_request(bem, 2, delete_last_read)
+
+    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+
+    assert fired == [2]
+    assert record_ids(output, BEM, "eventID") == listed  # each once, none lost
+    positions = [_query(r).get("startingAfter", [None])[0] for r in _bem_requests(http)]
+    if unknown_cursor != "from_start":  # answered from the start, the next page simply goes on (nothing twice)
+        assert listed[8] in positions[2:4]  # a 400, or an empty page and its confirmation, then the event before
+    assert len(positions) <= 50 // 10 + 4
+
+
+def test_a_whole_page_deleted_mid_sync_is_recovered_newest_first(config, bem, http, caplog):
     bem.behaviour = BemBehaviour(unknown_cursor="reject")
-    bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(30)}, seed=13)
-    cfg = config.with_bem(page_size=10).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
-    _vanish(bem, saved)
-    http.reset_mock()
+    bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(60)}, seed=17)
+    listed = _listed(bem)
+    delete_page = lambda api: api.events.__setitem__(  # noqa: E731
+        slice(None), [e for e in api.events if not listed[10] <= e["eventID"] <= listed[19]]
+    )
+    fired = _after_request(bem, 3, delete_page)
 
-    second = run_read(cfg, catalog(BEM), state(BEM, saved))
+    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
 
-    # the seconds just before the vanished position are read again (the margin), nothing older
-    emitted = record_ids(second, BEM, "eventID")
-    assert all(ksuid_seconds(i) >= ksuid_seconds(saved["starting_after"]) - MARGIN_SECONDS for i in emitted)
-    assert len(_bem_requests(http)) <= 6  # rejected, newest, oldest, one page down past the floor
+    assert fired == [3]
+    assert set(listed[:10] + listed[20:]) <= set(record_ids(output, BEM, "eventID"))
+    assert [r for r in caplog.records if "Reading what is listed after it" in r.getMessage()]
 
 
 def test_another_400_on_a_resumed_sync_stays_a_config_error_naming_the_setting(config, bem, http):
     """Only a rejected position is recovered: a request the API rejects without one is the user's to fix."""
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(5)}, seed=14)
-    saved = _saved_after(bem.events[:2])
+    saved = _resumed_after(bem.events[1]["eventID"])
     bem.list_events = lambda path, query, headers: ApiResponse(400, {"message": "functionNames: unknown function"})
 
     output = run_read(config.with_bem().build(), catalog(BEM), state(BEM, saved), expect_failure=True)
 
     messages = [e.trace.error.message for e in output.errors]
     assert any("bem rejected the request (functionNames: unknown function)" in m and "`bem`" in m for m in messages)
-    assert len(_bem_requests(http)) == 2  # the resumed page, then the same question without a position
+    assert len(_bem_requests(http)) == 2  # the resumed page, then the listing's start without a position

@@ -8,13 +8,12 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from airbyte_cdk.sources.types import StreamSlice
 
-from source_events.common.timestamps import format_timestamp, parse_timestamp
+from source_events.common.timestamps import format_timestamp
 from source_events.flameup.windows import (
     MAX_PAGES_PER_WINDOW,
     MIN_SPAN,
-    FlameupSliceWindowFilter,
+    BoundaryClaims,
     ProbeAnswer,
     WindowPlanner,
 )
@@ -114,7 +113,7 @@ def test_uniform_data_makes_windows_of_half_to_all_of_a_window_of_events(total):
 
 def test_an_exact_total_sizes_windows_near_the_maximum_for_fewer_requests():
     """Requests are the cost under Flameup's rate limit: each window costs a probe and a ragged last page."""
-    moments = _uniform(random.Random(8), 20_000)
+    moments = _uniform(random.Random(8), 40_000)
     exact, absent = CountingApi(moments, "exact"), CountingApi(moments, "absent")
 
     windows, without_total = _plan(exact), _plan(absent)
@@ -175,20 +174,35 @@ def _written(moment: datetime, rng: random.Random) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_the_window_filter_keeps_exactly_the_events_of_its_half_open_window(seed):
-    """Whether it reads a timestamp's text or parses it, the filter keeps an event iff start <= t < end."""
+@pytest.mark.parametrize("seed", range(6))
+def test_events_that_both_windows_around_a_boundary_list_are_handed_on_once(seed):
+    """Neighbouring windows both list the seconds around their boundary (each asks 1-2 s wider), by `timestamp`
+    or by `created_at`: whichever window hands such an event on first claims it, the other skips it, whether the
+    claim reads a timestamp's text or parses it. Events far from the boundary are handed on as they come."""
     rng = random.Random(seed)
     start = LOWER + timedelta(days=rng.randint(0, 300), microseconds=rng.choice([0, 1, 500_000, 999_999]))
-    end = start + timedelta(seconds=rng.choice([1, 2, 60, 86_400]), microseconds=rng.choice([0, 250_000]))
-    moments = [start + timedelta(microseconds=rng.randint(-3_000_000, 3_000_000)) for _ in range(200)]
-    moments += [end + timedelta(microseconds=rng.randint(-3_000_000, 3_000_000)) for _ in range(200)]
-    moments += [start, end, start - timedelta(microseconds=1), end - timedelta(microseconds=1)]
-    records = [{"id": str(i), "timestamp": _written(m, rng)} for i, m in enumerate(moments)]
-    window = StreamSlice(
-        partition={}, cursor_slice={"start_time": format_timestamp(start), "end_time": format_timestamp(end)}
-    )
+    boundary = start + timedelta(seconds=rng.choice([60, 86_400]), microseconds=rng.choice([0, 250_000]))
+    end = boundary + timedelta(hours=1)
+    near = [boundary + timedelta(microseconds=rng.randint(-2_000_000, 2_000_000)) for _ in range(300)]
+    far = [boundary + timedelta(seconds=rng.choice([-60, 50])) for _ in range(20)]
+    events = [
+        {
+            "id": str(i),
+            "timestamp": _written(m, rng),
+            "created_at": _written(m + timedelta(seconds=rng.uniform(0, 30)), rng),
+        }
+        for i, m in enumerate(near + far)
+    ]
+    claims = BoundaryClaims()
+    before = claims.of_window(format_timestamp(start), format_timestamp(boundary))
+    after = claims.of_window(format_timestamp(boundary), format_timestamp(end))
 
-    kept = {r["id"] for r in FlameupSliceWindowFilter(config={}, parameters={}).filter_records(records, {}, window)}
+    handed_on = []
+    for event in rng.sample(events, len(events)):  # both windows list every event, in their own order
+        for window in rng.sample([before, after], 2):
+            if window.first_to_claim(event):
+                handed_on.append(event["id"])
 
-    assert kept == {r["id"] for r in records if start <= parse_timestamp(r["timestamp"]) < end}
+    far_ids = {e["id"] for e in events[len(near) :]}  # far by both fields: each window hands them on
+    assert sorted(i for i in handed_on if i not in far_ids) == sorted(e["id"] for e in events[: len(near)])
+    assert sorted(i for i in handed_on if i in far_ids) == sorted([*far_ids, *far_ids])

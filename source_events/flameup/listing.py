@@ -1,0 +1,160 @@
+"""One Flameup window's listing, read by `limit`/`offset`: which request comes next, which events are new, and
+when the listing has ended. Pure logic: source_events.flameup.retriever sends the requests.
+
+Offsets count positions in a listing that can change while it is read: an event deleted before the reader's
+position moves every later event down one offset, and a reader that advances by the events it received then
+skips one still-existing event per deletion. Flameup may also filter a page after cutting it (permissions,
+soft-deleted rows), so a page can hold fewer events than the cap although more follow. So:
+
+- **Each request after a full page overlaps the last event read** (offset = position - 1, the anchor). Where
+  the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
+  events were inserted before it (they are read again, never emitted twice); absent, events before it were
+  deleted (or it was): the reader steps back until an answer holds an event it read, then reads on from there.
+  An event the answer holds that this window did not emit yet is emitted, wherever it sits.
+- **Only an empty page ends the listing.** After a page shorter than a full one, the next request asks at the
+  position with no overlap: an empty answer ends the listing (the short page, an answer moments before, had
+  just confirmed the position). Once a short page in the middle of a listing has been seen (the API filters
+  after cutting, `ListingEvidence`), an empty answer is trusted only after one more anchored request confirms
+  the position, and every data page is anchored.
+- `total` plays no part: it is no stop signal.
+
+The window's requests ask for a wider time range than the window (source_events.flameup.windows): events near
+its ends can also come back in the neighbouring window; the retriever emits each once (BoundaryClaims).
+"""
+
+import logging
+import threading
+from enum import Enum
+
+from source_events.flameup.page_size import PageSize
+
+LOGGER = logging.getLogger("airbyte")
+
+# Steps back a window may take to find a position it read before failing the sync: a listing that changes this
+# often under the reader is not read to the end with confidence.
+MAX_STEPS_BACK = 24
+
+
+class ListingEvidence:
+    """What the sync's listings have shown about the API, shared by its windows."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.short_pages_mid_listing = False
+
+    def saw_short_page_mid_listing(self) -> None:
+        with self._lock:
+            if self.short_pages_mid_listing:
+                return
+            self.short_pages_mid_listing = True
+        LOGGER.info(
+            "Stream flameup_events: Flameup returned a short page in the middle of a listing (it filters pages "
+            "after cutting them); every page is now checked against the one before, and a listing ends only on an "
+            "empty page at a confirmed position."
+        )
+
+
+class Step(Enum):
+    FIRST = "the listing's first page"
+    ANCHORED = "the next page, overlapping the last event read"
+    AFTER = "the page after the position, no overlap: empty ends the listing"
+    CONFIRM = "the last event read, to confirm the position before an empty page is trusted"
+    STEP_BACK = "an earlier page, to find a position read before"
+
+
+class ListingChangedTooOften(Exception):
+    """The listing moved under the reader more than MAX_STEPS_BACK times in one window."""
+
+
+class WindowListing:
+    def __init__(self, page_size: PageSize, evidence: ListingEvidence) -> None:
+        self._page_size = page_size
+        self._evidence = evidence
+        self.step: Step | None = Step.FIRST  # of the next request; None once the listing has ended
+        self.offset = 0  # of the next request
+        self._position = 0  # the offset just after the last event read, in the listing as last seen
+        self._last: str | None = None  # the last event read, in listing order
+        self._seen: set[str] = set()
+        self._previous_page: int | None = None  # the size of the data page before this one, if there was one
+        self._back_by = 0
+        self._steps_back = 0
+
+    @property
+    def done(self) -> bool:
+        return self.step is None
+
+    @property
+    def limit(self) -> int:
+        return self._page_size.limit
+
+    def take(self, ids: list[str]) -> list[str]:
+        """The answer to the request at `self.offset`: the IDs it listed, in order. Returns the ones to emit
+        (never emitted by this window before) and sets the next request, or ends the listing."""
+        anchor = self._anchor(ids)
+        fresh = [event_id for event_id in dict.fromkeys(ids) if event_id not in self._seen]
+        self._seen.update(fresh)
+        step, asked_at = self.step, self.offset
+        if step is Step.AFTER:
+            if not ids:  # empty: the end, once the position is confirmed
+                self._ask(Step.CONFIRM) if self._evidence.short_pages_mid_listing else self._end()
+            else:
+                self._read_on(asked_at, ids, fresh)
+        elif step is Step.FIRST or (anchor is None and asked_at == 0):
+            # from the listing's start nothing can lie before the answer
+            self._end() if not ids else self._read_on(asked_at, ids, fresh)
+        elif anchor is None:
+            self._step_back()
+        elif anchor == len(ids) - 1 and len(ids) < self._page_size.full:  # confirmed, and nothing follows it
+            self._back_by = 0
+            self._learn(len(ids), followed=bool(fresh))
+            self._position, self._last = asked_at + len(ids), ids[-1]
+            self._end() if step is Step.CONFIRM else self._ask(Step.AFTER)
+        else:
+            self._back_by = 0
+            self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
+        return fresh
+
+    def _anchor(self, ids: list[str]) -> int | None:
+        """Where the answer holds a position read before: the last event read, else the furthest event this
+        window read (any of them proves that the answer goes on from a position read)."""
+        if self._last in ids:
+            return ids.index(self._last)
+        read = [index for index, event_id in enumerate(ids) if event_id in self._seen]
+        return read[-1] if read else None
+
+    def _read_on(self, asked_at: int, ids: list[str], fresh: list[str], moved_on: bool = True) -> None:
+        """`moved_on`: the answer holds events past the position it confirmed (or confirmed none)."""
+        self._learn(len(ids), followed=bool(fresh))
+        self._position, self._last = asked_at + len(ids), ids[-1]
+        full = len(ids) >= self._page_size.full
+        # a full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again
+        anchored = (full or self._evidence.short_pages_mid_listing) and moved_on
+        self._ask(Step.ANCHORED if anchored else Step.AFTER)
+
+    def _learn(self, size: int, followed: bool) -> None:
+        """What a data page shows of the API's pages: a short page followed by more events is the cap (a silent
+        one: pages of that size), or a page filtered after it was cut (shorter than pages already received)."""
+        previous = self._previous_page
+        if previous is not None and followed and previous < self._page_size.limit:
+            if previous < self._page_size.largest:
+                self._evidence.saw_short_page_mid_listing()
+            self._page_size.received(previous, followed_by_more=True)
+        self._page_size.received(size)
+        self._previous_page = size
+
+    def _step_back(self) -> None:
+        """No event of the answer was read before: events before the position were deleted (or the anchor was),
+        so the position now lies earlier. Ask further back each time, down to the listing's start."""
+        self._steps_back += 1
+        if self._steps_back > MAX_STEPS_BACK:
+            raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times")
+        self._previous_page = None
+        self._back_by = max(self._back_by * 2, self._page_size.full - 1, 1)
+        self.step, self.offset = Step.STEP_BACK, max(self.offset - self._back_by, 0)
+
+    def _ask(self, step: Step) -> None:
+        self.step = step
+        self.offset = self._position if step is Step.AFTER else max(self._position - 1, 0)
+
+    def _end(self) -> None:
+        self.step = None
