@@ -8,6 +8,8 @@ Waits are recorded instead of slept: the CDK sleeps through `rate_limiting.time`
 `call_rate.time` (the API budget), which the `clock` fixture replaces with a clock that only moves when
 the connector sleeps."""
 
+import socket
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -137,6 +139,9 @@ def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_n
     _assert_complete(server, output, BEM)
     assert _served(server, kind) == 3
     assert len(clock.retries) == 3
+    if kind in ("drop_connection", "truncated_body"):  # a network failure: a short wait, said naming the setting
+        assert clock.retries == [1 + CDK_MARGIN, 2 + CDK_MARGIN, 4 + CDK_MARGIN]
+        return
     strategy = JitteredExponentialBackoff(parameters={}, config={})
     for attempt, waited in enumerate(clock.retries, start=1):
         base = min(strategy.max_seconds, strategy.factor * 2**attempt)
@@ -250,4 +255,86 @@ def test_the_api_budget_paces_flameup_only(server, clock):
     output = run_read(_config(server, requests_per_minute=1), catalog(BEM))
 
     assert clock.budget == []
+    _assert_complete(server, output, BEM)
+
+
+# ---- the network: no connection, no answer in time --------------------------------------------------------
+
+
+@pytest.fixture
+def silent_host():
+    """A host that accepts connections and never answers (a stalled proxy or server): its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+@pytest.mark.parametrize("api", ["flameup", "bem"])
+def test_a_request_that_is_never_answered_times_out_and_is_retried_a_bounded_number_of_times(
+    server, clock, silent_host, api, caplog
+):
+    base, held = silent_host
+    prefix = "/api/v1" if api == "flameup" else "/v1-alpha"
+    config = _config(server)
+    config[api].update(base_url=base + prefix, request_timeout_seconds=0.2)
+
+    output = run_read(config, catalog(FLAMEUP if api == "flameup" else BEM), expect_failure=True)
+
+    assert len(held) == 7  # the first attempt and 6 retries, each abandoned after the timeout
+    said = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(said) == 6 and all(f"sent nothing for 0.2 s (`{api}.request_timeout_seconds`)" in line for line in said)
+    assert len(clock.retries) == 6 and sum(clock.retries) < 60
+    errors = [e.trace.error.message for e in output.errors]
+    assert any(f"sent nothing for 0.2 s (`{api}.request_timeout_seconds`)" in error for error in errors), errors
+
+
+@pytest.mark.parametrize("api", ["flameup", "bem"])
+def test_an_unreachable_host_fails_the_read_within_half_a_minute_naming_base_url(server, clock, api):
+    closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more: every connection is refused
+    config = _config(server)
+    config[api]["base_url"] = f"http://127.0.0.1:{port}" + ("/api/v1" if api == "flameup" else "/v1-alpha")
+
+    output = run_read(config, catalog(FLAMEUP if api == "flameup" else BEM), expect_failure=True)
+
+    errors = [e.trace.error for e in output.errors]
+    assert any(
+        f"Could not connect to {'Flameup' if api == 'flameup' else 'bem'} at 127.0.0.1:{port} (connection refused)"
+        in e.message
+        and f"`{api}.base_url`" in e.message
+        and e.failure_type.value == "config_error"
+        for e in errors
+    ), [e.message for e in errors]
+    waited = sum(clock.retries)
+    assert len(clock.retries) == 5 and waited <= 35  # five waits between six attempts, about half a minute
+
+
+def test_a_host_that_stops_answering_mid_sync_is_waited_for_and_nothing_is_lost(server, clock):
+    """The emulator drops connections for a while (a server restarting): retried, nothing lost or repeated."""
+    server.faults.append(Fault(kind="drop_connection", at_request=3, times=4, api="bem"))
+
+    output = run_read(_config(server), catalog(BEM))
+
+    assert _served(server, "drop_connection") == 4
     _assert_complete(server, output, BEM)

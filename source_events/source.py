@@ -53,7 +53,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
             config=with_spec_defaults(config) or {},
             state=state or [],
             # a copy: the CDK resolves references into the mapping it is given, and the manifest is parsed once
-            source_config=copy.deepcopy(manifest()),
+            source_config=_with_request_timeouts(copy.deepcopy(manifest()), with_spec_defaults(config) or {}),
             config_path=config_path,
         )
         build_pacing_budget(cdk_contact.component_factory_of(self))
@@ -123,3 +123,23 @@ class SourceEvents(ConcurrentDeclarativeSource):
             message_repository=cdk_contact.message_repository_of(self),
             connector_state_manager=cdk_contact.state_manager_of(self),
         )
+
+
+# each API's requester, and the config section whose `request_timeout_seconds` bounds its requests
+_REQUESTERS = {"flameup": "flameup_requester", "bem": "bem_requester"}
+# a connection that takes longer than this is not coming (the read timeout bounds each wait for data)
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+def _with_request_timeouts(declared: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest with each API's requester bounded by its `request_timeout_seconds`: the HttpRequester takes
+    its timeouts as numbers only (not templates), so they are written into the manifest read as data."""
+    for section, requester in _REQUESTERS.items():
+        settings = config.get(section)
+        timeout = settings.get("request_timeout_seconds") if isinstance(settings, Mapping) else None
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            declared["definitions"][requester]["read_timeout_in_seconds"] = float(timeout)
+            declared["definitions"][requester]["connect_timeout_in_seconds"] = min(
+                float(timeout), CONNECT_TIMEOUT_SECONDS
+            )
+    return declared

@@ -1,6 +1,7 @@
-"""Backoff strategies the CDK does not have: jittered exponential backoff, and waits read from headers in
-the forms these APIs send."""
+"""Backoff strategies the CDK does not have: jittered exponential backoff, waits read from headers in the forms
+these APIs send, and a short wait after a network failure that says what happened."""
 
+import logging
 import random
 import time
 from collections.abc import Mapping
@@ -12,6 +13,10 @@ from typing import Any
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config
+
+from source_events.common.errors import describe_network_failure, network_failure
+
+LOGGER = logging.getLogger("airbyte")
 
 
 @dataclass
@@ -112,3 +117,27 @@ class WaitUntilRateLimitReset(BackoffStrategy):
         if not spent:
             return None
         return max(reset - time.time(), float(self.min_wait))
+
+
+@dataclass
+class WaitAfterNetworkError(BackoffStrategy):
+    """After a request failed on the network (no connection, no answer within the timeout, an answer cut short),
+    wait 1, 2, 4, then 8 s at most, and say so in one line naming the setting that governs it (the CDK's own
+    retry line speaks of a rate limit). Answers with a status code are left to the other strategies."""
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    api: str = "The API"
+    section: str = ""
+    max_retries: int = 6  # the error handler's: the last attempt is not followed by a wait, nor said to be
+    max_seconds: float = 8
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+        if not isinstance(response_or_exception, requests.RequestException):
+            return None
+        wait = min(2 ** max(attempt_count - 1, 0), float(self.max_seconds))
+        if attempt_count <= self.max_retries:
+            timeout = (self.config.get(self.section) or {}).get("request_timeout_seconds")
+            what = describe_network_failure(self.api, self.section, network_failure(response_or_exception), timeout)
+            LOGGER.warning(f"{what}: retrying in {wait:g} s (retry {attempt_count} of {self.max_retries}).")
+        return wait

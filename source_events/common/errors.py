@@ -1,8 +1,12 @@
-"""The error policy's one rule the manifest cannot declare: a 200 is a success only if its body is an events page."""
+"""The error policy's rules the manifest cannot declare: a 200 is a success only if its body is an events page,
+and a request that failed on the network (no connection, no answer in time, an answer cut short) says what
+happened and which setting governs it, and gives up on an unreachable host within about half a minute."""
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -16,27 +20,108 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from source_events import cdk_contact
 from source_events.common.pages import parsed_body
 
+# Attempts to connect to a host that refuses or does not resolve before the read fails naming `base_url`; with
+# source_events.common.backoff.WaitAfterNetworkError's waits (1, 2, 4, 8 s ...) about half a minute.
+CONNECT_ATTEMPTS = 6
+
 
 @dataclass
 class EventsErrorHandler(DefaultErrorHandler):
-    """The manifest's DefaultErrorHandler, plus one rule: a 200 is a success only if its body is an events page.
+    """The manifest's DefaultErrorHandler, plus two rules.
 
-    The CDK's JSON decoder turns an HTML page or JSON cut short into `{}`, which paging would read as the
-    last page: such a 200 is retried. As a `predicate` filter this rule cost a full stdlib JSON parse of
-    every page (HttpResponseFilter parses the body before evaluating any predicate), ~4 % of a sync's CPU;
-    here it reads the body parsed once for the extractor. Every other answer goes to the declared filters.
+    - A 200 is a success only if its body is an events page. The CDK's JSON decoder turns an HTML page or JSON
+      cut short into `{}`, which a reader would take for an empty page: such a 200 is retried. (As a `predicate`
+      filter this cost a full JSON parse of every page; here it reads the body parsed once for the extractor.)
+    - A request that failed on the network is retried with a message that says what happened and names the
+      setting: no answer within `<section>.request_timeout_seconds`, an answer cut short, or no connection to
+      `<section>.base_url`; after CONNECT_ATTEMPTS failed connections the read fails, naming `base_url` (a
+      config error while no request to this API has succeeded yet).
+
+        error_handler:
+          type: CustomErrorHandler
+          class_name: source_events.common.errors.EventsErrorHandler
+          api: Flameup          # the API's name, for messages
+          section: flameup      # its config section, for the settings they name
     """
+
+    api: str = "The API"
+    section: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         cdk_contact.with_default_response_filter(self)
+        self._lock = threading.Lock()
+        self._failed_connections: dict[int, int] = {}  # id(request) -> connections refused so far
+        self._connected = False
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 200:
-            if isinstance(parsed_body(response_or_exception).get("events"), list):
-                return SUCCESS_RESOLUTION
-            return _BODY_WITHOUT_EVENTS
+        if isinstance(response_or_exception, requests.Response):
+            self._connected = True
+            if response_or_exception.status_code == 200:
+                if isinstance(parsed_body(response_or_exception).get("events"), list):
+                    return SUCCESS_RESOLUTION
+                return _BODY_WITHOUT_EVENTS
+        elif isinstance(response_or_exception, requests.RequestException):
+            return self._network_failure(response_or_exception)
         return super().interpret_response(response_or_exception)
+
+    def _network_failure(self, error: requests.RequestException) -> ErrorResolution:
+        kind = network_failure(error)
+        if kind != "connect":
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=describe_network_failure(self.api, self.section, kind, self._timeout()),
+            )
+        with self._lock:
+            attempts = self._failed_connections[id(error.request)] = (
+                self._failed_connections.get(id(error.request), 0) + 1
+            )
+        where = urlsplit(error.request.url if error.request is not None else "").netloc
+        if attempts < CONNECT_ATTEMPTS:
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=f"Could not connect to {self.api} at {where} (`{self.section}.base_url`)",
+            )
+        return ErrorResolution(
+            response_action=ResponseAction.FAIL,
+            failure_type=FailureType.transient_error if self._connected else FailureType.config_error,
+            error_message=(
+                f"Could not connect to {self.api} at {where} ({_reason(error)}), {attempts} times in a row. Check "
+                f"`{self.section}.base_url` (leave it unset for the vendor's API) and that this machine may connect "
+                "to that host."
+            ),
+        )
+
+    def _timeout(self) -> Any:
+        return (self.config.get(self.section) or {}).get("request_timeout_seconds")
+
+
+def network_failure(error: BaseException) -> str:
+    """What went wrong on the network: "timeout" (no answer, or no more of it, in time), "cut" (the answer
+    stopped short), or "connect" (no connection: refused, reset before an answer, a name that does not resolve)."""
+    if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
+        return "timeout"
+    if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return "cut"
+    return "connect"
+
+
+def describe_network_failure(api: str, section: str, kind: str, timeout: Any) -> str:
+    if kind == "timeout":
+        return f"{api} sent nothing for {timeout} s (`{section}.request_timeout_seconds`)"
+    if kind == "cut":
+        return f"{api}'s answer was cut short"
+    return f"Could not connect to {api} (`{section}.base_url`)"
+
+
+def _reason(error: requests.RequestException) -> str:
+    text = str(error)
+    for reason in ("Name or service not known", "nodename nor servname", "Connection refused", "Connection reset"):
+        if reason.lower() in text.lower():
+            return reason[0].lower() + reason[1:]
+    return type(error).__name__
 
 
 _BODY_WITHOUT_EVENTS = ErrorResolution(
