@@ -8,7 +8,6 @@ filter), `Cursor`, `DefaultStream`, `AirbyteEntrypoint` and its static hooks, `r
 Each entry says why the CDK's public surface does not suffice.
 """
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -66,17 +65,6 @@ def with_default_response_filter(handler: DefaultErrorHandler) -> None:
     """What the factory does for a declared DefaultErrorHandler and not for a custom one: a last response
     filter that maps every status code to its default action (retry 5xx and 429, fail the rest)."""
     handler.response_filters.append(HttpResponseFilter(config=handler.config, parameters={}))
-
-
-def quiet_unused_page_size_reduction_warning() -> None:
-    """The factory warns, on every run, that a stream's `page_size_reduction` has no REDUCE_PAGE_SIZE filter
-    when the action comes from a custom error handler, which it cannot inspect (FlameupErrorHandler's does):
-    that one warning is dropped. If the CDK rewords it, it shows again, nothing worse."""
-    logging.getLogger("airbyte.model_to_component_factory").addFilter(_not_the_unused_page_size_reduction_warning)
-
-
-def _not_the_unused_page_size_reduction_warning(record: logging.LogRecord) -> bool:
-    return "no response filter with the REDUCE_PAGE_SIZE action" not in record.getMessage()
 
 
 def load_component_schema_with(load: Callable[[], dict]) -> None:

@@ -46,7 +46,6 @@ class SourceEvents(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         config_path: str | None = None,
     ) -> None:
-        cdk_contact.quiet_unused_page_size_reduction_warning()
         cdk_contact.load_component_schema_with(component_schema)
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),

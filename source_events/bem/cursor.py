@@ -68,6 +68,9 @@ class BemCursor(CheckpointingCursor):
 
     def _checkpoint(self) -> None:
         with self._lock:
+            if self._reading is not None and self._reading.listing_count is not None:
+                self._estimate(self._reading.listing_count)
+            self._refresh_estimate()
             self._emit_state()
 
     def observe(self, record: Record) -> None:

@@ -31,6 +31,9 @@ class BemReading:
         self._recovery: NewestFirstRecovery | None = None
         self._finished_at: Position | None = None
         self.checkpoint_due = False
+        #: `totalCount` of the first answer when the read starts at the listing's start (a first sync): an estimate
+        self.listing_count: int | None = None
+        self._counts_the_listing = saved.recovering is None and saved.starting_after is None
         if saved.recovering is not None:
             self._recovery = NewestFirstRecovery.resumed(saved.recovering, page_size, lookback_seconds, self._strays)
         else:
@@ -44,7 +47,10 @@ class BemReading:
 
     def take(self, response: requests.Response) -> list[str]:
         """The answer to `request`. Returns the IDs whose records to emit (in the answer's order)."""
-        events, _ = events_page(response)
+        events, total = events_page(response)
+        if self.listing_count is None and self._counts_the_listing:
+            self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
+        self._counts_the_listing = False
         ids = [
             event["eventID"] for event in events if isinstance(event, dict) and isinstance(event.get("eventID"), str)
         ]

@@ -1,4 +1,5 @@
 """What both cursors share: where state goes and how it is emitted, the error for an unusable saved state,
+the sync's estimate of each stream's rows (ESTIMATE trace messages, which the Airbyte UI draws as progress),
 and progress logging during a long read (source_events.common.progress).
 
 Both cursors emit state through the source's message repository, which shares one queue with the records:
@@ -8,8 +9,19 @@ after the last one, so a state message never overtakes the records it covers.
 
 import logging
 import threading
+import time
 
-from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, FailureType, Level, Type
+from airbyte_cdk.models import (
+    AirbyteEstimateTraceMessage,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteTraceMessage,
+    EstimateType,
+    FailureType,
+    Level,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
@@ -48,12 +60,42 @@ class CheckpointingCursor(Cursor):
         self._connector_state_manager = connector_state_manager
         self._lock = threading.Lock()
         self._progress = ReadProgress(stream_name, log=self._log_info)
+        self._estimated: int | None = None  # the last row estimate sent
 
     def _log_info(self, text: str) -> None:
         # through the message repository: the main thread writes it, between records, never inside one
         self._message_repository.emit_message(
             AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=text))
         )
+
+    def _estimate(self, rows: int | None) -> None:
+        """Tell the platform how many rows this stream's sync will read, about: the API's own count (Flameup's
+        `total`, bem's `totalCount`, hints that never end a read), raised to the rows read when they pass it.
+        Sent again only when it changed."""
+        if rows is None or rows < 0:
+            return
+        rows = max(rows, self._progress.records)
+        if rows == self._estimated:
+            return
+        self._estimated = rows
+        self._progress.estimate = rows
+        self._message_repository.emit_message(
+            AirbyteMessage(
+                type=Type.TRACE,
+                trace=AirbyteTraceMessage(
+                    type=TraceType.ESTIMATE,
+                    emitted_at=time.time() * 1000,
+                    estimate=AirbyteEstimateTraceMessage(
+                        name=self._stream_name, type=EstimateType.STREAM, row_estimate=rows
+                    ),
+                ),
+            )
+        )
+
+    def _refresh_estimate(self) -> None:
+        """Once the rows read pass the estimate, it was low: raise it to them."""
+        if self._estimated is not None and self._progress.records > self._estimated:
+            self._estimate(self._progress.records)
 
     def _emit_state(self) -> None:
         self._connector_state_manager.update_state_for_stream(self._stream_name, None, self.state)

@@ -1,6 +1,5 @@
 """Reading an events page, as both APIs answer it: `{"events": [...], "total": 42}` (Flameup) or
-`{"events": [...], "totalCount": 42}` (bem). The body is parsed once per response, and the paging base both
-APIs' strategies share lives here."""
+`{"events": [...], "totalCount": 42}` (bem). The body is parsed once per response."""
 
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
@@ -10,10 +9,6 @@ from weakref import WeakKeyDictionary
 import orjson
 import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
-from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
-    PaginationStrategy,
-)
 from airbyte_cdk.sources.types import Config
 
 
@@ -23,7 +18,7 @@ class EventsExtractor(RecordExtractor):
 
     The CDK's DpathExtractor walks every leaf of the body to resolve its path: measured at ~13 ms per page
     of 100 bem events, the largest cost of a sync. Reading one key costs nothing. A body without `events`
-    never gets here: the error handler retries it (`retry_body_without_events`).
+    never gets here: the error handler retries it (source_events.common.errors.EventsErrorHandler).
     """
 
     config: Config
@@ -34,8 +29,8 @@ class EventsExtractor(RecordExtractor):
 
 
 def parsed_body(response: requests.Response) -> Mapping[str, Any]:
-    """The parsed body, parsed once per response: the error handler, the extractor and the paginator all read
-    it (a page of events parsed three times was a measurable share of a sync)."""
+    """The parsed body, parsed once per response: the error handler, the extractor and the reader all read it
+    (a page of events parsed three times was a measurable share of a sync)."""
     body = _PARSED_BODIES.get(response)
     if body is None:
         try:
@@ -52,28 +47,12 @@ _PARSED_BODIES: "WeakKeyDictionary[requests.Response, Mapping[str, Any]]" = Weak
 
 
 def events_page(response: requests.Response) -> tuple[list, int | None]:
-    """A response's events and its integer `total` (None when there is none)."""
+    """A response's events and its integer `total` (Flameup) or `totalCount` (bem); None when there is none."""
     body = parsed_body(response)
-    total = body.get("total")
+    total = body.get("total", body.get("totalCount"))
     return _events_in(body), total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def _events_in(body: Mapping[str, Any]) -> list:
     events = body.get("events")
     return events if isinstance(events, list) else []
-
-
-@dataclass
-class EventsPagination(PaginationStrategy):
-    """What both APIs' paging strategies share: the page size, a manifest value that may read the config.
-    Each strategy reads the raw page (`events_page`), so records dropped client-side never end paging early."""
-
-    config: Config
-    page_size: int | str
-    parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._page_size = int(InterpolatedString.create(str(self.page_size), parameters=parameters).eval(self.config))
-
-    def get_page_size(self) -> int | None:
-        return self._page_size

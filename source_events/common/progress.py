@@ -23,11 +23,16 @@ class ReadProgress:
         self._interval = self.INTERVAL_SECONDS if interval is None else interval
         self._clock = clock
         self._count = 0
+        self.estimate: int | None = None  # the rows the stream's sync will read, about (its ESTIMATE)
         self._started: float | None = None
         self._stopped = threading.Event()
 
     def count(self) -> None:
         self._count += 1
+
+    @property
+    def records(self) -> int:
+        return self._count
 
     def start(self) -> None:
         """The stream starts reading: log every interval from now on, until `stop`."""
@@ -44,8 +49,9 @@ class ReadProgress:
 
     def report(self) -> None:
         elapsed = max(self._clock() - (self._started or self._clock()), 1e-9)
+        of_about = f" of about {self.estimate:,}" if self.estimate else ""
         self._log(
-            f"Stream {self._stream_name}: {self._count:,} records read in {elapsed:,.0f} s "
+            f"Stream {self._stream_name}: {self._count:,}{of_about} records read in {elapsed:,.0f} s "
             f"({self._count / elapsed:,.0f} records/s)"
         )
 

@@ -106,7 +106,9 @@ class FlameupWindowCursor(CheckpointingCursor):
         if self._lower >= now:
             LOGGER.warning(f"Stream {self._stream_name}: the saved state is in the future; nothing to read until then.")
             return
-        if self._probes.first_look(self._lower, now) is not FirstLook.MORE:  # at most a page: one window
+        look = self._probes.first_look(self._lower, now)
+        self._estimate(look.total)
+        if look.found is not FirstLook.MORE:  # at most a page: one window
             yield window_slice(self._lower, now)
             return
         for start, end in self._planner.windows(self._lower, now):
@@ -123,4 +125,5 @@ class FlameupWindowCursor(CheckpointingCursor):
             self._finished[start] = end
             while self._frontier in self._finished:
                 self._frontier = self._finished.pop(self._frontier)
+            self._refresh_estimate()
             self._emit_state()

@@ -2,6 +2,7 @@
 and API budget): the sync's first look at its range, which settles the page size, and the window planner's
 "does this range hold more than n events?"."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -16,23 +17,29 @@ class FirstLook(Enum):
     MORE = "the range holds more than a page"
 
 
+@dataclass(frozen=True)
+class Look:
+    found: FirstLook
+    total: int | None  # the answer's `total`: an estimate of the range's events, never a reason to stop
+
+
 class FlameupProbes:
     def __init__(self, retriever: FlameupRetriever) -> None:
         self._retriever = retriever
         self._page_sizes = retriever.page_sizes
 
-    def first_look(self, lower: datetime, upper: datetime) -> FirstLook:
+    def first_look(self, lower: datetime, upper: datetime) -> Look:
         """The sync's first request: the range's first page at the page size to use, which settles that size
         (a refused `limit` is asked again smaller) and shows a cap below it. It decides only how the range is
         planned, never what is read: every window is read until an empty page."""
-        events, _ = events_page(self._retriever.ask(window_slice(lower, upper), offset=0))
+        events, total = events_page(self._retriever.ask(window_slice(lower, upper), offset=0))
         found = FirstLook.EMPTY if not events else FirstLook.MORE
         if events and len(events) < self._page_sizes.limit:
             after, _ = events_page(self._retriever.ask(window_slice(lower, upper), offset=len(events), limit=1))
             found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
-        return found
+        return Look(found, total)
 
     def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> ProbeAnswer:
         """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event

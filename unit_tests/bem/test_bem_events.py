@@ -390,3 +390,18 @@ def test_another_400_on_a_resumed_sync_stays_a_config_error_naming_the_setting(c
     messages = [e.trace.error.message for e in output.errors]
     assert any("bem rejected the request (functionNames: unknown function)" in m and "`bem`" in m for m in messages)
     assert len(_bem_requests(http)) == 2  # the resumed page, then the listing's start without a position
+
+
+def test_a_first_sync_tells_the_platform_about_how_many_rows_it_reads_and_an_incremental_one_does_not_guess(
+    config, bem, http
+):
+    bem.events = bem_events_in_seconds({_T0 + s: 3 for s in range(200)}, seed=22)
+    cfg = config.with_bem(page_size=100).build()
+
+    first = run_read(cfg, catalog(BEM))
+    again = run_read(cfg, catalog(BEM), state(BEM, states_of(first, BEM)[-1]))
+
+    estimates = [m.trace.estimate for m in first.trace_messages if m.trace.type.value == "ESTIMATE"]
+    assert [(e.name, e.row_estimate) for e in estimates] == [(BEM, 600)]  # bem's `totalCount`, once
+    # resumed from a position, `totalCount` counts the whole listing, not what is left to read: no estimate
+    assert not [m for m in again.trace_messages if m.trace.type.value == "ESTIMATE"]

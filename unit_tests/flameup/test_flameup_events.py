@@ -355,3 +355,25 @@ def test_a_malformed_state_fails_with_a_config_error_naming_the_fix(config, flam
     messages = [e.trace.error.message for e in output.errors]
     assert any("saved state of stream flameup_events is unusable" in m and "Reset the stream" in m for m in messages)
     assert output.records == []
+
+
+@pytest.mark.parametrize(
+    "behaviour, first_estimate",
+    [(FlameupBehaviour(total="exact"), 250), (FlameupBehaviour(total="under", total_fraction=0.5), 125)],
+    ids=["exact_total", "low_total"],
+)
+def test_the_platform_is_told_about_how_many_rows_the_sync_reads(config, flameup, http, behaviour, first_estimate):
+    """An ESTIMATE trace message (the Airbyte UI's progress bar) from the first look's `total`, before the first
+    record; a low one is raised to the rows read once they pass it. A hint: it ends nothing."""
+    start = _now() - timedelta(days=2)
+    flameup.events = [a_flameup_event(iso(start + timedelta(minutes=i))) for i in range(250)]
+    flameup.behaviour = behaviour
+
+    output = run_read(config.with_flameup(start_date=iso(start), page_size=20).build(), catalog(FLAMEUP))
+
+    messages = [m for m in output.records_and_state_messages]  # noqa: C416 - the order of the whole output
+    estimates = [m.trace.estimate for m in output.trace_messages if m.trace.type.value == "ESTIMATE"]
+    assert [e.name for e in estimates] == [FLAMEUP] * len(estimates)
+    assert estimates[0].row_estimate == first_estimate and estimates[0].type.value == "STREAM"
+    assert max(e.row_estimate for e in estimates) == len(record_ids(output, FLAMEUP, "id")) == 250
+    assert messages  # the sync went on whatever the estimate said
