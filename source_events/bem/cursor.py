@@ -1,5 +1,5 @@
-"""bem's incremental cursor: the CDK's side of BemReading. One slice holds the whole read (bem pages as a
-chain of requests), and state is whatever the reading says, emitted after every page and at the end."""
+"""bem's incremental cursor: the CDK's side of BemReading. Two slices, one per reader (oldest first, newest
+first), and state is whatever the reading says, emitted after every page of either and at the end."""
 
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
@@ -9,15 +9,15 @@ from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_events.bem.reading import BemReading
+from source_events.bem.reading import READERS, BemReading
 from source_events.bem.retriever import BemRetriever
 from source_events.bem.state import BemState
 from source_events.common.checkpoints import CheckpointingCursor, state_error
 
 
 class BemCursor(CheckpointingCursor):
-    """State: source_events.bem.state (`eventID`, `starting_after`, and `recovering` while a
-    vanished position is recovered). Reading: source_events.bem.reading."""
+    """State: source_events.bem.state (`eventID`, `starting_after`, and `reading` while a sync reads).
+    Reading: source_events.bem.reading."""
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class BemCursor(CheckpointingCursor):
     @property
     def state(self) -> MutableMapping[str, Any]:
         current = self._reading.state if self._reading else self._saved
-        if current.eventID is None and current.starting_after is None and current.recovering is None:
+        if current.eventID is None and current.starting_after is None and current.reading is None:
             return {}
         return current.to_saved()
 
@@ -64,7 +64,8 @@ class BemCursor(CheckpointingCursor):
         self._progress.start()
         self._reading = BemReading(self._saved, self._page_size, self._lookback)
         self._retriever.start(self._reading, checkpoint=self._checkpoint)
-        yield StreamSlice(partition={}, cursor_slice={})
+        for reader in READERS:
+            yield StreamSlice(partition={}, cursor_slice={"reader": reader})
 
     def _checkpoint(self) -> None:
         with self._lock:

@@ -1,20 +1,23 @@
-"""bem's ordinary read: oldest first from a position, one page after another, until an empty page at a
-confirmed position.
+"""bem's oldest-first reader: from a position up, one page after another, until it meets the newest-first reader
+(source_events.bem.meeting), or an empty page at a confirmed position ends the listing.
 
-Each request names the last ID of the page before (`startingAfter`), as the vendor's SDK does, and a listing
-ends only on an empty page (`totalCount` and short pages are no stop signal). A position can vanish while
-the sync reads, not only between syncs: retention deletes the oldest events, exactly where a first sync
-reading oldest first stands, and a user deletes the event just read. An API may then answer the request
-naming it with a 400 (Stripe-style), with an empty page (which would end the sync early, forever), or with
-the listing from its start. So:
+Each request names the last ID of the page before (`startingAfter`), as the vendor's SDK does; `totalCount` and
+short pages are no stop signal. A position can vanish while the sync reads, not only between syncs: retention
+deletes the oldest events, exactly where a first sync reading oldest first stands, and a user deletes the
+event just read. An API may then answer the request naming it with a 400 (Stripe-style), with an empty page
+(which would end the read early, forever), or with the listing from its start. So:
 
 - **every empty page after a position is confirmed** with one request for that event (`eventIDs=<id>`): still
   listed, the listing has ended; gone, the position vanished;
 - a 400/404/422 to a request naming a position is a vanished position (BemErrorHandler hands it back);
-- a page listing events older than the position (beyond the lookback) means the API did not resume there.
+- a page listing events older than the position (by more than events may stray) means the API did not resume
+  there.
 
-A vanished position falls back on the ID read before it on the same page (real, and listed moments ago),
-then the one before that; once the page is used up the sync recovers (source_events.bem.recovery).
+A vanished position falls back on the ID read before it on the same page (real, and listed moments ago), then
+the one before that. Once none is left, the listing's first page shows whether everything before the position
+is gone (retention at the oldest end: it starts at the position's second, with no event this reader read): then
+the read goes on from there. Otherwise this reader stops, and the newest-first reader reads down to where it
+stood.
 """
 
 import logging
@@ -22,7 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from source_events.bem.ksuid import ksuid_seconds
+from source_events.bem.meeting import Meeting
 from source_events.bem.position import LookbackPosition
+from source_events.bem.state import MARGIN_SECONDS
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -49,79 +54,132 @@ class Request:
         return query
 
 
-class ForwardRead:
-    """Oldest first from `position.resume_after` (None: the listing's start)."""
+def seconds_of(ids: list[str]) -> list[int]:
+    return [second for second in map(ksuid_seconds, ids) if second is not None]
 
-    def __init__(self, position: LookbackPosition, page_size: int, strays_seconds: int) -> None:
+
+class ForwardRead:
+    """Oldest first from `position.resume_after` (None: the listing's start), up to `ceiling_second` at most
+    (None: no ceiling; a killed sync's newest-first reader read everything above it)."""
+
+    def __init__(
+        self,
+        position: LookbackPosition,
+        page_size: int,
+        strays_seconds: int,
+        meeting: Meeting,
+        ceiling_second: int | None = None,
+    ) -> None:
         self.position = position
         self._page_size = page_size
         self._strays = strays_seconds  # how far an event's second may lie behind the listing's order
-        self._after = position.resume_after
-        self._saved_second = ksuid_seconds(self._after) if self._after else None
+        self._meeting = meeting
+        self._ceiling = ceiling_second
+        self.after = position.resume_after  # the position the next page resumes after
+        self._resumed_second = ksuid_seconds(self.after) if self.after else None
         self._furthest: int | None = None  # the furthest second read
         self._page: set[str] = set()  # the IDs of the last page read: not emitted twice after a fall-back
         self._trail: list[str] = []  # the IDs of the last page up to the position: where to fall back
-        self._confirming = False
-        self.request: Request | None = Request(OLDEST_FIRST, page_size, self._after)
-        #: why the position vanished, once no position of the last page is left to fall back on
-        self.vanished: str | None = None
+        self._step = "page"  # "page", "confirm", or "listing start"
+        self.request: Request | None = Request(OLDEST_FIRST, page_size, self.after)
+        self.met = False  # it stopped where the other reader had read
+        self.vanished = False  # it stopped because its position vanished, and the newest-first reader reads on
+        #: once it vanished: under this second it read everything (None: the IDs carry no second, nothing known)
+        self.read_under: int | None = None
 
     @property
     def done(self) -> bool:
         return self.request is None
 
+    @property
+    def covered(self) -> bool:
+        """Whether it read its whole part: it met the other reader, reached its ceiling or the listing's end."""
+        return self.done and not self.vanished
+
     def take(self, ids: list[str], accepted: bool) -> list[str]:
         """The answer to `self.request` (`accepted`: not a rejected position). Returns the IDs to emit."""
-        if self._confirming:
-            self._confirming = False
-            if accepted and self._after in ids:
+        step, self._step = self._step, "page"
+        if step == "confirm":
+            if accepted and self.after in ids:
                 self.request = None  # the position is listed and nothing follows it: the end
             else:
-                self._fall_back(f"bem no longer lists {self._after}")
+                self._fall_back(f"bem no longer lists {self.after}")
             return []
+        if step == "listing start":
+            return self._after_listing_start(ids)
         if not accepted:
-            self._fall_back(f"bem rejected startingAfter={self._after}")
+            self._fall_back(f"bem rejected startingAfter={self.after}")
             return []
         if not ids:
-            if self._after is None:
+            if self.after is None:
                 self.request = None  # nothing listed at all
             else:
-                self._confirming = True
-                self.request = Request(OLDEST_FIRST, 1, event_ids=self._after)
+                self._step, self.request = "confirm", Request(OLDEST_FIRST, 1, event_ids=self.after)
             return []
         if self._goes_back_in_time(ids):
-            self._fall_back(f"bem listed older events after startingAfter={self._after}")
+            self._fall_back(f"bem listed older events after startingAfter={self.after}")
             return []
+        return self._read(ids)
+
+    def _read(self, ids: list[str]) -> list[str]:
         fresh = [event_id for event_id in ids if event_id not in self._page]
-        for event_id in fresh:
+        mine, self.met = self._meeting.arrive(Meeting.OLDEST_FIRST, fresh)
+        for event_id in mine:
             self.position.read(event_id)
             second = ksuid_seconds(event_id)
             if second is not None:
                 self._furthest = second if self._furthest is None else max(self._furthest, second)
         self._page = set(ids)
         self._trail = ids
-        self._after = ids[-1]
-        self.request = Request(OLDEST_FIRST, self._page_size, self._after)
-        return fresh
+        # where it stands: the last event of the page, or, once it met the other reader, the last event it read
+        self.after = ids[-1] if not self.met else (mine[-1] if mine else self.after)
+        reached_ceiling = self._ceiling is not None and self._furthest is not None and self._furthest > self._ceiling
+        self.request = None if self.met or reached_ceiling else Request(OLDEST_FIRST, self._page_size, self.after)
+        return mine
 
     def _fall_back(self, why: str) -> None:
-        """The position vanished: resume after the ID read before it on the last page, if any is left."""
-        earlier = self._trail[: self._trail.index(self._after)] if self._after in self._trail else []
-        if not earlier:
-            self.vanished = why
-            self.request = None
+        """The position vanished: resume after the ID read before it on the last page; once none is left, look at
+        the listing's first page."""
+        earlier = self._trail[: self._trail.index(self.after)] if self.after in self._trail else []
+        if earlier:
+            LOGGER.info(f"Stream bem_events: {why}; resuming after the event read before it.")
+            self._trail = earlier  # what follows it is read again, and not emitted twice (self._page)
+            self.after = earlier[-1]
+            self.request = Request(OLDEST_FIRST, self._page_size, self.after)
             return
-        LOGGER.info(f"Stream bem_events: {why}; resuming after the event read before it.")
-        self._trail = earlier  # what follows it is read again, and not emitted twice (self._page)
-        self._after = earlier[-1]
-        self.request = Request(OLDEST_FIRST, self._page_size, self._after)
+        self._why = why
+        self._step, self.request = "listing start", Request(OLDEST_FIRST, self._page_size)
+
+    def _after_listing_start(self, ids: list[str]) -> list[str]:
+        lost = ksuid_seconds(self.after) if self.after else None
+        floor = lost - self._strays if lost is not None else None
+        oldest = ksuid_seconds(ids[0]) if ids else None
+        # retention: the listing now starts where this reader stood (within a clock's error), with nothing it read
+        gone_before = (
+            oldest is not None
+            and lost is not None
+            and oldest >= lost - MARGIN_SECONDS
+            and not self._meeting.has_read(Meeting.OLDEST_FIRST, ids)
+        )
+        if gone_before:
+            LOGGER.info(f"Stream bem_events: {self._why}; nothing is listed before it any more: reading on from there.")
+            self._page, self._trail = set(), []
+            return self._read(ids)
+        if not ids:
+            self.request = None  # nothing is listed any more
+            return []
+        LOGGER.warning(
+            f"Stream bem_events: {self._why}. Reading what is listed after it newest first, down to "
+            + (f"{self._strays} s before it." if floor is not None else "the oldest event.")
+        )
+        self.vanished, self.read_under = True, floor
+        self.request = None
+        return []
 
     def _goes_back_in_time(self, ids: list[str]) -> bool:
         """Whether the page lists an event further behind what was read (or the position resumed from) than
         events may stray: the API answered a position it no longer knows with its listing's start, or does not
         list oldest first."""
-        furthest = self._furthest if self._furthest is not None else self._saved_second
-        if furthest is None:
-            return False
-        seconds = [second for second in map(ksuid_seconds, ids) if second is not None]
-        return bool(seconds) and min(seconds) < furthest - self._strays
+        furthest = self._furthest if self._furthest is not None else self._resumed_second
+        seconds = seconds_of(ids)
+        return furthest is not None and bool(seconds) and min(seconds) < furthest - self._strays

@@ -43,14 +43,31 @@ class LookbackPosition:
         return second < self._newest_second - self._lookback
 
     @property
+    def newest_second(self) -> int | None:
+        return self._newest_second
+
+    def resume_for(self, newest_second: int | None) -> str | None:
+        """The resume ID were `newest_second` the newest second read (a reader further up read newer events): the
+        last ID this reader read, in its order, such that it and every ID before it lie more than the lookback
+        under that second."""
+        resume = self.resume_after
+        if newest_second is None:
+            return resume
+        for event_id, second in self._recent:
+            if second is None or second >= newest_second - self._lookback:
+                break
+            resume = event_id
+        return resume
+
+    @property
     def position(self) -> Position:
         return Position(starting_after=self.resume_after, newest=self.newest)
 
 
 class TopOfListing:
     """Where a newest-first reader started, for the position the next sync resumes from: its first event (the
-    newest), and `below`, the first real ID more than `lookback` seconds under it (or under the reader's floor).
-    Resuming oldest first after `below` reads every event created since, and the lookback again."""
+    newest), and `below`, the first real ID it read more than `lookback` seconds under it. Resuming oldest first
+    after `below` reads every event created since, and the lookback again."""
 
     def __init__(self, event_id: str | None, below: str | None, lookback_seconds: int, block: int) -> None:
         self.event_id = event_id
@@ -60,7 +77,7 @@ class TopOfListing:
         self._second = ksuid_seconds(event_id) if event_id else None
         self._read = 0
 
-    def read(self, event_id: str, under_floor: bool = False) -> None:
+    def read(self, event_id: str) -> None:
         if self.event_id is None:
             self.event_id, self._second = event_id, ksuid_seconds(event_id)
         self._read += 1
@@ -71,9 +88,9 @@ class TopOfListing:
             far = self._read > self._block
         else:
             far = second < self._second - self._lookback
-        if far or under_floor:
+        if far:
             self.below = event_id
 
     @property
-    def position(self) -> Position:
-        return Position(starting_after=self.below, newest=self.event_id)
+    def second(self) -> int | None:
+        return self._second

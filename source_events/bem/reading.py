@@ -1,107 +1,142 @@
-"""bem's whole read as one chain of requests: the ordinary read (source_events.bem.forward), and, when its
-position vanished, the recovery (source_events.bem.recovery). bem pages one way (each request names the last
-ID of the page before), so a sync is one partition, and the state is a function of the listing alone: one
-reader, one order. The stream's retriever sends what the reading asks for (source_events.bem.retriever).
+"""bem's whole read: two readers in two partitions, oldest first from the saved position
+(source_events.bem.forward) and newest first from the top (source_events.bem.backward), until they meet
+(source_events.bem.meeting). bem pages one way (each request names the last ID of the page before), so a long
+read from one end is one round trip per page; from both ends it takes about half as long.
+
+A first sync reads the whole listing from both ends. A later sync resumes oldest first from the saved position
+(a lookback before the newest event read, source_events.bem.position) while the newest-first reader comes
+down to meet it, no further than the seconds an earlier sync read (its floor). When the oldest-first reader's
+position vanishes and nothing lets it read on, the newest-first reader reads down to where it stood; when the
+newest-first reader's does, or bem ignores `sortOrder`, the oldest-first reader reads on to the end.
+
+The state (source_events.bem.state) is saved after every page of either reader; once both are done it is a
+function of the listing alone: the top the newest-first reader found, and the first ID it read more than the
+lookback under it.
 """
 
 import logging
+import threading
 
 import requests
 
+from source_events.bem.backward import BackwardRead
 from source_events.bem.forward import ForwardRead, Request
 from source_events.bem.ksuid import ksuid_seconds
+from source_events.bem.meeting import Meeting
 from source_events.bem.position import LookbackPosition
-from source_events.bem.recovery import NewestFirstRecovery, Outcome
-from source_events.bem.state import MARGIN_SECONDS, BemState, Position
+from source_events.bem.state import MARGIN_SECONDS, BemState, NewestFirst, OldestFirst, Position, Reading
 from source_events.common.pages import events_page
 
 LOGGER = logging.getLogger("airbyte")
+
+# the partitions of a sync, each driving one reader
+READERS = (Meeting.OLDEST_FIRST, Meeting.NEWEST_FIRST)
 
 
 class BemReading:
     def __init__(self, saved: BemState, page_size: int, lookback_seconds: int) -> None:
         self._page_size = page_size
         self._lookback = lookback_seconds
-        # how far an event's second may lie behind the listing's order: IDs from clocks a second or two off, and
+        # how far an event's second may lie from the listing's order: IDs from clocks a second or two off, and
         # events listed late; the lookback covers as much
         self._strays = max(MARGIN_SECONDS, lookback_seconds)
         self._saved = saved
-        self._before_recovery = saved.position  # the state a recovery keeps until it has read the listing
-        self._forward: ForwardRead | None = None
-        self._recovery: NewestFirstRecovery | None = None
-        self._finished_at: Position | None = None
-        self.checkpoint_due = False
-        #: `totalCount` of the first answer when the read starts at the listing's start (a first sync): an estimate
+        self._lock = threading.Lock()
+        self._meeting = Meeting()
+        self._restarted = False
+        reading = saved.reading or self._new_reading(saved)
+        self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
+        self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._strays, self._meeting)
+        # which reader each partition drives (a reader started again takes over the partition that found it needed)
+        self._driven: dict[str, ForwardRead | BackwardRead] = {
+            Meeting.OLDEST_FIRST: self._forward,
+            Meeting.NEWEST_FIRST: self._backward,
+        }
+        if reading.oldest_first.done and reading.oldest_first.starting_after:
+            # a killed sync's oldest-first reader read everything up to where it stood: no need to go under it
+            self._backward.lower_floor_to(self._under(reading.oldest_first.starting_after))
+        #: `totalCount` of a first sync's first answer: how many events it reads, about (an ESTIMATE)
         self.listing_count: int | None = None
-        self._counts_the_listing = saved.recovering is None and saved.starting_after is None
-        if saved.recovering is not None:
-            self._recovery = NewestFirstRecovery.resumed(saved.recovering, page_size, lookback_seconds, self._strays)
-        else:
-            self._forward = self._forward_from(saved.position)
+        self._first_sync = saved.eventID is None and saved.reading is None
+        self.checkpoint_due = False
 
-    @property
-    def request(self) -> Request | None:
-        """The next request to send; None once the read has ended."""
-        reader = self._recovery or self._forward
-        return reader.request if reader else None
-
-    def take(self, response: requests.Response) -> list[str]:
-        """The answer to `request`. Returns the IDs whose records to emit (in the answer's order)."""
-        events, total = events_page(response)
-        if self.listing_count is None and self._counts_the_listing:
-            self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
-        self._counts_the_listing = False
-        ids = [
-            event["eventID"] for event in events if isinstance(event, dict) and isinstance(event.get("eventID"), str)
-        ]
-        accepted = response.status_code == 200
-        if self._recovery is not None:
-            return self._take_in_recovery(ids, accepted)
-        emitted = self._forward.take(ids, accepted)
-        self.checkpoint_due = bool(emitted)
-        if self._forward.vanished:
-            self._recover(self._forward.vanished, self._forward.position)
-        return emitted
-
-    def _take_in_recovery(self, ids: list[str], accepted: bool) -> list[str]:
-        recovery = self._recovery
-        emitted = recovery.take(ids, accepted)
-        self.checkpoint_due = recovery.checkpoint_due
-        if recovery.outcome is Outcome.READ_ON_FROM_START:
-            self._recovery = None
-            self._forward = self._forward_from(Position())
-            emitted = self._forward.take(recovery.first_page, True)  # the answer to the ordinary read's first request
-            self.checkpoint_due = True
-        elif recovery.outcome is Outcome.RESUME_FROM_TOP:
-            self._recovery = None
-            self._finished_at = recovery.resume_position
-            self.checkpoint_due = True
-        return emitted
-
-    def _recover(self, why: str, lost: LookbackPosition) -> None:
-        anchor = lost.resume_after or self._saved.starting_after
-        second = ksuid_seconds(anchor) if anchor else None
-        floor = second - self._strays if second is not None else None
-        LOGGER.warning(
-            f"Stream bem_events: {why}. Reading what is listed after it ("
-            + (f"down to {self._strays} s before that position" if floor is not None else "down to the oldest event")
-            + "); the sync then goes on as usual."
+    def _new_reading(self, saved: BemState) -> Reading:
+        """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
+        resumed = ksuid_seconds(saved.starting_after) if saved.starting_after else None
+        return Reading(
+            oldest_first=OldestFirst(starting_after=saved.starting_after),
+            newest_first=NewestFirst(floor_second=resumed - self._strays if resumed is not None else None),
         )
-        self._before_recovery = lost.position if lost.newest else self._saved.position
-        self._forward = None
-        self._recovery = NewestFirstRecovery(floor, self._page_size, self._lookback, self._strays)
 
-    def _forward_from(self, position: Position) -> ForwardRead:
-        return ForwardRead(LookbackPosition(position, self._lookback, self._page_size), self._page_size, self._strays)
+    def _forward_from(self, start: OldestFirst, ceiling: int | None) -> ForwardRead:
+        position = LookbackPosition(
+            Position(starting_after=start.starting_after, newest=self._saved.eventID), self._lookback, self._page_size
+        )
+        forward = ForwardRead(position, self._page_size, self._strays, self._meeting, ceiling_second=ceiling)
+        if start.done:
+            forward.request = None
+        return forward
+
+    def _under(self, event_id: str) -> int | None:
+        second = ksuid_seconds(event_id)
+        return second - self._strays if second is not None else None
+
+    def _ceiling(self, newest_first: NewestFirst) -> int | None:
+        """A killed sync's newest-first reader read everything from the top down to its position: the oldest-first
+        reader need not read above it (plus what may stray)."""
+        stood = ksuid_seconds(newest_first.starting_after) if newest_first.starting_after else None
+        return stood + self._strays if stood is not None else None
+
+    def request(self, partition: str) -> Request | None:
+        """The next request of the reader `partition` drives; None once it is done."""
+        with self._lock:
+            return self._driven[partition].request
+
+    def take(self, partition: str, response: requests.Response) -> list[str]:
+        """The answer to the request of the reader `partition` drives. Returns the IDs whose records to emit (in
+        the answer's order)."""
+        events, total = events_page(response)
+        ids = [e["eventID"] for e in events if isinstance(e, dict) and isinstance(e.get("eventID"), str)]
+        with self._lock:
+            if self._first_sync and self.listing_count is None and isinstance(total, int):
+                self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
+            emitted = self._driven[partition].take(ids, response.status_code == 200)
+            self.checkpoint_due = bool(emitted)
+            self._after_a_reader_stopped(partition)
+            return emitted
+
+    def _after_a_reader_stopped(self, partition: str) -> None:
+        forward, backward = self._forward, self._backward
+        if forward.vanished and not backward.done:
+            backward.lower_floor_to(forward.read_under)  # it reads down to where the oldest-first reader stood
+        if forward.done and backward.done and not (forward.covered or backward.covered) and not self._restarted:
+            # both positions vanished and neither read its part: the oldest-first reader reads everything again
+            LOGGER.warning("Stream bem_events: both readers lost their positions; reading the listing from its start.")
+            self._restarted = True
+            self._forward = self._driven[partition] = self._forward_from(OldestFirst(), ceiling=None)
 
     @property
     def state(self) -> BemState:
-        if self._finished_at is not None:
-            return BemState(eventID=self._finished_at.newest, starting_after=self._finished_at.starting_after)
-        if self._recovery is not None:
-            before = self._before_recovery
+        with self._lock:
+            forward, backward = self._forward, self._backward
+            if forward.done and backward.done:
+                return self._finished()
             return BemState(
-                eventID=before.newest, starting_after=before.starting_after, recovering=self._recovery.saved
+                eventID=self._saved.eventID,
+                starting_after=self._saved.starting_after,
+                reading=Reading(
+                    oldest_first=OldestFirst(starting_after=forward.after, done=forward.done),
+                    newest_first=backward.saved,
+                ),
             )
-        position = self._forward.position.position
-        return BemState(eventID=position.newest, starting_after=position.starting_after)
+
+    def _finished(self) -> BemState:
+        """Both readers are done: the next sync resumes the lookback under the newest event read."""
+        top = self._backward.top
+        position = self._forward.position
+        if top.event_id is None or (position.newest_second or -1) > (top.second or -1):
+            newest, newest_second = position.newest, position.newest_second  # the newest-first reader read nothing
+        else:
+            newest, newest_second = top.event_id, top.second
+        resume = top.below if top.below is not None else position.resume_for(newest_second)
+        return BemState(eventID=newest or self._saved.eventID, starting_after=resume)

@@ -1,7 +1,7 @@
-"""bem's retriever: sends, one after another, the requests its BemReading asks for, and hands on the records it
-keeps. A chain of requests each decided by the answer to the one before (a page, a check of a position, the
-newest-first recovery) is more than the CDK's paginator can say: it ends a partition on the first answer that
-is not a 2xx, and a rejected position is exactly such an answer."""
+"""bem's retriever: sends, one after another, the requests one of the sync's two readers asks for, and hands on
+the records it keeps. A chain of requests each decided by the answer to the one before (a page, a check of a
+position, of the sort order) is more than the CDK's paginator can say: it ends a partition on the first answer
+that is not a 2xx, and a rejected position is exactly such an answer."""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -15,8 +15,8 @@ from source_events.bem.reading import BemReading
 
 @dataclass
 class BemRetriever(SimpleRetriever):
-    """The manifest's requester (auth, filters, error handling, backoff) and record selector, driven by a
-    BemReading (source_events.bem.reading) instead of a paginator.
+    """The manifest's requester (auth, filters, error handling, backoff) and record selector, driven by one reader
+    of a BemReading (source_events.bem.reading) per partition instead of a paginator.
 
         retriever:
           type: CustomRetriever
@@ -24,20 +24,21 @@ class BemRetriever(SimpleRetriever):
           requester: ...
           record_selector: ...
 
-    The stream's cursor starts each read (`start`): it holds the saved state and emits the checkpoints.
+    The stream's cursor starts each sync's reading (`start`): it holds the saved state and emits the checkpoints;
+    each partition names its reader (`{"reader": "oldest_first"}` or `"newest_first"`).
     """
 
     def start(self, reading: BemReading, checkpoint: Callable[[], None]) -> None:
-        """The next partition reads with `reading`, and `checkpoint` is called after each page's records."""
+        """This sync's partitions read with `reading`, and `checkpoint` is called after each page's records."""
         self._reading, self._checkpoint = reading, checkpoint
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
-        reading, checkpoint = self._reading, self._checkpoint
-        while reading.request is not None:
-            response = self.requester.send_request(stream_slice=stream_slice, request_params=reading.request.query)
+        reading, checkpoint, partition = self._reading, self._checkpoint, stream_slice["reader"]
+        while (request := reading.request(partition)) is not None:
+            response = self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
             if response is None:
                 return
-            emit = set(reading.take(response))
+            emit = set(reading.take(partition, response))
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
             ):

@@ -1,14 +1,18 @@
 """bem's state: what a sync saves, as typed models, and every shape earlier versions saved (read here only).
 
-Saved since 0.5.0, after a sync and while it reads (checkpointed every page):
+Saved since 0.5.0 once a sync has read everything:
 
     {"eventID": "<the newest ID read>",
      "starting_after": "<a real ID the API listed, at least the lookback before eventID; null: the start>"}
 
-and while it recovers from a saved position that vanished (source_events.bem.recovery), also:
+and while a sync reads (checkpointed every page), also where each of its two readers stands
+(source_events.bem.reading), so that a killed sync goes on from there:
 
-    "recovering": {"floor_second": <unix second, or null>, "starting_after": <its own newest-first position>,
-                   "top": {"eventID": <where it started>, "below": <the resume ID found under it, or null>}}
+    "reading": {"oldest_first": {"starting_after": <its last ID, or null: the start>, "done": false},
+                "newest_first": {"starting_after": <its last ID, or null: the top>, "done": false,
+                                 "top": {"eventID": <the first ID it read>, "below": <the first ID it read more
+                                         than the lookback under it, or null>},
+                                 "floor_second": <it stops under this second, or null>}}
 
 Shapes of earlier versions, read and migrated by `BemState.from_saved`:
 
@@ -16,6 +20,8 @@ Shapes of earlier versions, read and migrated by `BemState.from_saved`:
     {"eventID": X, "already_read": [...]}                0.2.x left out a null starting_after: from the start
     {..., "starting_after": S, "already_read": [...]}    0.2.x-0.4.x: resume after S (the IDs read after it are
                                                          read again: the destination deduplicates them)
+    {..., "recovering": {...}}                           0.4.x, killed while it recovered a vanished position:
+                                                         its newest-first read goes on, down to its floor
     {..., "newest_first": {...}}                         0.3.0, a first sync killed while reading from both
                                                          ends: its oldest-first position is kept; everything
                                                          after it is read again (duplicates, no loss)
@@ -45,25 +51,35 @@ class Position(_Model):
 
 class Top(_Model):
     """Where a newest-first read started (`eventID`), and `below`, the first real ID it read more than the
-    lookback under it (or under the recovery's floor)."""
+    lookback under it."""
 
     eventID: str | None = None
     below: str | None = None
 
 
-class Recovery(_Model):
-    """A newest-first read from the top of the listing down to `floor_second`, because the saved position
-    vanished, resuming after its own `starting_after`."""
+class OldestFirst(_Model):
+    starting_after: str | None = None  # None: the listing's start
+    done: bool = False
 
-    floor_second: int | None = None  # None: the IDs carry no second, read to the bottom
-    starting_after: str | None = None
+
+class NewestFirst(_Model):
+    starting_after: str | None = None  # None: the top of the listing
+    done: bool = False
     top: Top = Top()
+    floor_second: int | None = None  # everything under this second was read before (None: read to the bottom)
+
+
+class Reading(_Model):
+    """Where a sync's two readers stand while it reads."""
+
+    oldest_first: OldestFirst = OldestFirst()
+    newest_first: NewestFirst = NewestFirst()
 
 
 class BemState(_Model):
     eventID: str | None = None
     starting_after: str | None = None
-    recovering: Recovery | None = None
+    reading: Reading | None = None
 
     @property
     def position(self) -> Position:
@@ -75,24 +91,37 @@ class BemState(_Model):
         wrong with it."""
         if not saved:
             return cls()
-        if not isinstance(saved.get("eventID"), str):
-            raise ValueError("no `eventID` event ID")
+        if not isinstance(saved.get("eventID"), str) and not (saved.get("eventID") is None and saved.get("reading")):
+            raise ValueError("no `eventID` event ID")  # only a first sync that is still reading has none yet
         if "already_read" not in saved and "starting_after" not in saved:
             saved = {**saved, "starting_after": saved["eventID"]}
         kept = {key: value for key, value in saved.items() if key not in ("newest_first", "already_read")}
-        recovering = kept.get("recovering")
-        if isinstance(recovering, Mapping):  # 0.4.x recoveries also listed what to skip: read again instead
-            kept["recovering"] = {
-                key: value for key, value in recovering.items() if key not in ("skip", "already_read")
-            }
+        recovering = kept.pop("recovering", None)
         try:
-            return cls.model_validate(kept)
+            state = cls.model_validate(kept)
+            if recovering is not None:  # 0.4.x: its newest-first read goes on alone (the position had vanished)
+                recovered = _Recovering.model_validate(recovering)
+                newest_first = NewestFirst(
+                    starting_after=recovered.starting_after, top=recovered.top, floor_second=recovered.floor_second
+                )
+                state = state.model_copy(
+                    update={"reading": Reading(oldest_first=OldestFirst(done=True), newest_first=newest_first)}
+                )
+            return state
         except ValidationError as error:
             where = ".".join(str(part) for part in error.errors()[0]["loc"])
             raise ValueError(f"`{where}` is not what this connector saves") from None
 
     def to_saved(self) -> dict[str, Any]:
         saved: dict[str, Any] = {"eventID": self.eventID, "starting_after": self.starting_after}
-        if self.recovering is not None:
-            saved["recovering"] = self.recovering.model_dump(mode="json")
+        if self.reading is not None:
+            saved["reading"] = self.reading.model_dump(mode="json")
         return saved
+
+
+class _Recovering(_Model):
+    """0.4.x's `recovering`: a newest-first read down to its floor."""
+
+    floor_second: int | None = None
+    starting_after: str | None = None
+    top: Top = Top()

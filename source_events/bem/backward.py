@@ -1,0 +1,144 @@
+"""bem's newest-first reader: from the top of the listing down, until it meets the oldest-first reader
+(source_events.bem.meeting), reaches its floor (what earlier syncs, or the oldest-first reader, read), or the
+listing's bottom.
+
+- Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event too (`limit=1`,
+  oldest first). The same event first both ways (with more than one listed) means the API ignores it: this reader
+  then reads nothing, and the oldest-first reader reads on to the end alone.
+- The floor: events listed after a position lie at most `strays` seconds under its second, so an event more
+  than that under the second of the oldest-first reader's starting position was read by an earlier sync.
+- Its position can vanish like the other reader's (a 400, an empty page that its confirmation shows was not the
+  bottom, an answer from the top again): it falls back on the ID read before it on the same page; once none is
+  left it stops, and the oldest-first reader reads up until it meets what this one read.
+- It remembers where it started (TopOfListing): the next sync resumes from the first ID it read more than the
+  lookback under the top.
+"""
+
+import logging
+
+from source_events.bem.forward import NEWEST_FIRST, OLDEST_FIRST, Request, seconds_of
+from source_events.bem.ksuid import ksuid_seconds
+from source_events.bem.meeting import Meeting
+from source_events.bem.position import TopOfListing
+from source_events.bem.state import NewestFirst, Top
+
+LOGGER = logging.getLogger("airbyte")
+
+
+class BackwardRead:
+    def __init__(
+        self, start: NewestFirst, page_size: int, lookback_seconds: int, strays_seconds: int, meeting: Meeting
+    ) -> None:
+        self._page_size = page_size
+        self._strays = strays_seconds
+        self._meeting = meeting
+        self.floor = start.floor_second
+        self.after = start.starting_after
+        self.top = TopOfListing(start.top.eventID, start.top.below, lookback_seconds, page_size)
+        self._page: set[str] = set()
+        self._trail: list[str] = []
+        self.met = False
+        self.gave_up = False  # its position vanished: the oldest-first reader reads up to what it read
+        self.ignores_sort_order = False
+        self._oldest: str | None = None
+        self._step = "page"
+        if start.done:
+            self.request: Request | None = None
+        elif self.after is None:  # a new read from the top: first, does the API honour sortOrder?
+            self._step, self.request = "oldest", Request(OLDEST_FIRST, 1)
+        else:
+            self.request = Request(NEWEST_FIRST, page_size, self.after)
+
+    @property
+    def done(self) -> bool:
+        return self.request is None
+
+    @property
+    def covered(self) -> bool:
+        """Whether it read its whole part: down to the other reader, its floor, or the bottom."""
+        return self.done and not self.gave_up and not self.ignores_sort_order
+
+    def take(self, ids: list[str], accepted: bool) -> list[str]:
+        step, self._step = self._step, "page"
+        if step == "oldest":
+            if not ids:
+                self.request = None  # nothing listed at all
+                return []
+            self._oldest = ids[0]
+            self._step, self.request = "first page", Request(NEWEST_FIRST, self._page_size)
+            return []
+        if step == "confirm":
+            if accepted and self.after in ids:
+                self.request = None  # the position is listed and nothing lies under it: the bottom
+            else:
+                self._fall_back(f"bem no longer lists {self.after}")
+            return []
+        if step == "first page" and ids and ids[0] == self._oldest and len(ids) > 1:
+            LOGGER.warning(
+                "Stream bem_events: bem ignores sortOrder=desc (it listed the same event first both ways); reading "
+                "the listing oldest first only."
+            )
+            self.ignores_sort_order, self.request = True, None
+            return []
+        if not accepted:
+            self._fall_back(f"bem rejected startingAfter={self.after} (newest first)")
+            return []
+        if not ids:
+            if self.after is None:
+                self.request = None
+            else:
+                self._step, self.request = "confirm", Request(NEWEST_FIRST, 1, event_ids=self.after)
+            return []
+        if self._goes_up(ids):
+            self._fall_back(f"bem listed newer events after startingAfter={self.after} (newest first)")
+            return []
+        return self._read(ids)
+
+    def _read(self, ids: list[str]) -> list[str]:
+        fresh = [event_id for event_id in ids if event_id not in self._page]
+        above = [event_id for event_id in fresh if not self._under_floor(event_id)]
+        mine, self.met = self._meeting.arrive(Meeting.NEWEST_FIRST, above)
+        for event_id in mine:
+            self.top.read(event_id)
+        reached_floor = len(above) < len(fresh)
+        # where it stands: the last event of the page, or, once it stopped, the last event it read
+        stopped = self.met or reached_floor
+        self._page, self._trail = set(ids), ids
+        self.after = ids[-1] if not stopped else (mine[-1] if mine else self.after)
+        self.request = None if self.met or reached_floor else Request(NEWEST_FIRST, self._page_size, self.after)
+        return mine
+
+    def lower_floor_to(self, second: int | None) -> None:
+        """The oldest-first reader stopped where its position vanished: everything under `second` it read."""
+        if second is not None and (self.floor is None or second > self.floor):
+            self.floor = second
+
+    def _fall_back(self, why: str) -> None:
+        earlier = self._trail[: self._trail.index(self.after)] if self.after in self._trail else []
+        if earlier:
+            LOGGER.info(f"Stream bem_events: {why}; resuming after the event read before it.")
+            self._trail, self.after = earlier, earlier[-1]
+            self.request = Request(NEWEST_FIRST, self._page_size, self.after)
+            return
+        LOGGER.warning(f"Stream bem_events: {why}; the oldest-first reader reads on up to what was read from the top.")
+        self.gave_up, self.request = True, None
+
+    def _under_floor(self, event_id: str) -> bool:
+        second = ksuid_seconds(event_id)
+        return self.floor is not None and second is not None and second < self.floor
+
+    def _goes_up(self, ids: list[str]) -> bool:
+        """Whether a page lists an event further above the position than events may stray: the API answered a
+        position it no longer knows with the top of its listing."""
+        position = ksuid_seconds(self.after) if self.after else None
+        seconds = seconds_of(ids)
+        return position is not None and bool(seconds) and max(seconds) > position + self._strays
+
+    @property
+    def saved(self) -> NewestFirst:
+        return NewestFirst(
+            starting_after=self.after,
+            done=self.done,
+            top=Top(eventID=self.top.event_id, below=self.top.below),
+            floor_second=self.floor,
+        )

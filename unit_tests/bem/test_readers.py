@@ -1,0 +1,175 @@
+"""bem's two readers on their own, answer by answer: what each asks next, what it emits, and when it stops.
+Through HTTP, both together: unit_tests/bem/test_bem_events.py and integration_tests/test_exactness.py."""
+
+import random
+import threading
+
+import pytest
+
+from source_events.bem.backward import BackwardRead
+from source_events.bem.forward import ForwardRead
+from source_events.bem.ksuid import ksuid_seconds
+from source_events.bem.meeting import MEETING_PAGES, Meeting
+from source_events.bem.position import LookbackPosition
+from source_events.bem.state import NewestFirst, Position
+from source_events.emulator.ids import ksuid
+
+_T0 = 1_790_000_000
+_STRAYS = 2
+
+
+def _ids(seconds: list[int], seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    return sorted(ksuid(second, rng) for second in seconds)
+
+
+def _forward(after: str | None = None, meeting: Meeting | None = None, ceiling: int | None = None) -> ForwardRead:
+    position = LookbackPosition(Position(starting_after=after), lookback_seconds=0, block=10)
+    return ForwardRead(
+        position, page_size=10, strays_seconds=_STRAYS, meeting=meeting or Meeting(), ceiling_second=ceiling
+    )
+
+
+def _backward(meeting: Meeting | None = None, floor: int | None = None, after: str | None = None) -> BackwardRead:
+    start = NewestFirst(starting_after=after, floor_second=floor)
+    return BackwardRead(start, page_size=10, lookback_seconds=0, strays_seconds=_STRAYS, meeting=meeting or Meeting())
+
+
+def test_the_oldest_first_reader_ends_only_on_an_empty_page_at_a_confirmed_position():
+    listing = _ids(list(range(_T0, _T0 + 15)))
+    forward = _forward()
+
+    assert forward.take(listing[:10], True) == listing[:10]
+    assert forward.request.starting_after == listing[9]
+    assert forward.take(listing[10:], True) == listing[10:]  # a short page: not the end
+    assert forward.request.starting_after == listing[14]
+    assert forward.take([], True) == []  # an empty page: is the position still listed?
+    assert forward.request.event_ids == listing[14] and forward.request.limit == 1
+    forward.take([listing[14]], True)
+    assert forward.done and forward.covered
+
+
+@pytest.mark.parametrize("answer", ["rejected", "empty, then not listed", "older events"])
+def test_a_vanished_position_falls_back_on_the_event_read_before_it(answer):
+    listing = _ids(list(range(_T0, _T0 + 30)))
+    forward = _forward()
+    forward.take(listing[:10], True)
+
+    if answer == "rejected":
+        forward.take([], False)
+    elif answer == "empty, then not listed":
+        forward.take([], True)
+        forward.take([], True)
+    else:  # the API answered an unknown position with its listing's start
+        forward.take(_ids(list(range(_T0 - 100, _T0 - 90)), seed=2), True)
+
+    assert forward.request.starting_after == listing[8]
+    assert forward.take(listing[9:19], True) == listing[10:19]  # the one read before is not emitted twice
+
+
+def test_once_no_event_of_the_page_is_left_the_listings_start_shows_whether_it_reads_on_from_there():
+    listing = _ids(list(range(_T0, _T0 + 30)))
+    retained, deleted = _forward(), _forward()
+    for forward in (retained, deleted):
+        forward.take(listing[:10], True)
+        for _ in range(10):  # every event of the page vanished, one after another
+            forward.take([], False)
+        assert forward.request.starting_after is None and forward.request.sort_order == "asc"
+
+    assert retained.take(listing[12:22], True) == listing[12:22]  # retention: nothing before the position is left
+    assert not retained.done and not retained.vanished
+    deleted.take(_ids(list(range(_T0 - 500, _T0 - 490)), seed=3), True)  # older events are still listed
+    assert deleted.done and deleted.vanished and deleted.read_under == ksuid_seconds(listing[0]) - _STRAYS
+
+
+def test_the_oldest_first_reader_stops_where_the_newest_first_reader_read():
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    meeting = Meeting()
+    assert meeting.arrive(Meeting.NEWEST_FIRST, listing[:14:-1]) == (listing[:14:-1], False)  # 39 down to 15
+    forward = _forward(meeting=meeting)
+
+    forward.take(listing[:10], True)
+    assert forward.take(listing[10:20], True) == listing[10:15]
+
+    assert forward.done and forward.met and forward.covered and forward.after == listing[14]
+
+
+def test_a_ceiling_stops_the_oldest_first_reader_once_it_read_above_it():
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    forward = _forward(ceiling=_T0 + 12)
+
+    forward.take(listing[:10], True)
+    forward.take(listing[10:20], True)
+
+    assert forward.done and forward.covered
+
+
+def test_the_newest_first_reader_checks_the_sort_order_reads_down_to_its_floor_and_remembers_the_top():
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    backward = _backward(floor=_T0 + 25)
+
+    assert backward.request.sort_order == "asc" and backward.request.limit == 1
+    backward.take(listing[:1], True)
+    assert backward.request.sort_order == "desc" and backward.request.starting_after is None
+    assert backward.take(listing[:29:-1], True) == listing[:29:-1]
+    assert backward.take(listing[29:19:-1], True) == listing[29:24:-1]  # under the floor: read before
+
+    assert backward.done and backward.covered and backward.top.event_id == listing[-1]
+
+
+def test_a_newest_first_reader_whose_api_ignores_sort_order_reads_nothing():
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    backward = _backward()
+
+    backward.take(listing[:1], True)
+    assert backward.take(listing[:10], True) == []  # the same event first both ways
+
+    assert backward.done and backward.ignores_sort_order and not backward.covered
+
+
+def test_a_newest_first_reader_confirms_an_empty_page_and_gives_up_a_position_it_cannot_replace():
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    backward = _backward(after=listing[20])
+
+    backward.take([], True)
+    assert backward.request.event_ids == listing[20]
+    backward.take([], True)  # not listed: no event of a page read to fall back on
+
+    assert backward.done and backward.gave_up and not backward.covered
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_two_readers_that_fetch_the_same_stretch_at_once_emit_each_event_once(seed):
+    """Checking an answer and recording it happen under one lock: the first to arrive records it, the second
+    meets it, whatever the threads do."""
+    rng = random.Random(seed)
+    listing = _ids(list(range(_T0, _T0 + 30)))
+    meeting = Meeting()
+    emitted: list[str] = []
+    start = threading.Barrier(2)
+
+    def arrive(reader: str, page: list[str]) -> None:
+        start.wait()
+        emitted.extend(meeting.arrive(reader, page)[0])
+
+    stretch = listing[rng.randrange(5) : 20 + rng.randrange(5)]
+    threads = [
+        threading.Thread(target=arrive, args=(Meeting.OLDEST_FIRST, stretch)),
+        threading.Thread(target=arrive, args=(Meeting.NEWEST_FIRST, stretch[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(emitted) == stretch
+
+
+def test_each_reader_keeps_the_ids_of_its_last_pages_only():
+    meeting = Meeting()
+    pages = [_ids([_T0 + page], seed=page) for page in range(MEETING_PAGES + 2)]
+    for page in pages:
+        meeting.arrive(Meeting.NEWEST_FIRST, page)
+
+    assert meeting.arrive(Meeting.OLDEST_FIRST, pages[0]) == (pages[0], False)  # forgotten
+    assert meeting.arrive(Meeting.OLDEST_FIRST, pages[-1]) == ([], True)
