@@ -110,6 +110,8 @@ class FlameupApi:
         return {e["id"] for e in self.events if not self.hidden(e)}
 
     def _visible_page(self, selected: list[dict[str, Any]], offset: int, size: int) -> list[dict[str, Any]]:
+        """The page cut at `offset` (counting hidden events), without its hidden events. A cut of hidden
+        events only answers the first visible event after it: an empty page always ends the listing."""
         page = selected[offset : offset + size]
         if self.behaviour.hidden_share <= 0:
             return page

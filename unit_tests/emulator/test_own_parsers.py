@@ -2,10 +2,13 @@
 disagreement here rather than being mirrored: the emulator's and the connector's parsers read a table of
 forms the same way, and refuse the same malformed ones."""
 
+import ast
 import random
+from pathlib import Path
 
 import pytest
 
+from source_events import emulator
 from source_events.bem.ksuid import ksuid_seconds as connector_ksuid_seconds
 from source_events.common.timestamps import parse_timestamp as connector_parse
 from source_events.emulator.ids import KSUID_EPOCH, ksuid, ksuid_seconds
@@ -99,3 +102,22 @@ def test_both_ksuid_decoders_refuse_what_is_not_a_ksuid(event_id):
 def test_a_second_a_ksuid_cannot_carry_is_refused_when_minting(second):
     with pytest.raises(ValueError, match="outside the seconds"):
         ksuid(second, random.Random(0))
+
+
+def test_the_emulator_imports_nothing_of_the_connector_but_the_manifest():
+    folder = Path(emulator.__file__).parent
+    borrowed = []
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            borrowed += [
+                f"{module.name}: {name}"
+                for name in names
+                if name.split(".")[0] == "source_events"
+                and not name.startswith("source_events.emulator")
+                and name != "source_events.manifest"
+            ]
+
+    assert borrowed == []
