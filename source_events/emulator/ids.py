@@ -23,10 +23,9 @@ def flameup_event_id(rng: random.Random) -> str:
 
 
 def ksuid(unix_seconds: int, rng: random.Random, prefix: str = "ev_") -> str:
-    """A KSUID minted at `unix_seconds` (0 to 2**32 - 1 seconds after the KSUID epoch)."""
-    offset = unix_seconds - KSUID_EPOCH
-    if not 0 <= offset < 1 << (_ALL_BITS - _RANDOM_BITS):
-        raise ValueError(f"{unix_seconds} is outside the seconds a KSUID can carry")
+    """A KSUID minted at `unix_seconds`. A second outside the 2**32 after the KSUID epoch wraps around, as
+    the reference implementation's uint32 conversion does (so its ID decodes to another second)."""
+    offset = (unix_seconds - KSUID_EPOCH) % (1 << (_ALL_BITS - _RANDOM_BITS))
     value = (offset << _RANDOM_BITS) | rng.getrandbits(_RANDOM_BITS)
     chars = []
     for _ in range(KSUID_CHARS):
