@@ -3,10 +3,11 @@ seeded histories ending now, configs that point at an emulator, the requests it 
 (`requests_of`), and a clock that moves only when the connector sleeps."""
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
@@ -137,6 +138,39 @@ def assert_exactly_once(emitted: list[str], expected: set, scenario: str) -> Non
     assert not (duplicates or missing or extra), (
         f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}, "
         f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, expected {len(expected)})"
+    )
+
+
+class SyncBounds(NamedTuple):
+    """What one stream's sync must emit (every event that existed from its start to its end) and may emit
+    (any event that existed at some moment while it ran)."""
+
+    must: set[str]
+    may: set[str]
+
+
+def sync_bounds(truth_at_start: dict[str, set[str]], server: EmulatorServer) -> dict[str, SyncBounds]:
+    """Per stream, for a sync that began when `truth_at_start` (`server.ground_truth()`) was taken and has
+    ended now: events deleted or expired meanwhile need not be emitted, events added meanwhile may be."""
+    at_end, deleted, added = server.ground_truth(), server.deleted_keys(), server.added_keys()
+    return {
+        stream: SyncBounds(
+            must=truth_at_start[stream] & at_end[stream],
+            may=truth_at_start[stream] | at_end[stream] | deleted[stream] | added[stream],
+        )
+        for stream in at_end
+    }
+
+
+def assert_within(emitted: list[str], bounds: SyncBounds, scenario: str, duplicates_allowed: bool = False) -> None:
+    """Every event the sync must emit was emitted, nothing it may not emit was, and (unless allowed) none twice."""
+    duplicates = [] if duplicates_allowed else sorted(k for k, n in Counter(emitted).items() if n > 1)
+    missing = sorted(bounds.must - set(emitted))
+    extra = sorted(set(emitted) - bounds.may)
+    assert not (duplicates or missing or extra), (
+        f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} never existed {extra[:5]}, "
+        f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, must {len(bounds.must)}, "
+        f"may {len(bounds.may)})"
     )
 
 

@@ -70,7 +70,6 @@ class EmulatorServer:
         self.faults: list[Fault] = []
         self.served_faults: list[Fault] = []  # one entry per answer a fault gave: tests assert their fault fired
         self.changes: list[Change] = []  # pending data changes (source_events.emulator.changes)
-        self.mutations = self.changes  # the same list, by its older name
         self.request_count = 0
         self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
         self.rate_limit = rate_limit  # read on each Flameup request: a test may set it on a running server
@@ -100,6 +99,15 @@ class EmulatorServer:
     @property
     def bem_base_url(self) -> str:
         return self.base_url + BEM_PREFIX
+
+    @property
+    def mutations(self) -> list[Change]:
+        """The pending data changes, by their older name (the same list as `changes`)."""
+        return self.changes
+
+    @mutations.setter
+    def mutations(self, changes: list[Change]) -> None:
+        self.changes = changes
 
     @property
     def rate_limited(self) -> int:

@@ -8,7 +8,7 @@ from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.ids import ksuid_seconds
 from source_events.emulator.server import Addition, Deletion
 from testkit.builders import a_flameup_event, bem_events_in_seconds
-from testkit.emulator import running_emulator
+from testkit.emulator import assert_within, running_emulator, sync_bounds
 from unit_tests.emulator.calls import bem_get, bem_ids, flameup_get, flameup_ids
 
 _T0 = 1_790_000_000
@@ -157,3 +157,32 @@ def test_two_equal_changes_keep_their_own_progress(server):
 def test_repeating_needs_an_interval():
     with pytest.raises(ValidationError, match="repeat_every"):
         Deletion(at_request=1, api="bem", where="random", times=3)
+
+
+def test_sync_bounds_say_what_a_sync_must_and_may_emit_while_data_changes(server):
+    server.bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(10)})
+    server.changes += [
+        Deletion(at_request=2, api="bem", where="last_served"),
+        Addition(at_request=3, api="bem", count=2),
+    ]
+    at_start = server.ground_truth()
+    # the "sync": three requests, while the last event it read is deleted and two events are added
+    read = bem_ids(server, limit=5)
+    for _ in range(2):
+        bem_ids(server, limit=100)
+
+    bounds = sync_bounds(at_start, server)["bem_events"]
+    (deleted,) = server.deleted_keys()["bem_events"]
+    added = server.added_keys()["bem_events"]
+    assert deleted == read[-1] and len(added) == 2
+    assert bounds.must == at_start["bem_events"] - {deleted}
+    assert bounds.may == at_start["bem_events"] | added
+    assert_within(sorted(bounds.must) + sorted(added)[:1], bounds, "must, one addition")
+    assert_within(sorted(bounds.must | {deleted}), bounds, "must, and the deleted one it read before it went")
+    with pytest.raises(AssertionError, match="1 missing"):
+        assert_within(sorted(bounds.must)[1:], bounds, "one lost")
+    with pytest.raises(AssertionError, match="1 never existed"):
+        assert_within([*bounds.must, "ev_made_up"], bounds, "one invented")
+    with pytest.raises(AssertionError, match="1 duplicated"):
+        assert_within([*bounds.must, min(bounds.must)], bounds, "one twice")
+    assert_within([*bounds.must, min(bounds.must)], bounds, "one twice, allowed", duplicates_allowed=True)
