@@ -22,10 +22,11 @@ from source_events.emulator.datasets import bem_event_at, flameup_event_at
 from source_events.emulator.flameup import FlameupApi
 from source_events.emulator.ids import ksuid_seconds
 from source_events.emulator.responses import ApiResponse
+from source_events.manifest import primary_keys
 
 ApiName = Literal["flameup", "bem"]
 STREAMS = {"flameup": "flameup_events", "bem": "bem_events"}
-KEYS = {"flameup": "id", "bem": "eventID"}  # each API's event ID field (the streams' primary keys)
+KEYS = {api: primary_keys()[stream] for api, stream in STREAMS.items()}  # each API's event ID field
 
 
 class Mutation(BaseModel):
