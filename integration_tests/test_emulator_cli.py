@@ -5,6 +5,8 @@ import json
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +40,14 @@ def _setting(lines: list[str], label: str) -> str:
 def test_every_option_is_described():
     actions = [a for a in build_parser()._actions if a.option_strings and a.dest != "help"]
 
-    assert {a.dest for a in actions} == {"port", "write_config", "flameup_events", "bem_events", "seed"}
+    assert {a.dest for a in actions} == {
+        "port",
+        "write_config",
+        "flameup_events",
+        "bem_events",
+        "seed",
+        "add_events_every",
+    }
     assert all(a.help and len(a.help) > 20 for a in actions), [a.dest for a in actions if not a.help]
     result = subprocess.run([*EMULATOR, "--help"], capture_output=True, text=True, timeout=60, check=True)
     text = " ".join(result.stdout.split())  # argparse wraps to the terminal's width
@@ -103,3 +112,37 @@ def test_a_config_path_that_cannot_be_written_is_one_line(tmp_path):
         result.stderr
         == f"emulator: cannot write the config to {tmp_path / 'missing' / 'c.json'}: No such file or directory\n"
     )
+
+
+def _truth(base_url: str) -> dict[str, list[str]]:
+    with urllib.request.urlopen(f"{base_url}/_emulator/truth", timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def test_events_added_while_it_runs_are_served_and_each_addition_is_one_stderr_line():
+    with _emulator("--port", "0", "--flameup-events", "10", "--bem-events", "10", "--add-events-every", "0.05") as (
+        process,
+        lines,
+    ):
+        base_url = _setting(lines, "Flameup base URL").removesuffix("/api/v1")
+        deadline = time.monotonic() + 30
+        truth = _truth(base_url)
+        while min(len(keys) for keys in truth.values()) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            truth = _truth(base_url)
+        process.terminate()
+        rest_of_stdout, stderr = process.communicate(timeout=30)
+
+    assert _setting(lines, "new events") == "5 Flameup and 5 bem every 0.05 s"
+    assert len(truth["flameup_events"]) >= 20 and len(truth["bem_events"]) >= 20
+    assert rest_of_stdout == ""  # stdout is the start-up lines only
+    added = [line for line in stderr.splitlines() if line.startswith("emulator: ")]
+    assert len(added) >= 2 and all(" added 5 Flameup and 5 bem events (" in line for line in added), stderr
+    assert "Traceback" not in stderr
+
+
+def test_an_interval_that_is_not_positive_is_refused_with_the_option_named():
+    result = subprocess.run([*EMULATOR, "--add-events-every", "0"], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert "argument --add-events-every: must be more than 0 seconds, not 0" in result.stderr

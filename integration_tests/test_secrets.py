@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from source_events.emulator import BemApi, FlameupApi
-from source_events.emulator.datasets import bem_events, flameup_events
-from source_events.emulator.server import EmulatorServer, Fault
+from source_events.emulator.server import Fault
 from testkit.cli import run_cli
+from testkit.emulator import bem_history, flameup_history, running_emulator
 
 FLAMEUP_KEY = "ws_live_SECRET_f1a9c0d3e7b2"
 BEM_KEY = "bem_sk_SECRET_5c7d9e1f3a"
@@ -20,12 +19,13 @@ CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_te
 
 @pytest.fixture(scope="module")
 def server():
-    end = datetime.now(timezone.utc) - timedelta(seconds=5)
-    flameup = FlameupApi(
-        "ws_secret", FLAMEUP_KEY, flameup_events(120, end - timedelta(days=3), end, "ws_secret", seed=5)
-    )
-    bem = BemApi(BEM_KEY, bem_events(120, end - timedelta(hours=3), end, seed=5))
-    with EmulatorServer(flameup, bem) as running:
+    with running_emulator(
+        flameup_history(120, timedelta(days=3), seed=5, workspace_id="ws_secret"),
+        bem_history(120, timedelta(hours=3), seed=5),
+        workspace_id="ws_secret",
+        flameup_api_key=FLAMEUP_KEY,
+        bem_api_key=BEM_KEY,
+    ) as running:
         yield running
 
 

@@ -1,12 +1,20 @@
-"""What the end-to-end tests share: emulators on ephemeral ports and configs that point at them."""
+"""What the end-to-end tests share: emulators on ephemeral ports (one way to build one: `running_emulator`),
+seeded histories ending now, configs that point at an emulator, the requests it received as query dicts
+(`requests_of`), and a clock that moves only when the connector sleeps."""
 
 import time
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
+from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour, datasets
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
-from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer
+from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, RateLimit
 from testkit.builders import record_ids
 
 # The checked-in configs (integration_tests/*_config.json) name no port: this stands for the session emulator.
@@ -34,6 +42,69 @@ def pointed_at_session_emulator(config: Any) -> Any:
     if isinstance(config, str) and config.startswith(EMULATOR_PLACEHOLDER):
         return session_emulator().base_url + config[len(EMULATOR_PLACEHOLDER) :]
     return config
+
+
+@contextmanager
+def running_emulator(
+    flameup_events: list[dict[str, Any]] | None = None,
+    bem_events: list[dict[str, Any]] | None = None,
+    *,
+    flameup_behaviour: FlameupBehaviour | None = None,
+    bem_behaviour: BemBehaviour | None = None,
+    workspace_id: str = WORKSPACE_ID,
+    flameup_api_key: str = FLAMEUP_API_KEY,
+    bem_api_key: str = BEM_API_KEY,
+    latency_seconds: float = 0.0,
+    rate_limit: RateLimit | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[EmulatorServer]:
+    """An emulator serving both APIs on an ephemeral port, for the `with` block. The event lists are the
+    APIs' own (empty if not given; a test may change them, or `server.flameup.events`, later). One clock for
+    everything that reads time: the rate limit and arrivals, bem's retention and listing delay, events
+    added now. The default credentials and workspace are the sample's, which `emulator_config` uses."""
+    flameup = FlameupApi(
+        workspace_id, flameup_api_key, [] if flameup_events is None else flameup_events, flameup_behaviour, clock
+    )
+    bem = BemApi(bem_api_key, [] if bem_events is None else bem_events, bem_behaviour, clock)
+    with EmulatorServer(flameup, bem, latency_seconds=latency_seconds, rate_limit=rate_limit, clock=clock) as server:
+        yield server
+
+
+def flameup_history(
+    count: int, span: timedelta, seed: int, workspace_id: str = WORKSPACE_ID, **options: Any
+) -> list[dict[str, Any]]:
+    """`count` seeded Flameup events received over `span` up to 5 s ago (`options`: datasets.flameup_events')."""
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
+    return datasets.flameup_events(count, end - span, end, workspace_id, seed=seed, **options)
+
+
+def bem_history(count: int, span: timedelta, seed: int, **options: Any) -> list[dict[str, Any]]:
+    """`count` seeded bem events created over `span` up to 5 s ago (`options`: datasets.bem_events')."""
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
+    return datasets.bem_events(count, end - span, end, seed=seed, **options)
+
+
+def requests_of(source: Any, api: Literal["flameup", "bem"]) -> list[dict[str, str]]:
+    """The query of every request `api` received, in order, as {name: value}. `source` is a running
+    `EmulatorServer` or the unit tests' requests-mock `http` fixture (its `request_history`). A name sent
+    twice in one request is an error here, not a value silently dropped."""
+    if isinstance(source, EmulatorServer):
+        queries = [request.query for request in source.received if request.api == api]
+    else:
+        urls = [urlsplit(request.url) for request in source.request_history]
+        queries = [parse_qs(url.query, keep_blank_values=True) for url in urls if _api_of(url.path) == api]
+    single = []
+    for query in queries:
+        repeated = sorted(name for name, values in query.items() if len(values) > 1)
+        assert not repeated, f"{api} request with {repeated} sent more than once: {query}"
+        single.append({name: values[0] for name, values in query.items()})
+    return single
+
+
+def _api_of(path: str) -> str | None:
+    if "/workspaces/" in path:
+        return "flameup"
+    return "bem" if path.endswith("/events") else None
 
 
 def emulator_config(
@@ -67,6 +138,39 @@ def assert_exactly_once(emitted: list[str], expected: set, scenario: str) -> Non
     assert not (duplicates or missing or extra), (
         f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}, "
         f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, expected {len(expected)})"
+    )
+
+
+class SyncBounds(NamedTuple):
+    """What one stream's sync must emit (every event that existed from its start to its end) and may emit
+    (any event that existed at some moment while it ran)."""
+
+    must: set[str]
+    may: set[str]
+
+
+def sync_bounds(truth_at_start: dict[str, set[str]], server: EmulatorServer) -> dict[str, SyncBounds]:
+    """Per stream, for a sync that began when `truth_at_start` (`server.ground_truth()`) was taken and has
+    ended now: events deleted or expired meanwhile need not be emitted, events added meanwhile may be."""
+    at_end, deleted, added = server.ground_truth(), server.deleted_keys(), server.added_keys()
+    return {
+        stream: SyncBounds(
+            must=truth_at_start[stream] & at_end[stream],
+            may=truth_at_start[stream] | at_end[stream] | deleted[stream] | added[stream],
+        )
+        for stream in at_end
+    }
+
+
+def assert_within(emitted: list[str], bounds: SyncBounds, scenario: str, duplicates_allowed: bool = False) -> None:
+    """Every event the sync must emit was emitted, nothing it may not emit was, and (unless allowed) none twice."""
+    duplicates = [] if duplicates_allowed else sorted(k for k, n in Counter(emitted).items() if n > 1)
+    missing = sorted(bounds.must - set(emitted))
+    extra = sorted(set(emitted) - bounds.may)
+    assert not (duplicates or missing or extra), (
+        f"{scenario}: {len(missing)} missing {missing[:5]}, {len(extra)} never existed {extra[:5]}, "
+        f"{len(duplicates)} duplicated {duplicates[:5]} (emitted {len(emitted)}, must {len(bounds.must)}, "
+        f"may {len(bounds.may)})"
     )
 
 

@@ -1,6 +1,7 @@
 """Serve the sample emulator until interrupted: both APIs, seeded data, fake credentials.
 
 python -m source_events.emulator --write-config emulator_config.json   # then use that config
+python -m source_events.emulator --add-events-every 30                  # new events while it runs
 """
 
 import argparse
@@ -9,6 +10,7 @@ import errno
 import json
 import sys
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 from source_events.emulator.sample import (
@@ -19,6 +21,19 @@ from source_events.emulator.sample import (
     sample_config,
     sample_server,
 )
+from source_events.emulator.server import EmulatorServer
+
+ADDED_EACH_TIME = 5  # Flameup and bem events, each, that --add-events-every adds
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--bem-events", type=int, default=500, help="bem events in the sample data (default: 500)")
     parser.add_argument(
         "--seed", type=int, default=1, help="seed of the generated events: the same seed, the same events (default: 1)"
+    )
+    parser.add_argument(
+        "--add-events-every",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help=(
+            f"while serving, add {ADDED_EACH_TIME} new Flameup and {ADDED_EACH_TIME} new bem events every SECONDS, "
+            "stamped now (one line on stderr each time), to try an incremental read by hand; "
+            "POST /_emulator/append adds events on demand"
+        ),
     )
     return parser
 
@@ -85,11 +110,36 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"emulator: cannot write the config to {path}: {error.strerror or error}", file=sys.stderr)
                 return 1
             lines.append(f"  connector config  {path} (source-events check --config {path})")
+        if args.add_events_every:
+            lines.append(
+                f"  new events        {ADDED_EACH_TIME} Flameup and {ADDED_EACH_TIME} bem every {args.add_events_every:g} s"
+            )
         lines.append("Serving until Ctrl-C.")
         print("\n".join(lines), flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            _serve(server, args.add_events_every)
     return 0
+
+
+def _serve(server: EmulatorServer, add_every: float | None) -> None:
+    """Wait for Ctrl-C; meanwhile add events every `add_every` seconds, one stderr line each time (stdout
+    carries only the start-up lines, which scripts read)."""
+    never = threading.Event()
+    if add_every is None:
+        never.wait()
+        return
+    batch = 0
+    while not never.wait(add_every):
+        batch += 1
+        added = server.append_new_events(ADDED_EACH_TIME, ADDED_EACH_TIME, seed=batch)
+        now = datetime.now(timezone.utc).strftime("%H:%M:%S")
+        truth = server.ground_truth()
+        print(
+            f"emulator: {now} added {len(added['flameup_events'])} Flameup and {len(added['bem_events'])} bem "
+            f"events ({len(truth['flameup_events'])} and {len(truth['bem_events'])} in all)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

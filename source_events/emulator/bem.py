@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from source_events.bem.ksuid import ksuid_seconds
+from source_events.emulator.ids import ksuid_seconds
 from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
 
 # query parameter -> event field, for the CSV-array filters
@@ -19,7 +19,9 @@ CSV_FILTERS = {
     "referenceIDs": "referenceID",
 }
 LISTINGS_KEPT = 8  # readers and probes ask for both sort orders in turn
-CREATED_KEY = "_created"  # emulator-only: (second, creation counter), for the "sorted by creation time" readings
+# emulator-only, never served: (creation moment in unix seconds, creation counter). The moment orders the
+# "sorted by creation time" readings (the second: its floor) and says when a late commit becomes listable.
+CREATED_KEY = "_created"
 
 TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed"]
 
@@ -38,6 +40,9 @@ class BemBehaviour(BaseModel, frozen=True):
     unknown_cursor: Literal["reject", "empty", "from_start"] = "reject"
     # events whose ID second is older than this many seconds before now are expired: no longer listed
     retention_seconds: int | None = Field(None, ge=0)
+    # late commits: an event is listed only once the clock has passed its creation moment plus this many
+    # seconds, so it can appear behind IDs already listed
+    listing_delay_seconds: float = Field(0, ge=0)
 
 
 class BemApi:
@@ -51,7 +56,8 @@ class BemApi:
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or BemBehaviour()
-        self.clock = clock  # unix seconds, for retention
+        self.clock = clock  # unix seconds: retention, the listing delay, the moment of events added "now"
+        self.version = 0  # bumped by every change made through the emulator: part of every cache key
         self._listings = RecentAnswers(LISTINGS_KEPT)
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
@@ -89,11 +95,16 @@ class BemApi:
         """The filtered, unexpired events in listing order and each ID's position; kept while the question,
         the data and the behaviour stay the same, as they do across the pages of one sync."""
         filters = tuple(first(query, name) for name in (*CSV_FILTERS, "isLabelled"))
-        expired_before = self._expired_before()
-        key = (filters, descending, expired_before, len(self.events), id(self.events), self.behaviour)
+        expired_before, committed_by = self._expired_before(), self._committed_by()
+        # the committed events only grow with the clock: their count says whether the listing changed
+        committed = None if committed_by is None else sum(1 for e in self.events if created_at(e) <= committed_by)
+        data = (len(self.events), id(self.events), self.version)
+        key = (filters, descending, expired_before, committed, data, self.behaviour)
 
         def listing() -> tuple[list[dict[str, Any]], dict[str, int]]:
-            kept = [e for e in self.events if self._matches(e, query) and not self._expired(e, expired_before)]
+            kept = [
+                e for e in self.events if self._matches(e, query) and self._listable(e, expired_before, committed_by)
+            ]
             listed = self._ordered(kept, descending)
             return listed, {e["eventID"]: i for i, e in enumerate(listed)}
 
@@ -108,27 +119,37 @@ class BemApi:
         ties = self.behaviour.desc_ties if descending else self.behaviour.asc_ties
         by_second: dict[int, list[dict[str, Any]]] = {}
         for event in events:
-            by_second.setdefault(event[CREATED_KEY][0], []).append(event)
+            by_second.setdefault(int(created_at(event)), []).append(event)
         listed = []
         for second in sorted(by_second, reverse=descending):
             listed += _broken_ties(by_second[second], ties)
         return listed
 
     def listed_ids(self) -> set[str]:
-        """The IDs of every event listed now (not expired), whatever the filters: the ground truth."""
-        expired_before = self._expired_before()
-        return {e["eventID"] for e in self.events if not self._expired(e, expired_before)}
+        """The IDs of every event listed now (committed, not expired), whatever the filters: the ground truth."""
+        return {e["eventID"] for e in self.listed_events()}
+
+    def listed_events(self) -> list[dict[str, Any]]:
+        """Every event listed now, in no particular order."""
+        expired_before, committed_by = self._expired_before(), self._committed_by()
+        return [e for e in self.events if self._listable(e, expired_before, committed_by)]
 
     def _expired_before(self) -> int | None:
         retention = self.behaviour.retention_seconds
         return None if retention is None else int(self.clock()) - retention
 
+    def _committed_by(self) -> float | None:
+        delay = self.behaviour.listing_delay_seconds
+        return self.clock() - delay if delay else None
+
     @staticmethod
-    def _expired(event: Mapping[str, Any], expired_before: int | None) -> bool:
-        if expired_before is None:
+    def _listable(event: Mapping[str, Any], expired_before: int | None, committed_by: float | None) -> bool:
+        if committed_by is not None and created_at(event) > committed_by:
             return False
+        if expired_before is None:
+            return True
         second = ksuid_seconds(event["eventID"])
-        return second is not None and second < expired_before
+        return second is None or second >= expired_before
 
     @staticmethod
     def _matches(event: Mapping[str, Any], query: Query) -> bool:
@@ -148,3 +169,8 @@ def _broken_ties(events: list[dict[str, Any]], ties: TieOrder) -> list[dict[str,
     """The events of one second in the order a tie rule gives: by ID or by insertion, up or down."""
     key = (lambda e: e["eventID"]) if ties.startswith("id") else (lambda e: e[CREATED_KEY])
     return sorted(events, key=key, reverse=ties.endswith("_reversed"))
+
+
+def created_at(event: Mapping[str, Any]) -> float:
+    """The unix moment an event was created (its ID's second may differ: servers' clocks disagree)."""
+    return event[CREATED_KEY][0]

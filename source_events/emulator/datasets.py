@@ -1,9 +1,10 @@
 """Deterministic, realistic event data for both APIs, typed with pydantic.
 
 Flameup: `evt_` + 32 hex IDs, UUID person IDs, timestamps with and without fractional seconds (3, 6 or
-9 digits), bursts sharing one timestamp, events exactly on day boundaries, nested `properties`.
+9 digits), bursts sharing one timestamp, events exactly on day boundaries, nested `properties`; on request,
+a share of events sent by offline clients (`timestamp` minutes to days before `created_at`).
 bem: KSUID-style IDs ordered only to the second, bursts of events created in one second, every event
-type, nested `transformedContent`.
+type, nested `transformedContent`; on request, IDs minted by clocks off the one that orders creation.
 """
 
 import random
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 
 from source_events.emulator.bem import CREATED_KEY
 from source_events.emulator.ids import flameup_event_id, ksuid
+from source_events.emulator.timestamps import parse_date_time
 from source_events.manifest import bem_event_types
 
 EVENT_NAMES = ["page_view", "signup", "purchase", "feature_used", "logout"]
@@ -68,8 +70,16 @@ def flameup_events(
     workspace_id: str,
     seed: int = 1,
     people: int = 25,
+    offline_share: float = 0.0,
 ) -> list[dict[str, Any]]:
+    """`count` events received between `start` and `end`. Each `created_at` is 0 to 5 s after its `timestamp`,
+    but for `offline_share` of them (0..1, seeded): sent by offline clients, their `timestamp` is 1 minute to
+    3 days before `created_at`, so it can lie before `start`. The same seed gives the same events whatever
+    the share; a share only moves some timestamps back."""
+    if not 0 <= offline_share <= 1:
+        raise ValueError(f"offline_share must be between 0 and 1, not {offline_share}")
     rng = random.Random(seed)
+    offline = random.Random(f"offline clients {seed}")
     person_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(people)]
     span = (end - start).total_seconds()
     day_boundaries = _midnights(start, end)
@@ -87,21 +97,24 @@ def flameup_events(
         digits = rng.choice([0, 0, 3, 6, 9])
         stamp = format_flameup_time(moment, digits)
         for _ in range(min(burst, count - len(events))):
-            events.append(
-                FlameupEvent(
-                    id=flameup_event_id(rng),
-                    workspace_id=workspace_id,
-                    person_id=rng.choice(person_ids),
-                    event=rng.choice(EVENT_NAMES),
-                    properties={
-                        "path": rng.choice(["/", "/pricing", "/docs", "/signup"]),
-                        "utm": {"source": rng.choice(["ads", "newsletter", None]), "campaign_id": rng.randint(1, 9)},
-                        "values": [rng.randint(0, 100) for _ in range(rng.randint(0, 3))],
-                    },
-                    timestamp=stamp,
-                    created_at=format_flameup_time(moment + timedelta(seconds=rng.uniform(0, 5)), 6),
-                ).model_dump()
-            )
+            event = FlameupEvent(
+                id=flameup_event_id(rng),
+                workspace_id=workspace_id,
+                person_id=rng.choice(person_ids),
+                event=rng.choice(EVENT_NAMES),
+                properties={
+                    "path": rng.choice(["/", "/pricing", "/docs", "/signup"]),
+                    "utm": {"source": rng.choice(["ads", "newsletter", None]), "campaign_id": rng.randint(1, 9)},
+                    "values": [rng.randint(0, 100) for _ in range(rng.randint(0, 3))],
+                },
+                timestamp=stamp,
+                created_at=format_flameup_time(moment + timedelta(seconds=rng.uniform(0, 5)), 6),
+            ).model_dump()
+            if offline_share and offline.random() < offline_share:
+                # log-uniform from a minute to three days: most offline clients come back soon
+                delay = timedelta(seconds=60 * (3 * 24 * 60) ** offline.random())
+                event["timestamp"] = format_flameup_time(parse_date_time(event["created_at"]) - delay, digits)
+            events.append(event)
     return events
 
 
@@ -115,10 +128,12 @@ def _midnights(start: datetime, end: datetime) -> list[datetime]:
 
 
 def bem_events(
-    count: int, start: datetime, end: datetime, seed: int = 2, id_clock_skew: int = 0
+    count: int, start: datetime, end: datetime, seed: int = 2, id_clock_skew: int = 0, id_clock_offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Events in creation order, each carrying the emulator-only creation key. With `id_clock_skew`, each ID
-    is minted by a clock up to that many seconds off the one that orders creation (for `sort_by="created"`)."""
+    """Events in creation order, each carrying the emulator-only creation key (its second, its rank). IDs
+    are minted by other servers' clocks: `id_clock_offset` seconds ahead of the clock that orders creation
+    (behind if negative) for every event, and with `id_clock_skew`, each one up to that many seconds more
+    either way, at random. The creation moment is what `sort_by="created"` and the listing delay read."""
     rng = random.Random(seed)
     first, last = int(start.timestamp()), int(end.timestamp())
     bursts = []  # several events in one second (their IDs sort in random order), spread over the window
@@ -128,22 +143,22 @@ def bem_events(
     events: list[dict[str, Any]] = []
     for second, burst in zip(seconds, bursts, strict=True):
         for _ in range(burst):
-            event = _bem_event(rng, second, len(events))
+            event = bem_event_at(second, rng, len(events), id_clock_offset)
             if id_clock_skew:
-                event["eventID"] = ksuid(second + rng.randint(-id_clock_skew, id_clock_skew), rng)
+                skew = rng.randint(-id_clock_skew, id_clock_skew)
+                event["eventID"] = ksuid(second + id_clock_offset + skew, rng)
             events.append(event)
     return events
 
 
-def bem_event_at(second: int, rng: random.Random, created: int) -> dict[str, Any]:
-    return _bem_event(rng, second, created)
-
-
-def _bem_event(rng: random.Random, second: int, created: int) -> dict[str, Any]:
+def bem_event_at(created: float, rng: random.Random, rank: int, id_clock_offset: int = 0) -> dict[str, Any]:
+    """One event created at the unix moment `created`, the `rank`-th created; its IDs minted by a clock
+    `id_clock_offset` seconds ahead (behind if negative)."""
+    id_second = int(created) + id_clock_offset
     function = rng.choice(["invoice-extractor", "email-router", "receipt-splitter"])
     item_count = rng.randint(1, 5)
     event = BemEvent(
-        eventID=ksuid(second, rng),
+        eventID=ksuid(id_second, rng),
         referenceID=f"ref-{rng.randint(1000, 9999)}",
         inboundEmail={
             "to": "inbox@example.com",
@@ -152,15 +167,15 @@ def _bem_event(rng: random.Random, second: int, created: int) -> dict[str, Any]:
         },
         metadata={"durationFunctionToEventSeconds": round(rng.uniform(0.05, 9.0), 3)},
         eventType=rng.choice(BEM_EVENT_TYPES),
-        functionCallID=ksuid(second, rng, prefix="fc_"),
+        functionCallID=ksuid(id_second, rng, prefix="fc_"),
         functionID=f"f_{function}",
         functionName=function,
         functionVersionNum=rng.randint(1, 4),
-        callID=ksuid(second, rng, prefix="c_"),
+        callID=ksuid(id_second, rng, prefix="c_"),
         workflowID="wf_main",
         workflowName="main",
         workflowVersionNum=1,
-        transformationID=ksuid(second, rng, prefix="tr_"),
+        transformationID=ksuid(id_second, rng, prefix="tr_"),
         transformedContent={
             "invoice": {"total": round(rng.uniform(1, 900), 2), "lines": [{"sku": "A1", "qty": rng.randint(1, 3)}]}
         },
@@ -168,8 +183,22 @@ def _bem_event(rng: random.Random, second: int, created: int) -> dict[str, Any]:
         itemOffset=rng.randint(0, item_count - 1),
         itemCount=item_count,
     ).model_dump()
-    event[CREATED_KEY] = (second, created)
+    event[CREATED_KEY] = (created, rank)
     return event
+
+
+def flameup_event_at(moment: datetime, rng: random.Random, workspace_id: str) -> dict[str, Any]:
+    """One event that happened and was received at `moment` (as an online client sends it)."""
+    stamp = format_flameup_time(moment, 6)
+    return FlameupEvent(
+        id=flameup_event_id(rng),
+        workspace_id=workspace_id,
+        person_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        event=rng.choice(EVENT_NAMES),
+        properties={"path": rng.choice(["/", "/pricing", "/docs", "/signup"])},
+        timestamp=stamp,
+        created_at=stamp,
+    ).model_dump()
 
 
 def default_window(now: datetime | None = None, days: int = 45):

@@ -1,15 +1,17 @@
 """Flameup `GET /workspaces/{workspaceId}/events`: Bearer auth, limit/offset, since/until, user_id/event filters."""
 
 import bisect
+import hashlib
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from source_events.common.timestamps import parse_timestamp
 from source_events.emulator.responses import ApiResponse, Query, RecentAnswers, first
+from source_events.emulator.timestamps import parse_date_time
 
 _SECOND = timedelta(seconds=1)
 SELECTIONS_KEPT = 64
@@ -22,16 +24,26 @@ class FlameupBehaviour(BaseModel, frozen=True):
     since_inclusive: bool = True
     until_inclusive: bool = False
     compare_precision: Literal["second", "microsecond"] = "microsecond"
+    # the field `since`/`until` compare, which is also the field the listing is sorted by: when the event
+    # happened ("timestamp") or when the API received it ("created_at", as Amplitude's export filters)
+    filter_field: Literal["timestamp", "created_at"] = "timestamp"
     newest_first: bool = True
     limit_cap: int = Field(100, ge=1)  # never returns more than this many events a page
     # a `limit` above the cap: served capped without a word ("cap"), or refused with a 400 whose message names
     # the largest `limit` allowed ("reject") or does not ("reject_unnamed")
     limit_over_cap: Literal["cap", "reject", "reject_unnamed"] = "cap"
     default_limit: int = 50
-    # what `total` says: the filtered set's size ("exact"), a fraction of it ("under"), at most a constant
-    # ("capped", as search backends do), every event of the workspace ("unfiltered"), a different number on
-    # each answer ("changing": 50 % to 150 % of the size, in turn), or nothing ("absent": no `total` key)
-    total: Literal["exact", "under", "capped", "unfiltered", "changing", "absent"] = "exact"
+    # The share of events the key cannot see (soft-deleted, or not permitted), chosen by a hash of the event's
+    # ID. A page is cut from the listing with them, by `offset` and `limit`, then they are removed: a page can
+    # hold fewer events than asked although more follow (Google Drive's files.list documents this). One
+    # reading is kept: a page is never empty while a visible event follows it. A cut that holds only hidden
+    # events answers the first visible event after it instead, so an empty page still ends a listing.
+    hidden_share: float = Field(0.0, ge=0, le=1)
+    # what `total` says: the filtered set's size, hidden events included ("exact"), only the events the key
+    # sees ("visible"), a fraction of the set ("under"), at most a constant ("capped", as search backends do),
+    # every event of the workspace ("unfiltered"), a different number on each answer ("changing": 50 % to
+    # 150 % of the size, in turn), or nothing ("absent": no `total` key)
+    total: Literal["exact", "visible", "under", "capped", "unfiltered", "changing", "absent"] = "exact"
     total_fraction: float = Field(0.7, ge=0)  # "under": the share of the real count reported
     total_cap: int = Field(10_000, ge=0)  # "capped": the largest count reported
 
@@ -43,13 +55,17 @@ class FlameupApi:
         api_key: str,
         events: list[dict[str, Any]],
         behaviour: FlameupBehaviour | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.workspace_id = workspace_id
         self.api_key = api_key
         self.events = events
         self.behaviour = behaviour or FlameupBehaviour()
+        self.clock = clock  # unix seconds: the moment of events added "now" (source_events.emulator.changes)
+        self.version = 0  # bumped by every change made through the emulator: part of every cache key
         self._sorted: tuple | None = None
         self._selections = RecentAnswers(SELECTIONS_KEPT)
+        self._visible_counts = RecentAnswers(SELECTIONS_KEPT)
         self._answers = 0  # answers given, for a `total` that changes from one answer to the next
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
@@ -72,18 +88,46 @@ class FlameupApi:
                 else "limit is too large"
             )
             return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
-        selected = self._select(query, since, until)
-        page = selected[offset : offset + min(limit, self.behaviour.limit_cap)]
+        key = self._question(query, since, until)
+        selected = self._select(key, query, since, until)
+        page = self._visible_page(selected, offset, min(limit, self.behaviour.limit_cap))
         body: dict[str, Any] = {"events": page}
-        total = self._total(len(selected))
+        total = self._total(key, selected)
         if total is not None:
             body["total"] = total
         return ApiResponse(200, body)
 
-    def _total(self, count: int) -> int | None:
+    def hidden(self, event: Mapping[str, Any]) -> bool:
+        """Whether the key cannot see this event (`hidden_share`): the same answer for an ID every time."""
+        share = self.behaviour.hidden_share
+        if share <= 0:
+            return False
+        digest = hashlib.blake2b(str(event["id"]).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") < share * 2**64
+
+    def listed_ids(self) -> set[str]:
+        """The IDs of every event the key can see now, whatever the filters: the ground truth."""
+        return {e["id"] for e in self.events if not self.hidden(e)}
+
+    def _visible_page(self, selected: list[dict[str, Any]], offset: int, size: int) -> list[dict[str, Any]]:
+        """The page cut at `offset` (counting hidden events), without its hidden events. A cut of hidden
+        events only answers the first visible event after it: an empty page always ends the listing."""
+        page = selected[offset : offset + size]
+        if self.behaviour.hidden_share <= 0:
+            return page
+        visible = [e for e in page if not self.hidden(e)]
+        if visible or not page:
+            return visible
+        following = next((e for e in selected[offset + size :] if not self.hidden(e)), None)
+        return [following] if following is not None else []
+
+    def _total(self, key: tuple, selected: list[dict[str, Any]]) -> int | None:
         reading = self.behaviour.total
+        count = len(selected)
         if reading == "absent":
             return None
+        if reading == "visible":
+            return self._visible_counts.get(key, lambda: sum(1 for e in selected if not self.hidden(e)))
         if reading == "under":
             return int(count * self.behaviour.total_fraction)
         if reading == "capped":
@@ -95,19 +139,14 @@ class FlameupApi:
             return int(count * (0.5 + (self._answers % 5) * 0.25))
         return count
 
-    def _select(self, query: Query, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-        """The filtered events in the listing order. The pages of one window ask the same question, and
-        windows are read concurrently: the last SELECTIONS_KEPT answers are kept until the data or the
-        behaviour changes (both are part of the key)."""
-        key = (
-            first(query, "user_id"),
-            first(query, "event"),
-            since,
-            until,
-            len(self.events),
-            id(self.events),
-            self.behaviour,
-        )
+    def _question(self, query: Query, since: datetime | None, until: datetime | None) -> tuple:
+        """What a selection depends on: the question, the data and the behaviour."""
+        data = (len(self.events), id(self.events), self.version)
+        return (first(query, "user_id"), first(query, "event"), since, until, data, self.behaviour)
+
+    def _select(self, key: tuple, query: Query, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+        """The filtered events in the listing order, hidden ones included. The pages of one window ask the
+        same question, and windows are read concurrently: the last SELECTIONS_KEPT answers are kept."""
 
         def select() -> list[dict[str, Any]]:
             events, moments = self._index()
@@ -136,8 +175,7 @@ class FlameupApi:
                 selected.reverse()
             return selected
 
-        selected = self._selections.get(key, select)
-        return selected
+        return self._selections.get(key, select)
 
     def prepare(self) -> None:
         """Index the events now, as an API has its index before the first request (the emulator's server
@@ -145,15 +183,17 @@ class FlameupApi:
         carries the index's build (about a second for 400,000 events)."""
         self._index()
 
+    def oldest_first(self) -> list[dict[str, Any]]:
+        """Every event, the oldest first by the field `since`/`until` compare."""
+        return self._index()[0]
+
     def _index(self) -> tuple[list[dict[str, Any]], list[datetime]]:
-        """Events sorted by time with their parsed timestamps, rebuilt when the events change."""
-        if self._sorted is None or self._sorted[0] != (len(self.events), id(self.events)):
-            ordered = sorted(((parse_timestamp(e["timestamp"]), i) for i, e in enumerate(self.events)))
-            self._sorted = (
-                (len(self.events), id(self.events)),
-                [self.events[i] for _, i in ordered],
-                [m for m, _ in ordered],
-            )
+        """Events sorted by the filter field with its parsed value, rebuilt when the events change."""
+        field = self.behaviour.filter_field
+        data = (len(self.events), id(self.events), self.version, field)
+        if self._sorted is None or self._sorted[0] != data:
+            ordered = sorted((parse_date_time(e[field]), i) for i, e in enumerate(self.events))
+            self._sorted = (data, [self.events[i] for _, i in ordered], [m for m, _ in ordered])
         return self._sorted[1], self._sorted[2]
 
     def _matches(
@@ -186,9 +226,4 @@ class FlameupApi:
 
 
 def _bound(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        raise ValueError(f"invalid date-time: {value}") from None
+    return None if value is None else parse_date_time(value)

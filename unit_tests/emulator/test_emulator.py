@@ -1,65 +1,19 @@
-"""The emulator keeps its promises: documented auth, errors and paging, every switch for undocumented
-behaviour, faults by schedule and data that changes at a chosen request. Tested over real HTTP."""
+"""The emulator keeps its promises: documented auth, errors and paging, the rate limit, latency, the
+requests it records and its control endpoints. Tested over real HTTP. The switches for undocumented
+behaviour: test_flameup_switches.py, test_bem_switches.py; faults: test_faults.py; data changes:
+test_changes.py."""
 
-import random
 import time
 
 import pytest
 import requests
 
-from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
+from source_events.emulator import FlameupBehaviour
 from source_events.emulator.datasets import format_flameup_time
-from source_events.emulator.ids import ksuid
-from source_events.emulator.server import EmulatorServer, Fault, Mutation, RateLimit
+from source_events.emulator.server import Mutation, RateLimit
 from testkit.builders import a_flameup_event, bem_events_in_seconds, utc
-
-_KEY = {"Authorization": "Bearer fk"}
-_BEM_KEY = {"x-api-key": "bk"}
-
-
-@pytest.fixture
-def server():
-    with EmulatorServer(FlameupApi("ws", "fk", []), BemApi("bk", [])) as running:
-        yield running
-
-
-def _flameup(server, **params):
-    return requests.get(f"{server.flameup_base_url}/workspaces/ws/events", params=params, headers=_KEY, timeout=5)
-
-
-def _bem(server, **params):
-    return requests.get(f"{server.bem_base_url}/events", params=params, headers=_BEM_KEY, timeout=5)
-
-
-@pytest.mark.parametrize(
-    "since_inclusive, until_inclusive, precision, expected",
-    [
-        (True, True, "microsecond", ["on_since", "half_past_since", "inside", "on_until"]),
-        (False, False, "microsecond", ["half_past_since", "inside"]),
-        # compared per second, 00:00:00.5 equals a since of 00:00:00
-        (True, False, "second", ["on_since", "half_past_since", "inside"]),
-        (False, True, "second", ["inside", "on_until"]),
-    ],
-)
-def test_flameup_since_until_follow_the_chosen_reading(server, since_inclusive, until_inclusive, precision, expected):
-    stamps = {
-        "on_since": "2026-01-01T00:00:00Z",
-        "half_past_since": "2026-01-01T00:00:00.5Z",
-        "inside": "2026-01-01T12:00:00Z",
-        "on_until": "2026-01-02T00:00:00Z",
-    }
-    server.flameup.events = [a_flameup_event(stamp, id=name) for name, stamp in stamps.items()]
-    server.flameup.behaviour = FlameupBehaviour(
-        since_inclusive=since_inclusive,
-        until_inclusive=until_inclusive,
-        compare_precision=precision,
-        newest_first=False,
-    )
-
-    body = _flameup(server, since="2026-01-01T00:00:00Z", until="2026-01-02T00:00:00Z", limit=100).json()
-
-    assert [e["id"] for e in body["events"]] == expected
-    assert body["total"] == len(expected)
+from testkit.emulator import requests_of, running_emulator
+from unit_tests.emulator.calls import BEM_AUTH, FLAMEUP_AUTH, bem_get, flameup_get, flameup_ids
 
 
 def test_flameup_caps_limit_and_reports_total_as_configured(server):
@@ -68,54 +22,36 @@ def test_flameup_caps_limit_and_reports_total_as_configured(server):
     ]
     server.flameup.behaviour = FlameupBehaviour(limit_cap=37, total="unfiltered")
 
-    body = _flameup(server, limit=100, user_id="nobody").json()
+    body = flameup_get(server, limit=100, user_id="nobody").json()
     assert body == {"events": [], "total": 50}
-    assert len(_flameup(server, limit=100).json()["events"]) == 37
+    assert len(flameup_get(server, limit=100).json()["events"]) == 37
 
     server.flameup.behaviour = FlameupBehaviour(total="absent")
-    assert "total" not in _flameup(server, limit=10).json()
+    assert "total" not in flameup_get(server, limit=10).json()
 
 
-def test_flameup_orders_newest_first_or_oldest_first(server):
-    server.flameup.events = [a_flameup_event(f"2026-01-0{d}T00:00:00Z", id=f"d{d}") for d in (2, 1, 3)]
-    server.flameup.behaviour = FlameupBehaviour(newest_first=True)
-    assert [e["id"] for e in _flameup(server).json()["events"]] == ["d3", "d2", "d1"]
-    server.flameup.behaviour = FlameupBehaviour(newest_first=False)
-    assert [e["id"] for e in _flameup(server).json()["events"]] == ["d1", "d2", "d3"]
-
-
-def test_flameup_rejects_a_bad_key_and_an_unknown_workspace(server):
+def test_flameup_rejects_a_bad_key_an_unknown_workspace_and_a_bad_date(server):
     assert requests.get(
-        f"{server.flameup_base_url}/workspaces/ws/events", headers={"Authorization": "Bearer no"}
+        f"{server.flameup_base_url}/workspaces/{server.flameup.workspace_id}/events",
+        headers={"Authorization": "Bearer no"},
+        timeout=5,
     ).json() == {"error": {"code": "unauthorized", "message": "Invalid or missing API key"}}
-    assert requests.get(f"{server.flameup_base_url}/workspaces/other/events", headers=_KEY).status_code == 404
+    assert (
+        requests.get(f"{server.flameup_base_url}/workspaces/other/events", headers=FLAMEUP_AUTH, timeout=5).status_code
+        == 404
+    )
+    bad = flameup_get(server, since="2026-13-01T00:00:00Z")
+    assert bad.status_code == 400 and "2026-13-01T00:00:00Z" in bad.json()["error"]["message"]
 
 
 def test_bem_validates_limit_and_cursor_combinations(server):
     server.bem.events = bem_events_in_seconds({1_790_000_000: 3})
-    assert _bem(server, limit=0).status_code == 422
-    assert _bem(server, limit=101).status_code == 422
+    assert bem_get(server, limit=0).status_code == 422
+    assert bem_get(server, limit=101).status_code == 422
     first = server.bem.events[0]["eventID"]
-    assert _bem(server, startingAfter=first, endingBefore=first).status_code == 400
-    assert _bem(server, startingAfter="ev_unknown").status_code == 400
-    assert requests.get(f"{server.bem_base_url}/events", headers={"x-api-key": "no"}).status_code == 401
-
-
-def test_bem_sorts_by_id_or_by_creation_and_pages_to_an_empty_page(server):
-    rng = random.Random(1)
-    second = 1_790_000_000
-    created_order = [ksuid(second, rng) for _ in range(6)]
-    server.bem.events = [{"eventID": i, "_created": (second, n)} for n, i in enumerate(created_order)]
-
-    server.bem.behaviour = BemBehaviour(sort_by="created")
-    assert [e["eventID"] for e in _bem(server, limit=100).json()["events"]] == created_order
-    server.bem.behaviour = BemBehaviour(sort_by="id")
-    by_id = [e["eventID"] for e in _bem(server, limit=3).json()["events"]]
-    assert by_id == sorted(created_order)[:3]
-    rest = _bem(server, limit=3, startingAfter=by_id[-1]).json()["events"]
-    assert [e["eventID"] for e in rest] == sorted(created_order)[3:]
-    assert _bem(server, limit=3, startingAfter=rest[-1]["eventID"]).json()["events"] == []
-    assert "_created" not in rest[0]
+    assert bem_get(server, startingAfter=first, endingBefore=first).status_code == 400
+    assert requests.get(f"{server.bem_base_url}/events", headers={"x-api-key": "no"}, timeout=5).status_code == 401
+    assert requests.get(f"{server.bem_base_url}/events", headers=BEM_AUTH, timeout=5).status_code == 200
 
 
 def test_bem_csv_filters_and_is_labelled(server):
@@ -124,64 +60,72 @@ def test_bem_csv_filters_and_is_labelled(server):
         {"eventID": "b", "eventType": "error", "functionName": "y", "_created": (1, 1)},
         {"eventID": "c", "eventType": "route", "functionName": "x", "_created": (1, 2)},
     ]
-    assert [e["eventID"] for e in _bem(server, eventTypes="transform,error").json()["events"]] == ["a", "b"]
-    assert [e["eventID"] for e in _bem(server, functionNames="x").json()["events"]] == ["a", "c"]
-    assert [e["eventID"] for e in _bem(server, isLabelled="true").json()["events"]] == ["a"]
-
-
-def test_faults_follow_their_schedule(server):
-    server.faults += [
-        Fault(kind="rate_limit", at_request=1, retry_after_seconds=2),
-        Fault(kind="server_error", at_request=2),
-        Fault(kind="unavailable", at_request=3),
-        Fault(kind="html_body", at_request=4),
-        Fault(kind="truncated_body", at_request=5),
-        Fault(kind="drop_connection", at_request=2, api="bem"),  # bem's own 2nd request (the 6th in all)
-    ]
-    limited = _flameup(server)
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
-    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(limited.headers)
-    assert limited.json() == {"error": "Rate limit exceeded", "message": "Too many requests. Please try again later."}
-    assert _flameup(server).status_code == 500
-    assert _flameup(server).status_code == 503
-    html = _bem(server)
-    assert html.status_code == 502 and html.headers["Content-Type"] == "text/html"
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        _flameup(server)
-    with pytest.raises(requests.exceptions.ConnectionError):
-        _bem(server)
-    assert _flameup(server).status_code == 200
-    assert server.request_count == 7
-
-
-def test_a_fault_for_one_api_leaves_the_other_alone(server):
-    server.faults.append(Fault(kind="server_error", at_request=1, times=3, api="bem"))
-    assert _flameup(server).status_code == 200
-    assert _bem(server).status_code == 500
+    assert [e["eventID"] for e in bem_get(server, eventTypes="transform,error").json()["events"]] == ["a", "b"]
+    assert [e["eventID"] for e in bem_get(server, functionNames="x").json()["events"]] == ["a", "c"]
+    assert [e["eventID"] for e in bem_get(server, isLabelled="true").json()["events"]] == ["a"]
 
 
 def test_mutations_apply_before_their_request_and_ground_truth_follows(server):
     server.mutations.append(Mutation(at_request=2, flameup_events=[a_flameup_event("2026-01-01T00:00:00Z", id="late")]))
-    assert _flameup(server).json()["total"] == 0
+    assert flameup_get(server).json()["total"] == 0
     assert server.ground_truth()["flameup_events"] == set()
-    assert _flameup(server).json()["total"] == 1
+    assert flameup_get(server).json()["total"] == 1
     assert server.ground_truth()["flameup_events"] == {"late"}
+    assert server.added_keys() == {"flameup_events": {"late"}, "bem_events": set()}
+    assert server.changes == []  # applied once, then gone
+
+
+def test_every_request_is_recorded_with_its_query_and_requests_of_reads_it(server):
+    flameup_get(server, limit=3, since="2026-01-01T00:00:00Z")
+    bem_get(server, limit=7, sortOrder="desc")
+    flameup_get(server, limit=1, offset=4)
+
+    assert requests_of(server, "flameup") == [
+        {"limit": "3", "since": "2026-01-01T00:00:00Z"},
+        {"limit": "1", "offset": "4"},
+    ]
+    assert requests_of(server, "bem") == [{"limit": "7", "sortOrder": "desc"}]
+    assert [(r.number, r.api) for r in server.received] == [(1, "flameup"), (2, "bem"), (3, "flameup")]
+    assert [arrival[:2] for arrival in server.arrivals] == [(1, "flameup"), (2, "bem"), (3, "flameup")]
+
+
+def test_requests_of_reads_the_unit_tests_requests_mock_history_the_same_way(http, api_host):
+    requests.get(f"{api_host}/api/v1/workspaces/ws_demo/events", params={"limit": 5}, timeout=5)
+    requests.get(f"{api_host}/v1-alpha/events", params={"startingAfter": "ev_1", "limit": 100}, timeout=5)
+
+    assert requests_of(http, "flameup") == [{"limit": "5"}]
+    assert requests_of(http, "bem") == [{"startingAfter": "ev_1", "limit": "100"}]
+
+
+def test_requests_of_refuses_a_parameter_sent_twice(server):
+    flameup_get(server, limit=[1, 2])
+    with pytest.raises(AssertionError, match=r"\['limit'\] sent more than once"):
+        requests_of(server, "flameup")
+
+
+def test_the_control_endpoints_are_not_counted_as_requests(server):
+    appended = requests.post(f"{server.base_url}/_emulator/append", json={"flameup": 2, "bem": 3}, timeout=5).json()
+    truth = requests.get(f"{server.base_url}/_emulator/truth", timeout=5).json()
+
+    assert len(appended["flameup_events"]) == 2 and len(appended["bem_events"]) == 3
+    assert truth == {stream: sorted(keys) for stream, keys in appended.items()}
+    assert server.request_count == 0 and server.received == []
 
 
 def test_latency_is_added_to_every_request():
     waited: list[float] = []
-    with EmulatorServer(FlameupApi("ws", "fk", []), BemApi("bk", []), latency_seconds=0.2, sleep=waited.append) as slow:
-        _flameup(slow)
-        _bem(slow)
+    with running_emulator(latency_seconds=0.2) as slow:
+        slow.sleep = waited.append
+        flameup_get(slow)
+        bem_get(slow)
 
     assert waited == [0.2, 0.2]
 
 
 def test_flameup_rate_limit_answers_429_past_the_limit_and_counts_down_in_headers():
-    limit = RateLimit(requests=3, per_seconds=60)
-    with EmulatorServer(FlameupApi("ws", "fk", []), BemApi("bk", []), rate_limit=limit) as limited:
-        answers = [_flameup(limited) for _ in range(4)]
-        bem_answer = _bem(limited)  # the documented limit is Flameup's: bem is not counted
+    with running_emulator(rate_limit=RateLimit(requests=3, per_seconds=60)) as limited:
+        answers = [flameup_get(limited) for _ in range(4)]
+        bem_answer = bem_get(limited)  # the documented limit is Flameup's: bem is not counted
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
@@ -195,16 +139,31 @@ def test_flameup_rate_limit_answers_429_past_the_limit_and_counts_down_in_header
     assert limited.rate_limited == 1 and len(limited.flameup_arrivals) == 3
 
 
-def test_flameup_rate_limit_window_slides():
+def test_flameup_rate_limit_window_slides_and_can_be_set_on_a_running_server():
     now = [1_790_000_000.0]
-    limit = RateLimit(requests=2, per_seconds=60)
-    with EmulatorServer(FlameupApi("ws", "fk", []), rate_limit=limit, clock=lambda: now[0]) as limited:
-        first = [_flameup(limited).status_code for _ in range(2)]
+    with running_emulator(clock=lambda: now[0]) as limited:
+        assert "X-RateLimit-Limit" not in flameup_get(limited).headers
+        limited.rate_limit = RateLimit(requests=2, per_seconds=60)
+        first = [flameup_get(limited).status_code for _ in range(2)]
         now[0] += 30
-        third = _flameup(limited)
+        third = flameup_get(limited)
         now[0] += 30.5  # the first two left the window; the 429 was not counted
-        after_the_window = [_flameup(limited).status_code for _ in range(3)]
+        after_the_window = [flameup_get(limited).status_code for _ in range(3)]
 
     assert first == [200, 200]
     assert third.status_code == 429 and third.headers["X-RateLimit-Reset"] == str(1_790_000_000 + 60 + 1)
     assert after_the_window == [200, 200, 429]
+
+
+def test_one_clock_for_the_server_and_both_apis():
+    now = [1_790_000_000.5]
+    with running_emulator(clock=lambda: now[0]) as server:
+        added = server.append_new_events(flameup_count=1, bem_count=1, seed=3)
+        flameup_ids(server)
+
+    (flameup_event,) = server.flameup.events
+    (bem_event,) = server.bem.events
+    assert added == {"flameup_events": [flameup_event["id"]], "bem_events": [bem_event["eventID"]]}
+    assert flameup_event["timestamp"] == flameup_event["created_at"] == "2026-09-21T14:13:20.500000Z"
+    assert bem_event["_created"][0] == now[0]
+    assert server.arrivals[0][2] == now[0]

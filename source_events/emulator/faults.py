@@ -1,0 +1,129 @@
+"""Faults by schedule, and how every answer goes out on the wire, whole or mangled.
+
+A fault answers a request in place of the API: the API neither sees the request nor changes (no page
+served, no `total` counted). Stalls wait on the server's stop event, not a sleep, so stopping the server
+ends every stall at once.
+"""
+
+import json
+import threading
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from source_events.emulator.rate_limit import rate_limited
+from source_events.emulator.responses import ApiResponse
+
+FaultKind = Literal[
+    "rate_limit",  # 429 with Retry-After (and retry-after-ms) and X-RateLimit-* headers saying the key is spent
+    "gateway_rate_limit",  # 429 from a proxy or gateway: Retry-After only, no X-RateLimit-* headers
+    "server_error",  # 500
+    "unavailable",  # 503 with Retry-After
+    "request_timeout",  # 408
+    "conflict",  # 409
+    "drop_connection",  # the connection closes before any response
+    "truncated_body",  # a Content-Length longer than the body that arrives
+    "html_body",  # 502 with an HTML page, as a proxy sends
+    "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
+    "stall_before_headers",  # the request is read, then nothing for `stall_seconds`, then the connection closes
+    "stall_after_headers",  # status line and headers (the full Content-Length), then nothing, then it closes
+    "stall_mid_body",  # half the body, then nothing for `stall_seconds`, then the connection closes
+]
+
+_HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+# what the faults that never deliver a whole body start to send: a 200 that looks like a page of events
+_NEVER_WHOLE = {"events": [{"id": "never-delivered"}] * 20, "total": 10**6}
+
+
+class Fault(BaseModel):
+    """Answer requests `at_request` .. `at_request + times - 1` with a fault. With `api`, the requests are
+    that API's, counted on their own ("the 3rd bem request"); without, every request counts."""
+
+    kind: FaultKind
+    at_request: int = Field(ge=1)
+    times: int = Field(1, ge=1)
+    api: Literal["flameup", "bem"] | None = None
+    retry_after_seconds: float | None = 1.0  # Retry-After, sent with rate_limit, gateway_rate_limit, unavailable
+    retry_after_as_date: bool = False  # Retry-After as an HTTP-date (that many seconds from now), not seconds
+    retry_after_ms: int | None = None  # retry-after-ms, as bem sends it
+    # the stall_* kinds: how long the server sends nothing (real seconds, on the server's side only; the
+    # connector's request timeout ends the wait on its side). Stopping the server ends a stall at once.
+    stall_seconds: float = Field(30.0, ge=0)
+
+    def applies(self, number: int, api: str, number_of_api: int) -> bool:
+        if self.api is not None:
+            number = number_of_api if self.api == api else 0
+        return self.at_request <= number < self.at_request + self.times
+
+
+def fault_answer(fault: Fault, now: float) -> ApiResponse:
+    """What a fault answers, before `write` mangles it on the wire (`now`: unix seconds, for dates)."""
+    retry_after = {}
+    if fault.retry_after_seconds is not None:
+        retry_after["Retry-After"] = (
+            formatdate(now + fault.retry_after_seconds, usegmt=True)
+            if fault.retry_after_as_date
+            else f"{fault.retry_after_seconds:g}"
+        )
+    if fault.retry_after_ms is not None:
+        retry_after["retry-after-ms"] = str(fault.retry_after_ms)
+    if fault.kind == "gateway_rate_limit":
+        return ApiResponse(429, {"message": "Too Many Requests"}, retry_after)
+    if fault.kind == "rate_limit":
+        reset = int(now + (fault.retry_after_seconds or 60))
+        return rate_limited(
+            {**retry_after, "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+        )
+    if fault.kind == "server_error":
+        return ApiResponse(500, {"error": {"code": "internal", "message": "Internal server error"}})
+    if fault.kind == "unavailable":
+        return ApiResponse(503, {"error": {"code": "unavailable", "message": "Service unavailable"}}, retry_after)
+    if fault.kind == "request_timeout":
+        return ApiResponse(408, {"message": "Request timed out"})
+    if fault.kind == "conflict":
+        return ApiResponse(409, {"message": "Conflict, please retry"})
+    if fault.kind == "html_body":
+        return ApiResponse(502, None)
+    # drop_connection, truncated_body, invalid_json, stall_*: a normal-looking answer that never arrives whole
+    return ApiResponse(200, _NEVER_WHOLE)
+
+
+def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | None, stop: threading.Event) -> None:
+    """Send `answer` on the handler's connection: whole, or as `fault` mangles it."""
+    kind = fault.kind if fault else None
+    if kind in ("drop_connection", "stall_before_headers"):
+        if kind == "stall_before_headers":
+            stop.wait(fault.stall_seconds)
+        handler.close_connection = True
+        return
+    if kind == "html_body":
+        payload, content_type = _HTML_PAGE, "text/html"
+    else:
+        payload, content_type = json.dumps(answer.body).encode(), "application/json"
+    if kind == "invalid_json":
+        payload = payload[: len(payload) // 2]
+    handler.send_response(answer.status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(payload)))
+    for name, value in answer.headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    if kind == "stall_after_headers":
+        _stall(handler, fault, stop)
+        return
+    if kind in ("truncated_body", "stall_mid_body"):
+        handler.wfile.write(payload[: len(payload) // 2])
+        if kind == "stall_mid_body":
+            _stall(handler, fault, stop)
+        handler.close_connection = True
+        return
+    handler.wfile.write(payload)
+
+
+def _stall(handler: BaseHTTPRequestHandler, fault: Fault, stop: threading.Event) -> None:
+    """What was written reaches the client now; then nothing until the stall ends or the server stops."""
+    handler.wfile.flush()
+    stop.wait(fault.stall_seconds)
+    handler.close_connection = True
