@@ -170,7 +170,8 @@ def test_a_sync_killed_during_a_retry_wait_resumes_without_loss(server, tmp_path
     runs = _resume_to_the_end(tmp_path, config, [killed])
 
     assert killed.killed and len(server.served_faults) == served_before + 1
-    assert requests_when_killed == fault.at_request  # killed while waiting: the 503 was bem's last request
+    # killed while waiting: the 503 was among bem's last requests (its other reader reads on meanwhile)
+    assert requests_when_killed >= fault.at_request
     _assert_nothing_lost(server, runs)
 
 

@@ -2,7 +2,6 @@
 public: each still exists and still is what the connector expects. After a CDK upgrade, a failure here names
 the attribute that moved, before any behaviour test fails in a way that is harder to read."""
 
-import logging
 from collections.abc import Callable
 
 import pytest
@@ -79,17 +78,3 @@ def test_a_custom_error_handler_ends_with_the_default_response_filter(source):
 @pytest.mark.parametrize("module", [cdk_contact.RETRY_SLEEPS_IN, cdk_contact.BUDGET_SLEEPS_IN])
 def test_the_cdk_still_sleeps_through_the_module_attributes_tests_replace(module):
     assert callable(_named(f"{module.__name__}.time.sleep", lambda: module.time.sleep))
-
-
-def test_the_factory_still_names_its_logger_and_its_unused_page_size_reduction_warning(config, caplog):
-    """SourceEvents drops the factory's warning that Flameup's `page_size_reduction` has no REDUCE_PAGE_SIZE
-    filter (FlameupErrorHandler resolves to it): the warning still comes from where the filter is attached."""
-    source = SourceEvents(config=config.with_flameup().build())
-    with caplog.at_level("WARNING", logger="airbyte.model_to_component_factory"):
-        source.streams(config.with_flameup().build())
-
-    assert not [r for r in caplog.records if "REDUCE_PAGE_SIZE" in r.getMessage()]
-    factory_logger = logging.getLogger("airbyte.model_to_component_factory")
-    assert any(
-        getattr(f, "__name__", "") == "_not_the_unused_page_size_reduction_warning" for f in factory_logger.filters
-    )

@@ -1,12 +1,13 @@
 """bem's newest-first reader: from the top of the listing down, until it meets the oldest-first reader
-(source_events.bem.meeting), reaches its floor (what earlier syncs, or the oldest-first reader, read), or the
+(source_events.bem.meeting), reaches its floor (the second the oldest-first reader started from), or the
 listing's bottom.
 
-- Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event too (`limit=1`,
+- Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event (`limit=1`,
   oldest first). The same event first both ways (with more than one listed) means the API ignores it: this reader
-  then reads nothing, and the oldest-first reader reads on to the end alone.
-- The floor: events listed after a position lie at most `strays` seconds under its second, so an event more
-  than that under the second of the oldest-first reader's starting position was read by an earlier sync.
+  then reads nothing, and the oldest-first reader reads on alone.
+- Its first page is the top of the listing. When a later sync's whole backlog lies within it (it reaches down to
+  the zone around the floor), this reader leaves the read to the oldest-first one, which reads it in a page or
+  two anyway: it emits nothing.
 - Its position can vanish like the other reader's (a 400, an empty page that its confirmation shows was not the
   bottom, an answer from the top again): it falls back on the ID read before it on the same page; once none is
   left it stops, and the oldest-first reader reads up until it meets what this one read.
@@ -40,6 +41,8 @@ class BackwardRead:
         self.met = False
         self.gave_up = False  # its position vanished: the oldest-first reader reads up to what it read
         self.ignores_sort_order = False
+        self.not_needed = False  # the backlog lies within its first page: the oldest-first reader reads it
+        self.stopped_at_floor = False
         self._oldest: str | None = None
         self._step = "page"
         if start.done:
@@ -55,30 +58,22 @@ class BackwardRead:
 
     @property
     def covered(self) -> bool:
-        """Whether it read its whole part: down to the other reader, its floor, or the bottom."""
-        return self.done and not self.gave_up and not self.ignores_sort_order
+        """Whether it read its whole part: down to the other reader, its floor, or the bottom (not when it left its
+        part to the oldest-first reader)."""
+        return self.done and not self.gave_up and not self.ignores_sort_order and not self.not_needed
 
     def take(self, ids: list[str], accepted: bool) -> list[str]:
         step, self._step = self._step, "page"
+        if step == "top":
+            return self._after_top(ids)
         if step == "oldest":
-            if not ids:
-                self.request = None  # nothing listed at all
-                return []
-            self._oldest = ids[0]
-            self._step, self.request = "first page", Request(NEWEST_FIRST, self._page_size)
-            return []
+            return self._after_oldest(ids)
         if step == "confirm":
             if accepted and self.after in ids:
                 self.request = None  # the position is listed and nothing lies under it: the bottom
+                self._meeting.reached_the_end(Meeting.NEWEST_FIRST)
             else:
                 self._fall_back(f"bem no longer lists {self.after}")
-            return []
-        if step == "first page" and ids and ids[0] == self._oldest and len(ids) > 1:
-            LOGGER.warning(
-                "Stream bem_events: bem ignores sortOrder=desc (it listed the same event first both ways); reading "
-                "the listing oldest first only."
-            )
-            self.ignores_sort_order, self.request = True, None
             return []
         if not accepted:
             self._fall_back(f"bem rejected startingAfter={self.after} (newest first)")
@@ -86,6 +81,7 @@ class BackwardRead:
         if not ids:
             if self.after is None:
                 self.request = None
+                self._meeting.reached_the_end(Meeting.NEWEST_FIRST)
             else:
                 self._step, self.request = "confirm", Request(NEWEST_FIRST, 1, event_ids=self.after)
             return []
@@ -94,19 +90,49 @@ class BackwardRead:
             return []
         return self._read(ids)
 
+    def _after_oldest(self, ids: list[str]) -> list[str]:
+        if not ids:
+            self.request = None  # nothing listed at all
+            return []
+        self._oldest = ids[0]
+        self._step, self.request = "top", Request(NEWEST_FIRST, self._page_size)
+        return []
+
+    def _after_top(self, ids: list[str]) -> list[str]:
+        if not ids:
+            self.request = None
+            return []
+        if ids[0] == self._oldest and len(ids) > 1:
+            LOGGER.warning(
+                "Stream bem_events: bem ignores sortOrder=desc (it listed the same event first both ways); reading "
+                "the listing oldest first only."
+            )
+            self.ignores_sort_order, self.request = True, None
+            return []
+        seconds = seconds_of(ids)
+        if self.floor is not None and seconds and min(seconds) <= self.floor + self._meeting.zone:
+            self.not_needed, self.request = True, None  # the backlog is about a page: the oldest-first reader's
+            return []
+        return self._read(ids)
+
     def _read(self, ids: list[str]) -> list[str]:
         fresh = [event_id for event_id in ids if event_id not in self._page]
         above = [event_id for event_id in fresh if not self._under_floor(event_id)]
-        mine, self.met = self._meeting.arrive(Meeting.NEWEST_FIRST, above)
-        for event_id in mine:
+        emit, met_at = self._meeting.arrive(Meeting.NEWEST_FIRST, above)
+        read = above if met_at is None else above[:met_at]
+        for event_id in read:
             self.top.read(event_id)
+        self.met = met_at is not None
         reached_floor = len(above) < len(fresh)
+        if reached_floor:
+            self.stopped_at_floor = True
+            self._meeting.passed(Meeting.NEWEST_FIRST, [e for e in fresh if e not in set(above)])
         # where it stands: the last event of the page, or, once it stopped, the last event it read
         stopped = self.met or reached_floor
         self._page, self._trail = set(ids), ids
-        self.after = ids[-1] if not stopped else (mine[-1] if mine else self.after)
-        self.request = None if self.met or reached_floor else Request(NEWEST_FIRST, self._page_size, self.after)
-        return mine
+        self.after = ids[-1] if not stopped else (read[-1] if read else self.after)
+        self.request = None if stopped else Request(NEWEST_FIRST, self._page_size, self.after)
+        return emit
 
     def lower_floor_to(self, second: int | None) -> None:
         """The oldest-first reader stopped where its position vanished: everything under `second` it read."""
@@ -138,7 +164,7 @@ class BackwardRead:
     def saved(self) -> NewestFirst:
         return NewestFirst(
             starting_after=self.after,
-            done=self.done,
+            done=self.covered,
             top=Top(eventID=self.top.event_id, below=self.top.below),
             floor_second=self.floor,
         )

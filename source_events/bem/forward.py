@@ -102,6 +102,7 @@ class ForwardRead:
         if step == "confirm":
             if accepted and self.after in ids:
                 self.request = None  # the position is listed and nothing follows it: the end
+                self._meeting.reached_the_end(Meeting.OLDEST_FIRST)
             else:
                 self._fall_back(f"bem no longer lists {self.after}")
             return []
@@ -113,6 +114,7 @@ class ForwardRead:
         if not ids:
             if self.after is None:
                 self.request = None  # nothing listed at all
+                self._meeting.reached_the_end(Meeting.OLDEST_FIRST)
             else:
                 self._step, self.request = "confirm", Request(OLDEST_FIRST, 1, event_ids=self.after)
             return []
@@ -123,19 +125,21 @@ class ForwardRead:
 
     def _read(self, ids: list[str]) -> list[str]:
         fresh = [event_id for event_id in ids if event_id not in self._page]
-        mine, self.met = self._meeting.arrive(Meeting.OLDEST_FIRST, fresh)
-        for event_id in mine:
+        emit, met_at = self._meeting.arrive(Meeting.OLDEST_FIRST, fresh)
+        read = fresh if met_at is None else fresh[:met_at]
+        for event_id in read:
             self.position.read(event_id)
             second = ksuid_seconds(event_id)
             if second is not None:
                 self._furthest = second if self._furthest is None else max(self._furthest, second)
+        self.met = met_at is not None
         self._page = set(ids)
         self._trail = ids
         # where it stands: the last event of the page, or, once it met the other reader, the last event it read
-        self.after = ids[-1] if not self.met else (mine[-1] if mine else self.after)
+        self.after = ids[-1] if not self.met else (read[-1] if read else self.after)
         reached_ceiling = self._ceiling is not None and self._furthest is not None and self._furthest > self._ceiling
         self.request = None if self.met or reached_ceiling else Request(OLDEST_FIRST, self._page_size, self.after)
-        return mine
+        return emit
 
     def _fall_back(self, why: str) -> None:
         """The position vanished: resume after the ID read before it on the last page; once none is left, look at

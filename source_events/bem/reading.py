@@ -42,7 +42,9 @@ class BemReading:
         self._strays = max(MARGIN_SECONDS, lookback_seconds)
         self._saved = saved
         self._lock = threading.Lock()
-        self._meeting = Meeting()
+        # events of one second, as the listing orders it, have IDs within `strays` seconds of it: an ID more than
+        # twice that behind a reader's frontier lies in a second it has read whole
+        self._meeting = Meeting(zone_seconds=2 * self._strays)
         self._restarted = False
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
@@ -62,10 +64,13 @@ class BemReading:
 
     def _new_reading(self, saved: BemState) -> Reading:
         """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
-        resumed = ksuid_seconds(saved.starting_after) if saved.starting_after else None
+        # the newest-first reader need not read under the second the oldest-first one starts from: that one reads
+        # everything after its position, up to the other's settled IDs
         return Reading(
             oldest_first=OldestFirst(starting_after=saved.starting_after),
-            newest_first=NewestFirst(floor_second=resumed - self._strays if resumed is not None else None),
+            newest_first=NewestFirst(
+                floor_second=ksuid_seconds(saved.starting_after) if saved.starting_after else None
+            ),
         )
 
     def _forward_from(self, start: OldestFirst, ceiling: int | None) -> ForwardRead:
@@ -106,14 +111,31 @@ class BemReading:
             return emitted
 
     def _after_a_reader_stopped(self, partition: str) -> None:
+        """When the oldest-first reader's position vanished, the newest-first reader reads down to where it stood; if
+        that one has stopped without reading its part (its own position vanished, or bem ignores `sortOrder`), a
+        reader starts again in this partition: newest first from the top down to there, or, when bem lists one
+        way only, oldest first from the listing's start (everything again: duplicates, never a gap). Once."""
         forward, backward = self._forward, self._backward
-        if forward.vanished and not backward.done:
-            backward.lower_floor_to(forward.read_under)  # it reads down to where the oldest-first reader stood
-        if forward.done and backward.done and not (forward.covered or backward.covered) and not self._restarted:
-            # both positions vanished and neither read its part: the oldest-first reader reads everything again
-            LOGGER.warning("Stream bem_events: both readers lost their positions; reading the listing from its start.")
-            self._restarted = True
+        if not forward.vanished:
+            return
+        if not backward.done:
+            backward.floor = forward.read_under  # it reads down to where the oldest-first reader stood
+            return
+        if backward.covered and not (
+            backward.stopped_at_floor and (forward.read_under is None or backward.floor > forward.read_under)
+        ):
+            return  # it read down to the oldest-first reader, to the bottom, or past where that one stood
+        if self._restarted:
+            return
+        self._restarted = True
+        if backward.ignores_sort_order:
+            LOGGER.warning("Stream bem_events: reading the listing oldest first from its start again.")
             self._forward = self._driven[partition] = self._forward_from(OldestFirst(), ceiling=None)
+        else:
+            LOGGER.warning("Stream bem_events: reading newest first again from the top, down to the lost position.")
+            start = NewestFirst(floor_second=forward.read_under)
+            self._backward = BackwardRead(start, self._page_size, self._lookback, self._strays, self._meeting)
+            self._driven[partition] = self._backward
 
     @property
     def state(self) -> BemState:
@@ -125,7 +147,8 @@ class BemReading:
                 eventID=self._saved.eventID,
                 starting_after=self._saved.starting_after,
                 reading=Reading(
-                    oldest_first=OldestFirst(starting_after=forward.after, done=forward.done),
+                    # done: it read its whole part (a reader whose position vanished tries it again on resuming)
+                    oldest_first=OldestFirst(starting_after=forward.after, done=forward.covered),
                     newest_first=backward.saved,
                 ),
             )

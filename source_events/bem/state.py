@@ -59,12 +59,12 @@ class Top(_Model):
 
 class OldestFirst(_Model):
     starting_after: str | None = None  # None: the listing's start
-    done: bool = False
+    done: bool = False  # it read its whole part (up to the other reader, or the listing's end)
 
 
 class NewestFirst(_Model):
     starting_after: str | None = None  # None: the top of the listing
-    done: bool = False
+    done: bool = False  # it read its whole part (down to the other reader, its floor, or the bottom)
     top: Top = Top()
     floor_second: int | None = None  # everything under this second was read before (None: read to the bottom)
 

@@ -84,7 +84,9 @@ def test_a_first_sync_reads_from_both_ends_and_emits_each_event_once(config, bem
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == _listed(bem) and len(emitted) == len(set(emitted))
     requests = _bem_requests(http)
-    assert len(requests) <= math.ceil(count / 100) + 5
+    # each reader's pages, its last (an empty page and its confirmation), the sort order check, and the seconds
+    # around where they meet, which both read (a second may be listed in another tie order each way)
+    assert len(requests) <= math.ceil(count / 100) + 8
     if count > 200:
         assert {_query(r)["sortOrder"][0] for r in requests if _query(r)["limit"] == ["100"]} == {"asc", "desc"}
 
@@ -145,8 +147,8 @@ def test_an_incremental_sync_reads_again_only_its_lookback(config, bem, http):
     in_lookback = [i for i in listed if i > saved["starting_after"]]
     assert sorted(record_ids(output, BEM, "eventID")) == in_lookback
     assert all(ksuid_seconds(i) >= ksuid_seconds(listed[-1]) - 60 for i in in_lookback)
-    # the lookback's pages from both ends, the sort order check, and each reader's last page at most
-    assert len(_bem_requests(http)) <= math.ceil(len(in_lookback) / 20) + 5
+    # the lookback's pages from both ends, the sort order check, each reader's last page, the seconds they meet in
+    assert len(_bem_requests(http)) <= 2 * math.ceil(len(in_lookback) / 20) + 6
     assert states_of(output, BEM)[-1] == saved
 
 
@@ -370,7 +372,8 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     assert fired == [listed[9]]
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == listed  # each once, none lost (the deleted one was read before it went)
-    assert len(_bem_requests(http)) <= 50 // 10 + 8
+    # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s)
+    assert len(_bem_requests(http)) <= 2 * 50 // 10 + 10
 
 
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):

@@ -9,13 +9,14 @@ import pytest
 from source_events.bem.backward import BackwardRead
 from source_events.bem.forward import ForwardRead
 from source_events.bem.ksuid import ksuid_seconds
-from source_events.bem.meeting import MEETING_PAGES, Meeting
+from source_events.bem.meeting import Meeting
 from source_events.bem.position import LookbackPosition
 from source_events.bem.state import NewestFirst, Position
 from source_events.emulator.ids import ksuid
 
 _T0 = 1_790_000_000
 _STRAYS = 2
+_ZONE = 2 * _STRAYS  # an ID this far behind a reader's frontier lies in a second it read whole
 
 
 def _ids(seconds: list[int], seed: int = 1) -> list[str]:
@@ -26,13 +27,19 @@ def _ids(seconds: list[int], seed: int = 1) -> list[str]:
 def _forward(after: str | None = None, meeting: Meeting | None = None, ceiling: int | None = None) -> ForwardRead:
     position = LookbackPosition(Position(starting_after=after), lookback_seconds=0, block=10)
     return ForwardRead(
-        position, page_size=10, strays_seconds=_STRAYS, meeting=meeting or Meeting(), ceiling_second=ceiling
+        position,
+        page_size=10,
+        strays_seconds=_STRAYS,
+        meeting=meeting or Meeting(zone_seconds=_ZONE),
+        ceiling_second=ceiling,
     )
 
 
 def _backward(meeting: Meeting | None = None, floor: int | None = None, after: str | None = None) -> BackwardRead:
     start = NewestFirst(starting_after=after, floor_second=floor)
-    return BackwardRead(start, page_size=10, lookback_seconds=0, strays_seconds=_STRAYS, meeting=meeting or Meeting())
+    return BackwardRead(
+        start, page_size=10, lookback_seconds=0, strays_seconds=_STRAYS, meeting=meeting or Meeting(zone_seconds=_ZONE)
+    )
 
 
 def test_the_oldest_first_reader_ends_only_on_an_empty_page_at_a_confirmed_position():
@@ -82,16 +89,21 @@ def test_once_no_event_of_the_page_is_left_the_listings_start_shows_whether_it_r
     assert deleted.done and deleted.vanished and deleted.read_under == ksuid_seconds(listing[0]) - _STRAYS
 
 
-def test_the_oldest_first_reader_stops_where_the_newest_first_reader_read():
+def test_the_oldest_first_reader_stops_where_the_newest_first_reader_read_whole_seconds():
+    """The newest-first reader read down to second 15: its IDs of seconds above 15 + the zone are settled (a second
+    it may have listed in another tie order than the oldest-first reader, it read whole). The oldest-first reader
+    goes past the others, without emitting them again, and stops at the first settled one."""
     listing = _ids(list(range(_T0, _T0 + 40)))
-    meeting = Meeting()
-    assert meeting.arrive(Meeting.NEWEST_FIRST, listing[:14:-1]) == (listing[:14:-1], False)  # 39 down to 15
+    meeting = Meeting(zone_seconds=_ZONE)
+    assert meeting.arrive(Meeting.NEWEST_FIRST, listing[:14:-1]) == (listing[:14:-1], None)  # 39 down to 15
     forward = _forward(meeting=meeting)
 
-    forward.take(listing[:10], True)
-    assert forward.take(listing[10:20], True) == listing[10:15]
+    assert forward.take(listing[:10], True) == listing[:10]
+    assert forward.take(listing[10:20], True) == listing[10:15]  # 15 to 19: read by the other, not settled
+    assert not forward.done
+    assert forward.take(listing[20:30], True) == []  # 20 is settled: met
 
-    assert forward.done and forward.met and forward.covered and forward.after == listing[14]
+    assert forward.done and forward.met and forward.covered and forward.after == listing[19]
 
 
 def test_a_ceiling_stops_the_oldest_first_reader_once_it_read_above_it():
@@ -144,7 +156,7 @@ def test_two_readers_that_fetch_the_same_stretch_at_once_emit_each_event_once(se
     meets it, whatever the threads do."""
     rng = random.Random(seed)
     listing = _ids(list(range(_T0, _T0 + 30)))
-    meeting = Meeting()
+    meeting = Meeting(zone_seconds=_ZONE)
     emitted: list[str] = []
     start = threading.Barrier(2)
 
@@ -165,11 +177,12 @@ def test_two_readers_that_fetch_the_same_stretch_at_once_emit_each_event_once(se
     assert sorted(emitted) == stretch
 
 
-def test_each_reader_keeps_the_ids_of_its_last_pages_only():
-    meeting = Meeting()
-    pages = [_ids([_T0 + page], seed=page) for page in range(MEETING_PAGES + 2)]
-    for page in pages:
-        meeting.arrive(Meeting.NEWEST_FIRST, page)
+def test_a_reader_that_reached_the_end_settles_every_id_it_read():
+    listing = _ids(list(range(_T0, _T0 + _ZONE)))
+    meeting = Meeting(zone_seconds=_ZONE)
+    meeting.arrive(Meeting.OLDEST_FIRST, listing)
+    assert meeting.arrive(Meeting.NEWEST_FIRST, listing[::-1]) == ([], None)  # read by the other, not settled
 
-    assert meeting.arrive(Meeting.OLDEST_FIRST, pages[0]) == (pages[0], False)  # forgotten
-    assert meeting.arrive(Meeting.OLDEST_FIRST, pages[-1]) == ([], True)
+    meeting.reached_the_end(Meeting.OLDEST_FIRST)
+
+    assert meeting.arrive(Meeting.NEWEST_FIRST, listing[::-1]) == ([], 0)
