@@ -3,8 +3,8 @@
 listing's bottom.
 
 - Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event (`limit=1`,
-  oldest first). The same event first both ways (with more than one listed) means the API ignores it: this reader
-  then reads nothing, and the oldest-first reader reads on alone.
+  oldest first). The same event first both ways (with more than one listed), or a first page going up in time,
+  means the API ignores it: this reader then reads nothing, and the oldest-first reader reads on alone.
 - Its first page is the top of the listing. When a later sync's whole backlog lies within it (it reaches down to
   the zone around the floor), this reader leaves the read to the oldest-first one, which reads it in a page or
   two anyway: it emits nothing.
@@ -60,6 +60,8 @@ class BackwardRead:
     def covered(self) -> bool:
         """Whether it read its whole part: down to the other reader, its floor, or the bottom (not when it left its
         part to the oldest-first reader)."""
+        if self.met and self.top.event_id is None:
+            return False  # it met the other on its first answer, having read nothing: it vouches for nothing
         return self.done and not self.gave_up and not self.ignores_sort_order and not self.not_needed
 
     def take(self, ids: list[str], accepted: bool) -> list[str]:
@@ -102,14 +104,15 @@ class BackwardRead:
         if not ids:
             self.request = None
             return []
-        if ids[0] == self._oldest and len(ids) > 1:
+        seconds = seconds_of(ids)
+        going_up = len(seconds) > 1 and seconds[-1] - seconds[0] > self._strays
+        if (ids[0] == self._oldest and len(ids) > 1) or going_up:
             LOGGER.warning(
                 "Stream bem_events: bem ignores sortOrder=desc (it listed the same event first both ways); reading "
                 "the listing oldest first only."
             )
             self.ignores_sort_order, self.request = True, None
             return []
-        seconds = seconds_of(ids)
         if self.floor is not None and seconds and min(seconds) <= self.floor + self._meeting.zone:
             self.not_needed, self.request = True, None  # the backlog is about a page: the oldest-first reader's
             return []

@@ -33,10 +33,10 @@ class _Reader:
         self.unsettled: dict[str, int | None] = {}
         self.settled: set[str] = set()
         self.settled_order: deque[tuple[str, int | None]] = deque()
-        self.frontier: int | None = None  # the furthest second read, in its direction
+        self.frontier: int | None = None  # the second of the last ID read
 
     def beyond(self, second: int, by: int) -> bool:
-        """Whether the frontier lies more than `by` seconds past `second`, in this reader's direction."""
+        """Whether the reader stands more than `by` seconds past `second`, in its direction."""
         if self.frontier is None:
             return False
         return self.frontier > second + by if self.up else self.frontier < second - by
@@ -99,9 +99,9 @@ class Meeting:
 
     @staticmethod
     def _advance(reader: _Reader, second: int | None) -> None:
-        if second is None:
-            return
-        if reader.frontier is None or (second > reader.frontier if reader.up else second < reader.frontier):
+        # where the reader stands now, not the furthest it ever read: a reader that the API answers in the other
+        # direction than asked (it ignores `sortOrder`) then settles nothing
+        if second is not None:
             reader.frontier = second
 
     def _settle(self, reader: _Reader, everything: bool) -> None:

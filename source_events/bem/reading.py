@@ -60,7 +60,13 @@ class BemReading:
         #: `totalCount` of a first sync's first answer: how many events it reads, about (an ESTIMATE)
         self.listing_count: int | None = None
         self._first_sync = saved.eventID is None and saved.reading is None
-        self.checkpoint_due = False
+        # where each reader stood once the records of its last answer were handed on: what a state says (a reader's
+        # newer position, in a checkpoint the other partition writes, would get ahead of records not yet written)
+        self._handed: dict[str, OldestFirst | NewestFirst] = {
+            Meeting.OLDEST_FIRST: reading.oldest_first,
+            Meeting.NEWEST_FIRST: reading.newest_first,
+        }
+        self._handed_done = {Meeting.OLDEST_FIRST: self._forward.done, Meeting.NEWEST_FIRST: self._backward.done}
 
     def _new_reading(self, saved: BemState) -> Reading:
         """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
@@ -88,9 +94,12 @@ class BemReading:
 
     def _ceiling(self, newest_first: NewestFirst) -> int | None:
         """A killed sync's newest-first reader read everything from the top down to its position: the oldest-first
-        reader need not read above it (plus what may stray)."""
+        reader need not read above it (plus what may stray). Only a position under its top says so."""
         stood = ksuid_seconds(newest_first.starting_after) if newest_first.starting_after else None
-        return stood + self._strays if stood is not None else None
+        top = ksuid_seconds(newest_first.top.eventID) if newest_first.top.eventID else None
+        if stood is None or top is None or stood > top:
+            return None
+        return stood + self._strays
 
     def request(self, partition: str) -> Request | None:
         """The next request of the reader `partition` drives; None once it is done."""
@@ -106,9 +115,23 @@ class BemReading:
             if self._first_sync and self.listing_count is None and isinstance(total, int):
                 self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
             emitted = self._driven[partition].take(ids, response.status_code == 200)
-            self.checkpoint_due = bool(emitted)
             self._after_a_reader_stopped(partition)
             return emitted
+
+    def handed_on(self, partition: str) -> bool:
+        """The records of the last answer of the reader `partition` drives were handed on: a state may now say
+        where it stands. Whether that changed anything (a checkpoint is due)."""
+        with self._lock:
+            reader = self._driven[partition]
+            if reader is not self._forward and reader is not self._backward:
+                return False  # a reader another one replaced: what it read counts no more
+            if reader is self._forward:
+                role, stands = Meeting.OLDEST_FIRST, OldestFirst(starting_after=reader.after, done=reader.covered)
+            else:
+                role, stands = Meeting.NEWEST_FIRST, reader.saved
+            changed = stands != self._handed[role] or reader.done != self._handed_done[role]
+            self._handed[role], self._handed_done[role] = stands, reader.done
+            return changed
 
     def _after_a_reader_stopped(self, partition: str) -> None:
         """When the oldest-first reader's position vanished, the newest-first reader reads down to where it stood; if
@@ -140,16 +163,14 @@ class BemReading:
     @property
     def state(self) -> BemState:
         with self._lock:
-            forward, backward = self._forward, self._backward
-            if forward.done and backward.done:
+            if all(self._handed_done.values()) and self._forward.done and self._backward.done:
                 return self._finished()
             return BemState(
                 eventID=self._saved.eventID,
                 starting_after=self._saved.starting_after,
+                # done: it read its whole part (a reader whose position vanished tries it again on resuming)
                 reading=Reading(
-                    # done: it read its whole part (a reader whose position vanished tries it again on resuming)
-                    oldest_first=OldestFirst(starting_after=forward.after, done=forward.covered),
-                    newest_first=backward.saved,
+                    oldest_first=self._handed[Meeting.OLDEST_FIRST], newest_first=self._handed[Meeting.NEWEST_FIRST]
                 ),
             )
 

@@ -45,5 +45,5 @@ class BemRetriever(SimpleRetriever):
                 if record.get("eventID") in emit:
                     emit.discard(record["eventID"])  # an event listed twice in one page is emitted once
                     yield record if isinstance(record, Record) else Record(record, self.name, stream_slice)
-            if reading.checkpoint_due:
+            if reading.handed_on(partition):  # after the page's records: a state never gets ahead of them
                 checkpoint()

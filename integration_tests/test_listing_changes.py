@@ -1,0 +1,265 @@
+"""Exactness when the listing changes under the reader and the API reads its parameters its own way, over real
+HTTP, combined with the other undocumented behaviours (integration_tests/test_exactness.py):
+
+- Flameup pages filtered after they were cut (short pages in the middle of a listing, with a `total` that counts
+  everything, only what the key sees, or nothing), `since`/`until` comparing the ingestion time `created_at`
+  (with offline clients' events stamped minutes to days before their ingestion), events deleted anywhere while
+  a window pages, and retention at the oldest end;
+- bem positions deleted while a sync reads (the event just served, or the oldest ones by retention; answered
+  with a 400, an empty page, or the listing's start), events listed seconds after their ID's second, IDs
+  minted by clocks seconds ahead.
+
+Each scenario: a full sync emits every event that existed from its start to its end (and none that never
+existed); an incremental sync afterwards completes the set; a sync killed after any of its state messages and
+resumed from it loses nothing. Bounded, derandomised hypothesis runs (EXACTNESS_EXPLORE=N explores instead)."""
+
+import os
+import random
+import time
+from datetime import datetime, timedelta, timezone
+
+from airbyte_cdk.test.state_builder import StateBuilder
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from source_events.emulator import BemBehaviour, FlameupBehaviour
+from source_events.emulator.datasets import bem_events, flameup_events
+from source_events.emulator.sample import WORKSPACE_ID
+from source_events.emulator.server import Addition, Deletion
+from testkit.builders import BEM, FLAMEUP, catalog, run_read
+from testkit.emulator import assert_within, emulator_config, keys, running_emulator, sync_bounds
+
+UTC = timezone.utc
+_EXPLORE = int(os.environ.get("EXACTNESS_EXPLORE", "0"))
+_PROPERTY = settings(
+    max_examples=_EXPLORE or 20,
+    deadline=None,
+    derandomize=not _EXPLORE,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.generate, Phase.shrink] if _EXPLORE else settings.default.phases,
+)
+
+
+def _kill_at_every_state_and_resume(config, stream, output, must, scenario) -> None:
+    """A sync killed right after each of its state messages, and resumed from it: together, nothing lost."""
+    emitted_before: list[str] = []
+    for message in output.records_and_state_messages:
+        if message.record:
+            emitted_before.append(message.record.data["id" if stream == FLAMEUP else "eventID"])
+            continue
+        resumed_state = message.state.stream.stream_state.__dict__
+        resumed = run_read(config, catalog(stream), StateBuilder().with_stream_state(stream, resumed_state).build())
+        lost = must - set(emitted_before) - set(keys(resumed, stream))
+        assert not lost, f"{scenario}, resumed from {resumed_state}: {len(lost)} lost {sorted(lost)[:5]}"
+
+
+flameup_readings = st.builds(
+    FlameupBehaviour,
+    since_inclusive=st.booleans(),
+    until_inclusive=st.booleans(),
+    compare_precision=st.sampled_from(["second", "microsecond"]),
+    newest_first=st.booleans(),
+    limit_cap=st.sampled_from([7, 37, 100]),
+    total=st.sampled_from(["exact", "visible", "under", "absent", "changing"]),
+    hidden_share=st.sampled_from([0.0, 0.1, 0.3]),
+    filter_field=st.sampled_from(["timestamp", "created_at"]),
+)
+
+
+@_PROPERTY
+@given(
+    behaviour=flameup_readings,
+    count=st.integers(50, 500),
+    offline_share=st.sampled_from([0.0, 0.15]),
+    deletion=st.sampled_from(["none", "random", "oldest"]),
+    deleted_per_change=st.integers(1, 4),
+    page_size=st.sampled_from([5, 20, 100]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_flameup_sync_loses_nothing_when_the_listing_changes_or_filters_its_own_way(
+    behaviour, count, offline_share, deletion, deleted_per_change, page_size, seed
+):
+    now = datetime.now(UTC)
+    span = (now - timedelta(days=6), now - timedelta(seconds=3))
+    events = flameup_events(count, *span, WORKSPACE_ID, seed=seed, offline_share=offline_share)
+    scenario = (
+        f"{behaviour!r}, {count} events (offline {offline_share}), deletions {deletion} x{deleted_per_change}, "
+        f"page_size={page_size}, seed={seed}"
+    )
+    note(scenario)
+    with running_emulator(events, flameup_behaviour=behaviour) as server:
+        if deletion != "none":
+            every_other = Deletion(
+                at_request=3, api="flameup", where=deletion, count=deleted_per_change, repeat_every=2, times=30
+            )
+            server.changes.append(every_other)
+        # from well before the first event's ingestion or timestamp: an offline event may be days older
+        flameup = {"start_date": _iso(now - timedelta(days=12)), "page_size": page_size}
+        config = emulator_config(server, flameup=flameup)
+        at_start = server.ground_truth()
+
+        output = run_read(config, catalog(FLAMEUP))
+
+        bounds = sync_bounds(at_start, server)[FLAMEUP]
+        assert_within(keys(output, FLAMEUP), bounds, scenario)
+        if deletion == "none" and seed % 3 == 0:  # a third of them, killed after each state and resumed
+            _kill_at_every_state_and_resume(config, FLAMEUP, output, bounds.must, scenario)
+
+
+@_PROPERTY
+@given(
+    behaviour=flameup_readings,
+    late=st.integers(0, 40),
+    fresh=st.integers(0, 40),
+    page_size=st.sampled_from([5, 50]),
+    seed=st.integers(0, 10_000),
+)
+def test_an_incremental_flameup_sync_completes_the_set_whatever_field_the_api_filters_on(
+    behaviour, late, fresh, page_size, seed
+):
+    """Late events: under the `timestamp` reading, stamped within the lookback before the state; under the
+    `created_at` reading, ingested now with a timestamp of days ago (an offline client)."""
+    now = datetime.now(UTC)
+    history = flameup_events(200, now - timedelta(days=4), now - timedelta(seconds=3), WORKSPACE_ID, seed=seed)
+    scenario = f"{behaviour!r}, +{late} late, +{fresh} new, page_size={page_size}, seed={seed}"
+    note(scenario)
+    with running_emulator(history, flameup_behaviour=behaviour) as server:
+        config = emulator_config(server, flameup={"start_date": _iso(now - timedelta(days=5)), "page_size": page_size})
+        first = run_read(config, catalog(FLAMEUP))
+        saved = first.state_messages[-1].state.stream.stream_state.__dict__
+        rng = random.Random(seed)
+        recent = (now - timedelta(minutes=9), datetime.now(UTC))
+        added = flameup_events(fresh, *recent, WORKSPACE_ID, seed=seed + 1)
+        for event in flameup_events(late, *recent, WORKSPACE_ID, seed=seed + 2):
+            if behaviour.filter_field == "created_at":  # ingested now, happened days ago
+                event["timestamp"] = _iso(now - timedelta(days=rng.uniform(1, 3)))
+            added.append(event)
+        server.flameup.events.extend(added)
+
+        second = run_read(config, catalog(FLAMEUP), StateBuilder().with_stream_state(FLAMEUP, saved).build())
+
+        missing = server.ground_truth()[FLAMEUP] - set(keys(first, FLAMEUP)) - set(keys(second, FLAMEUP))
+        assert not missing, f"{scenario}: {len(missing)} missing {sorted(missing)[:5]}"
+
+
+bem_readings = st.builds(
+    BemBehaviour,
+    sort_by=st.sampled_from(["id", "created", "second"]),
+    asc_ties=st.sampled_from(["id", "insertion_reversed"]),
+    desc_ties=st.sampled_from(["id_reversed", "insertion"]),
+    honours_sort_order=st.booleans(),
+    unknown_cursor=st.sampled_from(["reject", "empty", "from_start"]),
+)
+
+
+@_PROPERTY
+@given(
+    behaviour=bem_readings,
+    count=st.integers(20, 400),
+    dense=st.booleans(),
+    deletion=st.sampled_from(["last_served", "random", "oldest"]),
+    repeat_every=st.sampled_from([1, 3, 7]),
+    page_size=st.sampled_from([5, 25, 100]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_bem_sync_loses_nothing_when_positions_vanish_while_it_reads(
+    behaviour, count, dense, deletion, repeat_every, page_size, seed
+):
+    """The event just served (where a reader resumes), events at random, or the oldest (retention, where a first
+    sync reading oldest first stands) are deleted while the sync reads."""
+    now = datetime.now(UTC)
+    start = now - (timedelta(seconds=6) if dense else timedelta(days=2))
+    history = bem_events(count, start, now - timedelta(seconds=2), seed=seed)
+    scenario = (
+        f"{behaviour!r}, {count} events{' in seconds' if dense else ''}, delete {deletion} every {repeat_every}, "
+        f"page_size={page_size}, seed={seed}"
+    )
+    note(scenario)
+    with running_emulator(bem_events=history, bem_behaviour=behaviour) as server:
+        deletions = Deletion(at_request=2, api="bem", where=deletion, count=2, repeat_every=repeat_every, times=20)
+        server.changes.append(deletions)
+        config = emulator_config(server, bem={"page_size": page_size})
+        at_start = server.ground_truth()
+
+        output = run_read(config, catalog(BEM))
+
+        assert_within(keys(output, BEM), sync_bounds(at_start, server)[BEM], scenario, duplicates_allowed=True)
+
+
+@_PROPERTY
+@given(
+    behaviour=bem_readings,
+    listing_delay=st.sampled_from([0, 2, 5]),
+    ahead=st.sampled_from([0, 10]),
+    during=st.integers(0, 30),
+    after=st.integers(0, 30),
+    page_size=st.sampled_from([5, 25]),
+    seed=st.integers(0, 10_000),
+)
+def test_bem_events_that_appear_behind_what_a_sync_read_are_read_by_the_next_one(
+    behaviour, listing_delay, ahead, during, after, page_size, seed
+):
+    """Events listed seconds after their ID's second, and events whose IDs a server's clock minted seconds ahead
+    while the sync read, then ones minted by a right clock after it (sorting behind those): the lookback reads
+    them the next time, or the time after (once they are listed)."""
+    clock = [time.time()]
+    history = bem_events(
+        150, datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) - timedelta(seconds=30), seed=seed
+    )
+    delayed = behaviour.model_copy(update={"listing_delay_seconds": listing_delay})
+    scenario = (
+        f"{behaviour!r}, listed {listing_delay} s late, +{during} minted {ahead} s ahead, +{after} after, "
+        f"page_size={page_size}, seed={seed}"
+    )
+    note(scenario)
+    with running_emulator(bem_events=history, bem_behaviour=delayed, clock=lambda: clock[0]) as server:
+        if during:
+            server.changes.append(Addition(at_request=3, api="bem", count=during, id_clock_offset=ahead))
+        config = emulator_config(server, bem={"page_size": page_size})
+        first = run_read(config, catalog(BEM))
+        emitted = set(keys(first, BEM))
+        clock[0] += 3
+        if after:
+            server.changes.append(Addition(at_request=server.requests_by_api["bem"] + 1, api="bem", count=after))
+        state = first.state_messages[-1].state.stream.stream_state.__dict__
+        for _ in range(2):  # the next sync, and the one after it: what was listed late by then is listed
+            clock[0] += listing_delay + 1
+            output = run_read(config, catalog(BEM), StateBuilder().with_stream_state(BEM, state).build())
+            emitted |= set(keys(output, BEM))
+            state = output.state_messages[-1].state.stream.stream_state.__dict__
+
+        missing = server.ground_truth()[BEM] - emitted
+        assert not missing, f"{scenario}: {len(missing)} missing {sorted(missing)[:5]}"
+
+
+@_PROPERTY
+@given(
+    behaviour=bem_readings,
+    count=st.integers(10, 200),
+    page_size=st.sampled_from([3, 25]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_bem_sync_killed_after_any_state_while_positions_vanish_resumes_without_loss(
+    behaviour, count, page_size, seed
+):
+    now = datetime.now(UTC)
+    history = bem_events(count, now - timedelta(hours=3), now - timedelta(seconds=2), seed=seed)
+    scenario = f"{behaviour!r}, {count} events, page_size={page_size}, seed={seed}"
+    note(scenario)
+    with running_emulator(bem_events=history, bem_behaviour=behaviour) as server:
+        server.changes.append(Deletion(at_request=3, api="bem", where="last_served", count=1, repeat_every=5, times=5))
+        config = emulator_config(server, bem={"page_size": page_size})
+        at_start = server.ground_truth()
+
+        output = run_read(config, catalog(BEM))
+
+        bounds = sync_bounds(at_start, server)[BEM]
+        assert_within(keys(output, BEM), bounds, scenario, duplicates_allowed=True)
+        server.changes.clear()
+        must = bounds.must - server.deleted_keys()[BEM]
+        _kill_at_every_state_and_resume(config, BEM, output, must, scenario)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
