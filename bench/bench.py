@@ -403,8 +403,12 @@ def main() -> int:
     )
     parser.add_argument("--pacing-records", type=int, default=36_000, help="events (pages of 10) for --pacing")
     parser.add_argument("--memory", action="store_true", help="only peak RSS at 10k, 100k and 1M events")
+    parser.add_argument("--startup", action="store_true", help="only the start-up of spec, check, discover and read")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        if args.startup:
+            startup(Path(folder))
+            return 0
         if args.memory:
             memory(Path(folder), [10_000, 100_000, 1_000_000])
             return 0
