@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from source_events.config import STREAM_SECTIONS
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.manifest import stream_sections
 from testkit.cli import run_cli
 from testkit.emulator import session_emulator
 
@@ -172,7 +172,7 @@ BAD_CONFIGS = [
 )
 def test_bad_input_gets_one_actionable_line_and_no_traceback(tmp_path, command, config, state, expected):
     # the streams of the APIs configured: a catalog naming another is refused first (test_new_user.py)
-    catalog = {"streams": [s for s in CATALOG["streams"] if STREAM_SECTIONS[s["stream"]["name"]] in config]}
+    catalog = {"streams": [s for s in CATALOG["streams"] if stream_sections()[s["stream"]["name"]] in config]}
     result = run_cli(tmp_path, command, config, catalog if command == "read" else None, state)
 
     if command == "check":

@@ -23,9 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from source_events import manifest
 from source_events.common.timestamps import parse_timestamp
 
-# which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
-STREAM_SECTIONS = manifest.stream_sections()
-
 # What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone: the spec's `pattern`, so
 # the Airbyte UI, the CDK's JSON Schema check and this module accept and refuse the same values.
 START_DATE_PATTERN = manifest.setting("flameup", "start_date")["pattern"]

@@ -1,11 +1,13 @@
 """SourceEvents: the manifest's streams, their incremental cursors, and a check that names the setting to fix."""
 
+from __future__ import annotations
+
 import copy
 import importlib
 import logging
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -27,8 +29,10 @@ from source_events import cdk_contact
 from source_events.catalog import refuse_streams_not_provided
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_budget
-from source_events.config import EventsConfig, parse_config
 from source_events.manifest import manifest, with_spec_defaults
+
+if TYPE_CHECKING:
+    from source_events.config import EventsConfig
 
 # Records waiting between the readers and the thread that writes them out. The CDK allows 10,000: when
 # writing is the slower side (it is, on a fast API) the queue fills, and ~15 MB of parsed records sit in
@@ -64,6 +68,9 @@ class SourceEvents(ConcurrentDeclarativeSource):
     def settings(self) -> EventsConfig:
         """The config this source was built with, parsed once for the whole command (the entrypoint's check of the
         config, the catalog's, the streams' cursors); raises a config_error naming the setting to fix."""
+        # imported here: building its pydantic models takes 0.1 s, which `spec` (no config) does not need
+        from source_events.config import parse_config
+
         return parse_config(self._config_with_defaults)
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
