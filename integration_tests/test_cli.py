@@ -13,6 +13,7 @@ from testkit.cli import run_cli
 from testkit.emulator import emulator_config, session_emulator
 
 CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
+BEM_ONLY = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
 KEYS = {"flameup_events": "id", "bem_events": "eventID"}
 
 
@@ -90,9 +91,7 @@ def _logs(run) -> list[str]:
 
 
 def test_a_stream_that_fails_says_so_in_one_error_trace_naming_the_setting(tmp_path):
-    bem_only = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
-
-    result = run_cli(tmp_path, "read", _session_config(api_key="bem_wrong"), bem_only)
+    result = run_cli(tmp_path, "read", _session_config(api_key="bem_wrong"), BEM_ONLY)
 
     assert result.returncode == 1
     assert [e["message"] for e in result.errors] == [
@@ -102,10 +101,8 @@ def test_a_stream_that_fails_says_so_in_one_error_trace_naming_the_setting(tmp_p
 
 
 def test_check_and_read_say_nothing_of_the_cdks_memory_monitor(tmp_path):
-    bem_only = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
-
     check = run_cli(tmp_path, "check", _session_config())
-    read = run_cli(tmp_path, "read", _session_config(), bem_only)
+    read = run_cli(tmp_path, "read", _session_config(), BEM_ONLY)
 
     assert check.connection_status == {"status": "SUCCEEDED"} and read.returncode == 0
     assert _logs(check) and _logs(read)
@@ -114,9 +111,8 @@ def test_check_and_read_say_nothing_of_the_cdks_memory_monitor(tmp_path):
 
 def test_an_unknown_setting_is_named_once_a_command(tmp_path):
     """The config is parsed once a command: its warnings are printed once, by check and by read alike."""
-    bem_only = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
     config = _session_config(page_sise=50)
     expected = "Unknown setting `bem.page_sise` is ignored: did you mean `bem.page_size`?"
 
-    for run in (run_cli(tmp_path, "check", config), run_cli(tmp_path, "read", config, bem_only)):
+    for run in (run_cli(tmp_path, "check", config), run_cli(tmp_path, "read", config, BEM_ONLY)):
         assert [line for line in _logs(run) if "Unknown setting" in line] == [expected]
