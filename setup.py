@@ -16,7 +16,6 @@ setup(
             "manifest.yaml",
             "schemas/*.json",
             "schema_examples/*.json",
-            "declarative_component_schema.pickle",
         ]
     },
     install_requires=[
@@ -24,9 +23,8 @@ setup(
         "airbyte-cdk~=7.39.1",
         "requests>=2.32,<3",
         "pydantic>=2.7,<3",
-        # read directly by source_events.manifest to answer spec/discover without the CDK (the CDK needs both too)
+        # read directly by source_events.manifest: the spec's rules for config validation, without the CDK
         "PyYAML>=6,<7",
-        "jsonschema>=4.17,<5",
     ],
     extras_require={
         "tests": [
@@ -35,6 +33,7 @@ setup(
             "pytest-xdist~=3.8",
             "pytest-randomly>=5.0,<6",  # 5.1 needs Python 3.11; 5.0 runs on 3.10 too
             "requests-mock~=1.12",
+            "jsonschema>=4.17,<5",  # the tests validate against the spec and the schemas as the CDK does
             "genson~=1.3",
             "hypothesis>=6.100,<7",
             "ruff~=0.17.6",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from source_events.config import STREAM_SECTIONS
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
+from source_events.manifest import stream_sections
 from testkit.cli import run_cli
 from testkit.emulator import session_emulator
 
@@ -125,14 +125,37 @@ BAD_CONFIGS = [
         "read",
         {"flameup": FLAMEUP},
         [{"type": "STREAM"}],
-        "cannot be used: AirbyteStateMessage should contain either a stream, global, or state field. Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out for a first sync.",
+        "cannot be used: AirbyteStateMessage should contain either a stream, global, or state field. Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output state.json` writes from a read's output; leave --state out for a first sync.",
     ),
     (
         "legacy_state_format",
         "read",
         {"flameup": FLAMEUP},
         {"flameup_events": {"timestamp": "2026-11-01T00:00:00Z"}},
-        "cannot be used: it is a legacy state (one object for all streams); this connector reads per-stream states. Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out for a first sync.",
+        "cannot be used: it is a legacy state (one object for all streams); this connector reads a list of per-stream states. Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output state.json` writes from a read's output; leave --state out for a first sync.",
+    ),
+    (
+        "one_stream_state_object",
+        "read",
+        {"flameup": FLAMEUP},
+        _state("flameup_events", {"timestamp": "2026-11-01T00:00:00Z"})[0],
+        "cannot be used: it is one state object, not a list: a state file is a JSON list of them, one per stream. Pass the JSON list",
+    ),
+    (
+        "one_state_line_of_a_read",
+        "read",
+        {"flameup": FLAMEUP},
+        {"type": "STATE", "state": _state("flameup_events", {"timestamp": "2026-11-01T00:00:00Z"})[0]},
+        "cannot be used: it is one STATE message (a line of a read's output), not a state file. Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output state.json` writes",
+    ),
+    (
+        "the_output_of_a_read",
+        "read",
+        {"flameup": FLAMEUP},
+        '{"type":"LOG","log":{"level":"INFO","message":"Starting syncing"}}\n'
+        + json.dumps({"type": "STATE", "state": _state("flameup_events", {"timestamp": "2026-11-01T00:00:00Z"})[0]})
+        + "\n",
+        "cannot be used: it holds a read's output (messages, one a line), not a state file.",
     ),
     (
         "bem_state_with_a_numeric_id",
@@ -149,7 +172,7 @@ BAD_CONFIGS = [
 )
 def test_bad_input_gets_one_actionable_line_and_no_traceback(tmp_path, command, config, state, expected):
     # the streams of the APIs configured: a catalog naming another is refused first (test_new_user.py)
-    catalog = {"streams": [s for s in CATALOG["streams"] if STREAM_SECTIONS[s["stream"]["name"]] in config]}
+    catalog = {"streams": [s for s in CATALOG["streams"] if stream_sections()[s["stream"]["name"]] in config]}
     result = run_cli(tmp_path, command, config, catalog if command == "read" else None, state)
 
     if command == "check":

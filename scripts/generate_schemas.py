@@ -12,14 +12,12 @@ show, each with the source that documents it (the reference pages and ../shared/
 import argparse
 import copy
 import json
-import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
 from genson import SchemaBuilder
 
-from source_events.cdk_import import SCHEMA_KEPT, kept_component_schema
 from source_events.manifest import bem_event_types
 
 PACKAGE = Path(__file__).resolve().parent.parent / "source_events"
@@ -122,14 +120,6 @@ def main() -> int:
         else:
             target.write_text(text)
             print(f"wrote {target}")
-    # the CDK's component schema, kept parsed for a fast start (source_events/cdk_import.py)
-    kept = kept_component_schema()
-    if args.check:
-        if not SCHEMA_KEPT.exists() or pickle.loads(SCHEMA_KEPT.read_bytes()) != pickle.loads(kept):  # noqa: S301
-            drifted.append(str(SCHEMA_KEPT))
-    else:
-        SCHEMA_KEPT.write_bytes(kept)
-        print(f"wrote {SCHEMA_KEPT}")
     if drifted:
         print("schemas differ from what scripts/generate_schemas.py generates: " + ", ".join(drifted), file=sys.stderr)
         return 1

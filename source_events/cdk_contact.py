@@ -8,9 +8,13 @@ filter), `Cursor`, `DefaultStream`, `AirbyteEntrypoint` and its static hooks, `r
 Each entry says why the CDK's public surface does not suffice.
 """
 
-from collections.abc import Callable
-from typing import Any
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
 
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
@@ -21,6 +25,9 @@ from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.http import rate_limiting
+
+if TYPE_CHECKING:
+    from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 
 def partition_factory_of(stream: DefaultStream) -> DeclarativePartitionFactory:
@@ -67,12 +74,55 @@ def with_default_response_filter(handler: DefaultErrorHandler) -> None:
     handler.response_filters.append(HttpResponseFilter(config=handler.config, parameters={}))
 
 
-def load_component_schema_with(load: Callable[[], dict]) -> None:
-    """Make every source built from now on get the CDK's declarative component schema from `load`
-    (source_events.cdk_import keeps it parsed). The source calls the module's function; no parameter takes it."""
-    from airbyte_cdk.sources.declarative import concurrent_declarative_source
+@contextmanager
+def without_the_memory_monitor_notice() -> Iterator[None]:
+    """While it is entered, the INFO line `MemoryMonitor instantiated with critical threshold: …` is dropped.
 
-    concurrent_declarative_source.get_declarative_component_schema = load
+    `AirbyteEntrypoint()` builds a MemoryMonitor, which logs that line on the `airbyte` logger (the one every
+    protocol LOG goes through, so no logger level can drop it alone) at the top of every check and read: it
+    names the CDK's internals and asks nothing of the user. The monitor's warnings under memory pressure come
+    later, and show."""
+    airbyte_logger = logging.getLogger("airbyte")
+    airbyte_logger.addFilter(_not_the_memory_monitor_notice)
+    try:
+        yield
+    finally:
+        airbyte_logger.removeFilter(_not_the_memory_monitor_notice)
+
+
+MEMORY_MONITOR_NOTICE = "MemoryMonitor instantiated"
+
+
+def _not_the_memory_monitor_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(MEMORY_MONITOR_NOTICE)
+
+
+def write_out_whole_lines_and_hold(
+    timeout_seconds: float, buffer: Any = PRINT_BUFFER, out: TextIO | None = None
+) -> None:
+    """Write the whole lines the CDK's print buffer holds to stdout, and keep its lock: the process is ending, and
+    nothing may be written after. Ctrl-C (source_events.interruption) ends a read this way, mid-sync.
+
+    `PRINT_BUFFER` (airbyte_cdk.logger) is where every protocol message and LOG goes on its way to stdout; it writes
+    them out every 0.1 s under `lock`, and keeps the rest in `buffer` (a StringIO). The lock is taken once a writer
+    in the middle of a line is done with it (at most `timeout_seconds`). A line still being written (`print`
+    writes the text, then its line break) is left out."""
+    out = out or sys.__stdout__
+    if not buffer.lock.acquire(timeout=timeout_seconds):
+        return  # a writer is stuck (stdout not read): nothing more can be written anyway
+    held = buffer.buffer.getvalue()
+    if out is not None:
+        out.write(held[: held.rfind("\n") + 1])
+        out.flush()
+
+
+def run_command(source: Any, args: list[str]) -> "EntrypointOutput":
+    """Run one protocol command on `source` through the CDK's entrypoint, its output captured (for tests). The
+    CDK's test wrapper does so with `_run_command` for `read` and `discover`, and has no public function for
+    `check`."""
+    from airbyte_cdk.test import entrypoint_wrapper  # test tooling: not loaded by the connector's commands
+
+    return entrypoint_wrapper._run_command(source, args)  # noqa: SLF001
 
 
 # Where the CDK sleeps, for tests to replace with a clock of their own: retries sleep through

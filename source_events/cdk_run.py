@@ -1,7 +1,11 @@
-"""The CDK side of the console entrypoint (source_events.entrypoint): `spec|check|discover|read`, speaking the Airbyte
-protocol on stdout."""
+"""The protocol commands, `spec|check|discover|read`, through the CDK's entrypoint (`AirbyteEntrypoint`), run as
+the CDK's `launch()` runs them, with what a user of the CLI needs on top:
+- a bad config, input file or catalog is one line naming what to fix (a TRACE, exit code 1), no stack trace;
+- a stream that failed says so once: its own TRACE, not repeated by the closing summary of the sync;
+- Ctrl-C ends the command at once with exit code 130 (source_events.interruption).
+"""
 
-import gc
+import argparse
 import json
 import logging
 import sys
@@ -19,21 +23,33 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
-from airbyte_cdk.sources.utils.schema_helpers import split_config
 from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from orjson import orjson
 
-from source_events.config import parse_config
+from source_events import cdk_contact
+from source_events.interruption import end_at_interrupt
 from source_events.source import SourceEvents
+from source_events.state_file import state_file_problem
+
+# how long Ctrl-C waits for a line being written to stdout before the process ends
+WRITE_OUT_TIMEOUT_SECONDS = 5.0
+INTERRUPTED_NOTE = "source-events: interrupted (Ctrl-C)"
+INTERRUPTED_READ_NOTE = (
+    f"{INTERRUPTED_NOTE}. Every STATE printed was saved progress: the next read resumes from the last one "
+    "(`source-events state READ_OUTPUT --output state.json`, then read with --state state.json)."
+)
 
 
 class EventsEntrypoint(AirbyteEntrypoint):
     """The CDK's entrypoint, but a bad config is reported by the setting to fix.
 
     The CDK validates the config against the spec's JSON Schema first, whose messages do not name the
-    field (\"0 is less than the minimum of 1\"); source_events.config checks the same rules and more, by name.
+    field ("0 is less than the minimum of 1"); the source's settings (source_events.config) check the same
+    rules and more, by name, before it.
     """
+
+    source: SourceEvents
 
     @staticmethod
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
@@ -45,23 +61,57 @@ class EventsEntrypoint(AirbyteEntrypoint):
         forms = {form for s in secrets for form in (s, json.dumps(s)[1:-1], repr(s)[1:-1])}
         update_secrets(sorted(forms, key=len, reverse=True))
 
-    @staticmethod
-    def validate_connection(source_spec: Any, config: Mapping[str, Any]) -> None:
-        connector_config, _ = split_config(config)
-        parse_config(connector_config)
+    def validate_connection(self, source_spec: Any, config: Mapping[str, Any]) -> None:  # type: ignore[override]
+        # the CDK calls it on the instance; its settings are the source's, from the same --config file
+        self.source.settings  # noqa: B018 - parsed here first: a config_error naming the setting
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
-def _create_source(args: list[str]) -> SourceEvents:
-    catalog_path = AirbyteEntrypoint.extract_catalog(args)
-    config_path = AirbyteEntrypoint.extract_config(args)
-    state_path = AirbyteEntrypoint.extract_state(args)
+def run(args: list[str]) -> None:
+    """Run one protocol command (`args` as on the command line), writing its messages to stdout; exit 1 on a
+    config error, and let the CDK's handler report any other (with its stack trace, for the platform's logs)."""
+    note = INTERRUPTED_READ_NOTE if args[:1] == ["read"] else INTERRUPTED_NOTE
+    end_at_interrupt(lambda: cdk_contact.write_out_whole_lines_and_hold(WRITE_OUT_TIMEOUT_SECONDS), note)
+    failed_streams: set[str] = set()
+    try:
+        parsed_args = AirbyteEntrypoint.parse_args(args)
+        source = _create_source(parsed_args)
+        with cdk_contact.without_the_memory_monitor_notice():
+            entrypoint = EventsEntrypoint(source)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_without_traceback_for_config_errors)
+        with PRINT_BUFFER:
+            for message in entrypoint.run(parsed_args):
+                if '"ERROR"' in message:
+                    message = _noted_stream_error(message, failed_streams)
+                # one write per message: the concurrent reader's threads must not interleave lines
+                print(f"{message}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise
+        # The CDK closes a sync whose streams failed with a config_error that sums them up: each stream's own
+        # error TRACE said it already, naming what to fix. Anything else (a setting, a state or an input file to
+        # fix) is one line, without the stack trace.
+        if not failed_streams:
+            _print_error(error.message or "Invalid input.")
+        sys.exit(1)
+
+
+def _create_source(parsed_args: argparse.Namespace) -> SourceEvents:
     return SourceEvents(
-        catalog=_read_input("catalog", SourceEvents.read_catalog, catalog_path),
-        config=_read_input("config", SourceEvents.read_config, config_path),
-        state=_read_input("state", SourceEvents.read_state, state_path),
-        config_path=config_path,
+        catalog=_read_input("catalog", SourceEvents.read_catalog, getattr(parsed_args, "catalog", None)),
+        config=_read_input("config", SourceEvents.read_config, getattr(parsed_args, "config", None)),
+        state=_read_input("state", SourceEvents.read_state, getattr(parsed_args, "state", None)),
+        config_path=getattr(parsed_args, "config", None),
     )
+
+
+_REMEDIES = {
+    "config": "Pass a JSON config file: the one Airbyte wrote, or one written as the README's Configuration shows",
+    "catalog": "Pass a JSON configured catalog: the one Airbyte wrote, or one made from `discover`'s output",
+    "state": "Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output "
+    "state.json` writes from a read's output; leave --state out for a first sync",
+}
 
 
 def _read_input(kind: str, reader: Any, path: str | None) -> Any:
@@ -71,81 +121,28 @@ def _read_input(kind: str, reader: Any, path: str | None) -> Any:
         return reader(path)
     except Exception as error:
         detail = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
-        if kind == "state" and _is_legacy_state(path):
-            detail = "it is a legacy state (one object for all streams); this connector reads per-stream states"
-        remedy = {
-            "config": "Pass a JSON config file: the one Airbyte wrote, or one written as the README's Configuration shows",
-            "catalog": "Pass a JSON configured catalog: the one Airbyte wrote, or one made from `discover`'s output",
-            "state": "Pass the JSON list of states Airbyte wrote, or `source-events state`'s file; leave --state out "
-            "for a first sync",
-        }[kind]
+        if kind == "state":
+            detail = state_file_problem(path) or detail
         raise AirbyteTracedException(
-            message=f"The {kind} file {path} cannot be used: {detail}. {remedy}.",
+            message=f"The {kind} file {path} cannot be used: {detail}. {_REMEDIES[kind]}.",
             internal_message=f"unreadable --{kind} file",
             failure_type=FailureType.config_error,
         ) from None
 
 
-def _is_legacy_state(path: str) -> bool:
-    try:
-        with open(path) as handle:
-            return isinstance(json.load(handle), dict)
-    except (OSError, ValueError):
-        return False
-
-
-# How long a thread may hold the GIL before it must offer it to another (Python's default: 5 ms). A read
-# runs up to 8 reader threads that parse pages between requests, and one that writes records; handing the
-# GIL around every 5 ms between them cost 10-20 % of a sync's throughput (bench/bench.py, 0 ms latency).
-# A thread waiting on the network holds no GIL, so with real latency nothing waits longer.
-GIL_SWITCH_INTERVAL_SECONDS = 0.05
-
-# Allocations between two collections of the youngest generation (Python's default: 700). A page is parsed
-# into ~1,000 events' dicts that all live until written, so at 700 every page triggered young collections
-# that found nothing to free and promoted it all, and older collections then walked the CDK's and the
-# records' objects again: 20,000 cut a Flameup sync's CPU by ~17 % at 200,000 events (bench/bench.py; 10,000
-# saved less, 50,000 no more). Garbage in cycles waits a little longer: a few MB at most.
-GC_YOUNGEST_GENERATION_THRESHOLD = 20_000
-
-
-def run(args: list[str] | None = None) -> None:
-    args = sys.argv[1:] if args is None else args
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
-    gc.set_threshold(GC_YOUNGEST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
-    stream_config_errors: dict[str, str] = {}
-    try:
-        source = _create_source(args)
-        entrypoint = EventsEntrypoint(source)
-        parsed_args = entrypoint.parse_args(args)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_without_traceback_for_config_errors)
-        with PRINT_BUFFER:
-            for message in entrypoint.run(parsed_args):
-                if '"config_error"' in message:
-                    message = _remember_stream_config_error(message, stream_config_errors)
-                # one write per message: the concurrent reader's threads must not interleave lines
-                print(f"{message}\n", end="")
-    except AirbyteTracedException as error:
-        if error.failure_type != FailureType.config_error:
-            raise  # the CDK's handler reports it, with its stack trace, for the platform's logs
-        # A setting, a state or an input file to fix: one line, no stack trace. When streams failed, the
-        # CDK's summary repeats their internal errors; their own messages say what to fix.
-        summary = "; ".join(f"{stream}: {text}" for stream, text in stream_config_errors.items())
-        _print_error(summary or error.message or "Invalid input.")
-        sys.exit(1)
-
-
-def _remember_stream_config_error(line: str, errors: dict[str, str]) -> str:
-    """Note a stream's config error for the closing summary; return the line without its stack trace."""
+def _noted_stream_error(line: str, failed_streams: set[str]) -> str:
+    """Note the stream of an error TRACE; return the line, without its stack trace if it is a config error."""
     message = json.loads(line)
     trace = message.get("trace") or {}
     error = trace.get("error") or {}
-    if trace.get("type") != "ERROR" or error.get("failure_type") != "config_error":
+    if message.get("type") != "TRACE" or trace.get("type") != "ERROR":
         return line
     stream = (error.get("stream_descriptor") or {}).get("name")
     if stream:
-        errors.setdefault(stream, error.get("message", ""))
-    error.pop("stack_trace", None)
+        failed_streams.add(stream)
+    if error.get("failure_type") != "config_error" or "stack_trace" not in error:
+        return line
+    error.pop("stack_trace")
     return orjson.dumps(message).decode()
 
 

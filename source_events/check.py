@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from requests.utils import get_environ_proxies
 
-from source_events.config import STREAM_SECTIONS
+from source_events.manifest import stream_sections
 
 CONNECT_TIMEOUT_SECONDS = 10
 
 
 def check_stream(stream: AbstractStream, request_url: str, logger: logging.Logger) -> str | None:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
-    unreachable = _unreachable_host(request_url, STREAM_SECTIONS.get(stream.name, ""))
+    unreachable = _unreachable_host(request_url, stream_sections().get(stream.name, ""))
     if unreachable:
         return unreachable
     availability = stream.check_availability()

@@ -11,18 +11,17 @@ import difflib
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from source_events import manifest
 from source_events.common.timestamps import parse_timestamp
-
-# which config section configures (and switches on) each stream, as the manifest's ConditionalStreams say
-STREAM_SECTIONS = manifest.stream_sections()
 
 # What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone: the spec's `pattern`, so
 # the Airbyte UI, the CDK's JSON Schema check and this module accept and refuse the same values.
@@ -168,78 +167,52 @@ class EventsConfig(_Section):
 
 
 def parse_config(config: Mapping[str, Any]) -> EventsConfig:
-    """Validate the raw config; raise a config_error naming the setting to fix. Never echoes values."""
+    """Validate the raw config; raise a config_error naming the setting to fix, and log a warning for each
+    setting the spec does not have. Never echoes values. The source parses its config once (SourceEvents.settings)."""
     try:
         settings = EventsConfig.model_validate(dict(config))
     except ValidationError as error:
-        # imported here: `spec` and `discover` validate configs without loading the CDK (source_events.answers)
-        from airbyte_cdk.models import FailureType
-        from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-        problems = "; ".join(_describe(e) for e in error.errors(include_input=False, include_url=False))
+        problems = "; ".join(_describe(e, config) for e in error.errors(include_input=False, include_url=False))
         raise AirbyteTracedException(
             message=f"Invalid configuration: {problems}.",
             internal_message="configuration failed validation",
             failure_type=FailureType.config_error,
         ) from None
-    _warn_of_unknown_settings(settings)
+    for warning in _unknown_settings(settings):
+        logging.getLogger("airbyte").warning(warning)
     return settings
 
 
-_WARNED: set[str] = set()  # each unknown setting is named once a run, however often the config is parsed
-
-
-def _warn_of_unknown_settings(settings: EventsConfig) -> None:
-    """Name each setting of an API's section that the spec does not have: a misspelt one would otherwise be
+def _unknown_settings(settings: EventsConfig) -> list[str]:
+    """A line for each setting of an API's section that the spec does not have: a misspelt one would otherwise be
     ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
+    lines = []
     for section_name in ("flameup", "bem"):
         section = getattr(settings, section_name)
         if section is None:
             continue
         known = list(type(section).model_fields)
         for name in sorted(section.model_extra or {}):
-            location = f"{section_name}.{name}"
-            if location in _WARNED:
-                continue
-            _WARNED.add(location)
             close = difflib.get_close_matches(name, known, n=1)
             hint = f": did you mean `{section_name}.{close[0]}`?" if close else "."
-            logging.getLogger("airbyte").warning(f"Unknown setting `{location}` is ignored{hint}")
+            lines.append(f"Unknown setting `{section_name}.{name}` is ignored{hint}")
+    return lines
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def _describe(error: Mapping[str, Any], config: Mapping[str, Any]) -> str:
     location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
     message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
     if error["type"] == "missing":
-        return f"`{location}` is required"
+        return f"`{location}` is required{_lookalike_of(error['loc'], config)}"
     return f"`{location}` {message}" if location else message
 
 
-def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsConfig) -> None:
-    """Raise a config_error naming every stream of a catalog that this config does not provide.
-
-    Without it, the CDK reads nothing for such a stream and the sync succeeds without a word: a misspelled
-    name, or the other API's stream when only one API is configured, would look like an empty stream.
-    """
-    provided = [stream for stream, section in STREAM_SECTIONS.items() if getattr(settings, section) is not None]
-    unknown = sorted(set(stream_names) - set(provided))
-    if not unknown:
-        return
-    from airbyte_cdk.models import FailureType
-    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-    reasons = ", ".join(
-        f"`{name}` (needs a `{STREAM_SECTIONS[name]}` section in the config)"
-        if name in STREAM_SECTIONS
-        else f"`{name}` (no such stream)"
-        for name in unknown
-    )
-    raise AirbyteTracedException(
-        message=(
-            f"The catalog names streams this config does not provide: {reasons}. This config provides: "
-            f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
-            "(`source-events discover --config …` lists the streams) or configure their API."
-        ),
-        internal_message=f"catalog streams not provided by the config: {unknown}",
-        failure_type=FailureType.config_error,
-    )
+def _lookalike_of(location: tuple[Any, ...], config: Mapping[str, Any]) -> str:
+    """For a required setting that is missing: the unknown setting beside it that looks like a misspelling of it."""
+    if len(location) != 2 or not isinstance(config.get(location[0]), Mapping):
+        return ""
+    section, name = location
+    known = manifest.connection_specification()["properties"].get(section, {}).get("properties", {})
+    unknown = [key for key in config[section] if isinstance(key, str) and key not in known]
+    close = difflib.get_close_matches(name, unknown, n=1)
+    return f"; `{section}.{close[0]}` looks like it: rename it to `{name}`" if close else ""

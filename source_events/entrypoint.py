@@ -1,14 +1,16 @@
 """The console entrypoint, `source-events spec|check|discover|read|state|demo` (also `python -m source_events`
 and `main.py`): it sends each command where it is answered.
 
-Answered without the CDK or the HTTP stack, whose import takes seconds: the usage message (`source-events`,
-`--help`), `spec` and `discover` with a valid config (source_events.answers), `state`
-(source_events.state_file) and `demo` (source_events.demo). Everything else goes through the CDK
-(source_events.cdk_run), including a `discover` whose config is invalid, so that the error is reported as
-always, and each protocol command's `--help`.
+`spec`, `check`, `discover` and `read` (the Airbyte protocol) all run through the CDK's entrypoint
+(source_events.cdk_run), whatever their options. What needs no CDK is answered before the CDK's import, which
+takes about a second: the usage message, each command's `--help` and its usage errors (options checked here as
+the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo` (source_events.demo).
 """
 
+import argparse
 import sys
+
+from source_events.interruption import INTERRUPTED_EXIT_CODE
 
 # one line per command, for the usage message
 COMMANDS = {
@@ -29,6 +31,8 @@ USAGE = (
     + "\n`source-events <command> --help` describes a command's options.\n"
 )
 
+PROTOCOL_COMMANDS = ("spec", "check", "discover", "read")
+
 
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
@@ -48,22 +52,28 @@ def main(args: list[str] | None = None) -> None:
         from source_events.state_file import state_command
 
         sys.exit(state_command(args[1:]))
-    if args == ["spec"]:
-        from source_events.answers import spec_message
-
-        print(spec_message(), flush=True)
-        return
-    if len(args) == 3 and args[0] == "discover" and args[1] == "--config":
-        from source_events.answers import catalog_message
-
-        catalog = catalog_message(args[2])
-        if catalog:
-            print(catalog, flush=True)
-            return
-    from source_events.cdk_import import import_cdk
-
-    import_cdk()
-    from source_events.cdk_run import run
-
-    sys.argv[0] = "source-events"  # the CDK's argparse names the program after it (`python -m`: __main__.py)
+    protocol_parser(command).parse_args(args[1:])  # --help and usage errors: answered (and exit) here
+    try:
+        from source_events.cdk_run import run
+    except KeyboardInterrupt:  # Ctrl-C while the CDK imports: nothing was written yet
+        sys.exit(INTERRUPTED_EXIT_CODE)
     run(args)
+
+
+def protocol_parser(command: str) -> argparse.ArgumentParser:
+    """The options of a protocol command, as the CDK's entrypoint declares them (AirbyteEntrypoint.parse_args;
+    unit_tests/test_entrypoint.py holds them equal), less its `--manifest-path` and `--components-path`, which
+    only a manifest-only connector reads."""
+    summary = COMMANDS[command].split(":")[0]  # the usage message's line, less the syntax the parser prints
+    parser = argparse.ArgumentParser(prog=f"source-events {command}", description=summary)
+    parser.add_argument("--debug", action="store_true", help="enables detailed debug logs related to the sync")
+    if command == "read":
+        parser.add_argument("--state", type=str, required=False, help="path to the json-encoded state file")
+    if command != "spec":
+        required = parser.add_argument_group("required named arguments")
+        required.add_argument("--config", type=str, required=True, help="path to the json configuration file")
+    if command == "read":
+        required.add_argument(
+            "--catalog", type=str, required=True, help="path to the catalog used to determine which data to read"
+        )
+    return parser

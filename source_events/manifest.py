@@ -2,8 +2,8 @@
 
 Everything that needs a fact the manifest states asks here instead of keeping a copy: config validation
 (the spec's bounds, defaults, patterns and enums: source_events.config), which config section switches each
-stream on, each stream's primary key and cursor field (the fast `discover`, the emulator's ground truth, the
-benchmark), and bem's event types (the emulator's data, the schema generator).
+stream on, each stream's primary key and cursor field (the emulator's ground truth, the benchmark), and bem's
+event types (the emulator's data, the schema generator).
 """
 
 import re
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
-SCHEMAS_DIR = Path(__file__).with_name("schemas")
 
 # `condition: "{{ config.get('flameup') }}"`: the config section a ConditionalStreams group needs
 _SECTION_CONDITION = re.compile(r"^\{\{\s*config\.get\('(?P<section>\w+)'\)\s*\}\}$")

@@ -1,10 +1,13 @@
 """SourceEvents: the manifest's streams, their incremental cursors, and a check that names the setting to fix."""
 
+from __future__ import annotations
+
 import copy
 import importlib
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -23,11 +26,13 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import cdk_contact
-from source_events.cdk_import import component_schema
+from source_events.catalog import refuse_streams_not_provided
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_budget
-from source_events.config import EventsConfig, parse_config, refuse_streams_not_provided
 from source_events.manifest import manifest, with_spec_defaults
+
+if TYPE_CHECKING:
+    from source_events.config import EventsConfig
 
 # Records waiting between the readers and the thread that writes them out. The CDK allows 10,000: when
 # writing is the slower side (it is, on a fast API) the queue fills, and ~15 MB of parsed records sit in
@@ -46,21 +51,30 @@ class SourceEvents(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
         config_path: str | None = None,
     ) -> None:
-        cdk_contact.load_component_schema_with(component_schema)
+        self._config_with_defaults = with_spec_defaults(config) or {}  # what `settings` parses: as the CDK reads it
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
-            config=with_spec_defaults(config) or {},
+            config=self._config_with_defaults,
             state=state or [],
             # a copy: the CDK resolves references into the mapping it is given, and the manifest is parsed once
-            source_config=_with_request_timeouts(copy.deepcopy(manifest()), with_spec_defaults(config) or {}),
+            source_config=_with_request_timeouts(copy.deepcopy(manifest()), self._config_with_defaults),
             config_path=config_path,
         )
         build_pacing_budget(cdk_contact.component_factory_of(self))
         cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
 
+    @cached_property
+    def settings(self) -> EventsConfig:
+        """The config this source was built with, parsed once for the whole command (the entrypoint's check of the
+        config, the catalog's, the streams' cursors); raises a config_error naming the setting to fix."""
+        # imported here: building its pydantic models takes 0.1 s, which `spec` (no config) does not need
+        from source_events.config import parse_config
+
+        return parse_config(self._config_with_defaults)
+
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
-        settings = parse_config(config)
-        return [self._with_incremental_cursor(stream, settings) for stream in super().streams(config)]
+        # like the CDK's, built from the config the source was built with (the CDK passes that one)
+        return [self._with_incremental_cursor(stream, self.settings) for stream in super().streams(config)]
 
     def read(
         self,
@@ -70,7 +84,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         """The CDK's read, after refusing a catalog stream this config does not provide (before any request)."""
-        refuse_streams_not_provided([s.stream.name for s in catalog.streams], parse_config(config))
+        refuse_streams_not_provided([s.stream.name for s in catalog.streams], self.settings)
         yield from super().read(logger, config, catalog, state)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:

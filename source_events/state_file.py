@@ -101,6 +101,31 @@ def latest_states(lines: Iterable[str]) -> tuple[dict[tuple[str, ...], dict[str,
     return latest, errors
 
 
+def state_file_problem(path: str) -> str | None:
+    """What a --state file that the CDK cannot read is, when it is something a user is likely to pass: a read's
+    output, one STATE line, one stream's state, or a legacy state. None when it is none of these."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        latest, _ = latest_states(text.splitlines())
+        if latest:
+            return "it holds a read's output (messages, one a line), not a state file"
+        return None
+    if isinstance(value, list) and any(isinstance(item, dict) and item.get("type") == "STATE" for item in value):
+        return "it is a list of STATE messages; a state file lists their `state` objects"
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") == "STATE":
+        return "it is one STATE message (a line of a read's output), not a state file"
+    if value.get("type") in ("STREAM", "GLOBAL"):
+        return "it is one state object, not a list: a state file is a JSON list of them, one per stream"
+    return "it is a legacy state (one object for all streams); this connector reads a list of per-stream states"
+
+
 def _read_state_file(path: str) -> list[dict[str, Any]]:
     try:
         states = json.loads(Path(path).read_text(encoding="utf-8"))

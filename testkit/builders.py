@@ -10,11 +10,11 @@ from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, read
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
 from airbyte_cdk.test.models import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from source_events import SourceEvents
+from source_events import SourceEvents, cdk_contact
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator.bem import CREATED_KEY
 from source_events.emulator.ids import flameup_event_id, ksuid
@@ -72,7 +72,7 @@ def run_read(config, configured_catalog, stream_state=None, expect_failure: bool
 
 
 def run_check(config) -> EntrypointOutput:
-    return _run_command(SourceEvents(None, config, None), ["check", "--config", _write_json(config)])
+    return cdk_contact.run_command(SourceEvents(None, config, None), ["check", "--config", _write_json(config)])
 
 
 def run_discover(config, expect_failure: bool = False) -> EntrypointOutput:

@@ -5,7 +5,8 @@ the same through source-events."""
 import pytest
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_events.config import parse_config, refuse_streams_not_provided
+from source_events.catalog import refuse_streams_not_provided
+from source_events.config import parse_config
 from testkit.builders import BEM, FLAMEUP, catalog, run_read
 
 

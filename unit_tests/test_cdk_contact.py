@@ -2,9 +2,13 @@
 public: each still exists and still is what the connector expects. After a CDK upgrade, a failure here names
 the attribute that moved, before any behaviour test fails in a way that is harder to read."""
 
+import io
+import threading
 from collections.abc import Callable
 
 import pytest
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HTTPAPIBudget
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
@@ -78,3 +82,41 @@ def test_a_custom_error_handler_ends_with_the_default_response_filter(source):
 @pytest.mark.parametrize("module", [cdk_contact.RETRY_SLEEPS_IN, cdk_contact.BUDGET_SLEEPS_IN])
 def test_the_cdk_still_sleeps_through_the_module_attributes_tests_replace(module):
     assert callable(_named(f"{module.__name__}.time.sleep", lambda: module.time.sleep))
+
+
+def test_the_entrypoint_still_announces_its_memory_monitor_and_the_notice_is_dropped(caplog):
+    with caplog.at_level("INFO", logger="airbyte"):
+        AirbyteEntrypoint(SourceEvents())
+        announced = [r for r in caplog.records if r.getMessage().startswith(cdk_contact.MEMORY_MONITOR_NOTICE)]
+        caplog.clear()
+        with cdk_contact.without_the_memory_monitor_notice():
+            AirbyteEntrypoint(SourceEvents())
+
+    assert [r.name for r in announced] == ["airbyte"], "the CDK no longer logs its MemoryMonitor notice so"
+    assert not [r for r in caplog.records if "MemoryMonitor" in r.getMessage()]
+
+
+def test_the_print_buffer_still_holds_what_it_has_not_written_under_its_lock():
+    buffer = type(PRINT_BUFFER)(flush_interval=3600)  # writes nothing out by itself
+    buffer.write('{"type":"RECORD"}\n')
+    buffer.write('{"type":"STATE"}')  # `print` writes the line break next
+    out = io.StringIO()
+
+    _named(
+        "PrintBuffer.lock and PrintBuffer.buffer", lambda: cdk_contact.write_out_whole_lines_and_hold(1, buffer, out)
+    )
+
+    assert out.getvalue() == '{"type":"RECORD"}\n'
+    held_elsewhere = []
+    thread = threading.Thread(target=lambda: held_elsewhere.append(buffer.lock.acquire(timeout=0.05)))
+    thread.start()
+    thread.join()
+    assert held_elsewhere == [False]  # nothing else writes after it
+
+
+def test_the_test_wrapper_still_runs_a_command_through_the_cdks_entrypoint():
+    output = _named(
+        "airbyte_cdk.test.entrypoint_wrapper._run_command", lambda: cdk_contact.run_command(SourceEvents(), ["spec"])
+    )
+
+    assert [m.spec.connectionSpecification["title"] for m in output.spec_messages] == ["Events Source Spec"]

@@ -47,6 +47,11 @@ _GOOD_BEM = {"api_key": BEM_KEY}
 
 _BAD_CONFIGS = [
     ("neither_api", {}, "configure at least one API"),
+    (
+        "required_setting_misspelt",
+        {"flameup": {**{k: v for k, v in _GOOD_FLAMEUP.items() if k != "start_date"}, "startdate": "2024-01-01"}},
+        "`flameup.start_date` is required; `flameup.startdate` looks like it: rename it to `start_date`",
+    ),
     ("null_sections", {"flameup": None, "bem": None}, "`flameup` is null: leave the setting out"),
     (
         "null_filter",  # JSON null is no unset: the spec (and the CDK's check of it) types no setting as null
@@ -148,12 +153,12 @@ def test_a_null_setting_that_has_a_default_is_refused_not_defaulted(section, nam
     assert f"`{section}.{name}` is null: leave the setting out to leave it unset" in raised.value.message
 
 
-def test_an_unknown_setting_is_named_once_with_the_setting_it_is_closest_to(caplog):
+def test_an_unknown_setting_is_named_with_the_setting_it_is_closest_to(caplog):
+    """Each parse names it: the source parses its config once a command (integration_tests/test_cli.py)."""
     config = with_spec_defaults({"flameup": {**_GOOD_FLAMEUP, "requests_per_minut": 30}, "bem": {**_GOOD_BEM}})
 
     with caplog.at_level(logging.WARNING, logger="airbyte"):
         parse_config(config)
-        parse_config(config)  # the source parses its config more than once a run
 
     warnings = [r.getMessage() for r in caplog.records if "Unknown setting" in r.getMessage()]
     assert warnings == [

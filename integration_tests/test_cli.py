@@ -1,0 +1,118 @@
+"""The CLI's edges, through the real `source-events` in a subprocess against an emulator on a free port: Ctrl-C
+during a read, one error line per failure, no CDK noise, a setting parsed (and warned of) once a command."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from source_events.emulator.sample import sample_server
+from testkit.cli import run_cli
+from testkit.emulator import emulator_config, session_emulator
+
+CATALOG = json.loads((Path(__file__).parent / "configured_catalog.json").read_text())
+BEM_ONLY = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
+KEYS = {"flameup_events": "id", "bem_events": "eventID"}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "source_events", *args]
+
+
+def _write(tmp_path: Path, name: str, value) -> str:
+    path = tmp_path / name
+    path.write_text(value if isinstance(value, str) else json.dumps(value))
+    return str(path)
+
+
+def test_ctrl_c_ends_a_read_at_once_with_exit_code_130_and_whole_lines_to_resume_from(tmp_path):
+    # 0.1 s a page and 20 pages a stream: the read is far from done when its first STATE is printed
+    with sample_server(port=0, flameup_count=2_000, bem_count=2_000, seed=11) as server:
+        server.latency_seconds = 0.1
+        config = _write(tmp_path, "config.json", emulator_config(server, flameup={"page_size": 100}, bem={}))
+        catalog = _write(tmp_path, "catalog.json", CATALOG)
+        read = subprocess.Popen(
+            _cli("read", "--config", config, "--catalog", catalog),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        before = []
+        for line in read.stdout:
+            before.append(line)
+            if line.startswith('{"type":"STATE"'):
+                break
+        read.send_signal(signal.SIGINT)
+        interrupted_at = time.monotonic()
+        after = list(read.stdout)  # the same file object: lines it has read ahead are not lost
+        read.wait(timeout=60)
+        seconds_to_end = time.monotonic() - interrupted_at
+        errors = read.stderr.read()
+        output = "".join(before + after)
+
+        assert read.returncode == 130, errors[-2000:]
+        assert seconds_to_end < 5
+        assert "Traceback" not in output + errors and "KeyboardInterrupt" not in output + errors
+        assert "interrupted (Ctrl-C)" in errors
+        assert output.endswith("\n")
+        first = [json.loads(line) for line in output.splitlines()]  # every line a whole message
+        states = [m for m in first if m["type"] == "STATE"]
+        assert states
+
+        read_output = _write(tmp_path, "read.jsonl", output)
+        saved = subprocess.run(
+            _cli("state", read_output, "--output", str(tmp_path / "state.json")), capture_output=True, text=True
+        )
+        assert saved.returncode == 0, saved.stderr
+        resumed = run_cli(
+            tmp_path, "read", json.loads(Path(config).read_text()), CATALOG, (tmp_path / "state.json").read_text()
+        )
+        truth = server.ground_truth()
+
+    assert resumed.returncode == 0 and not resumed.errors, resumed.stdout[-2000:]
+    for stream, key in KEYS.items():
+        read_first = {
+            m["record"]["data"][key] for m in first if m["type"] == "RECORD" and m["record"]["stream"] == stream
+        }
+        read_next = [m["record"]["data"][key] for m in resumed.of_type("RECORD") if m["record"]["stream"] == stream]
+        assert read_first | set(read_next) == truth[stream], stream
+        if stream in {s["state"]["stream"]["stream_descriptor"]["name"] for s in states}:
+            assert len(read_next) < len(truth[stream]), f"{stream} started over instead of resuming"
+
+
+def _session_config(**bem_settings) -> dict:
+    return emulator_config(session_emulator(), bem=bem_settings)
+
+
+def _logs(run) -> list[str]:
+    return [m["log"]["message"] for m in run.of_type("LOG")]
+
+
+def test_a_stream_that_fails_says_so_in_one_error_trace_naming_the_setting(tmp_path):
+    result = run_cli(tmp_path, "read", _session_config(api_key="bem_wrong"), BEM_ONLY)
+
+    assert result.returncode == 1
+    assert [e["message"] for e in result.errors] == [
+        "bem rejected the API key (401). Check `bem.api_key`: copy the key from the bem dashboard (Settings → API keys)."
+    ]
+    assert "stack_trace" not in result.errors[0]
+
+
+def test_check_and_read_say_nothing_of_the_cdks_memory_monitor(tmp_path):
+    check = run_cli(tmp_path, "check", _session_config())
+    read = run_cli(tmp_path, "read", _session_config(), BEM_ONLY)
+
+    assert check.connection_status == {"status": "SUCCEEDED"} and read.returncode == 0
+    assert _logs(check) and _logs(read)
+    assert not [line for line in _logs(check) + _logs(read) if "MemoryMonitor" in line]
+
+
+def test_an_unknown_setting_is_named_once_a_command(tmp_path):
+    """The config is parsed once a command: its warnings are printed once, by check and by read alike."""
+    config = _session_config(page_sise=50)
+    expected = "Unknown setting `bem.page_sise` is ignored: did you mean `bem.page_size`?"
+
+    for run in (run_cli(tmp_path, "check", config), run_cli(tmp_path, "read", config, BEM_ONLY)):
+        assert [line for line in _logs(run) if "Unknown setting" in line] == [expected]

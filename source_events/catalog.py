@@ -1,0 +1,43 @@
+"""A read's configured catalog held against the config, before any request: a stream the config does not provide
+is refused by name.
+
+Without it, the CDK reads nothing for such a stream and the sync succeeds without a word: a misspelled name, or
+the other API's stream when only one API is configured, would look like an empty stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_events.manifest import stream_sections
+
+if TYPE_CHECKING:
+    from source_events.config import EventsConfig
+
+
+def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsConfig) -> None:
+    """Raise a config_error naming every stream of a catalog that this config does not provide."""
+    sections = stream_sections()
+    provided = [stream for stream, section in sections.items() if getattr(settings, section) is not None]
+    unknown = sorted(set(stream_names) - set(provided))
+    if not unknown:
+        return
+    reasons = ", ".join(
+        f"`{name}` (needs a `{sections[name]}` section in the config)"
+        if name in sections
+        else f"`{name}` (no such stream)"
+        for name in unknown
+    )
+    raise AirbyteTracedException(
+        message=(
+            f"The catalog names streams this config does not provide: {reasons}. This config provides: "
+            f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
+            "(`source-events discover --config …` lists the streams) or configure their API."
+        ),
+        internal_message=f"catalog streams not provided by the config: {unknown}",
+        failure_type=FailureType.config_error,
+    )
