@@ -159,7 +159,8 @@ def test_flameup_incremental_with_nothing_new_costs_a_few_requests(config, flame
 
 
 def test_bem_full_sync_and_unchanged_incremental_stay_within_the_request_budget(config, bem, http):
-    bem.events = bem_events_in_seconds({1_790_000_000 + second: 7 for second in range(300)})
+    # 7 events every 10 s for 50 minutes: the seconds the two readers meet in (2 x 2 x 60 s) hold 10 pages
+    bem.events = bem_events_in_seconds({1_790_000_000 + second: 7 for second in range(0, 3_000, 10)})
     cfg = config.with_bem(page_size=PAGE_SIZE).build()
 
     first = run_read(cfg, catalog(BEM))
@@ -167,8 +168,9 @@ def test_bem_full_sync_and_unchanged_incremental_stay_within_the_request_budget(
     http.reset_mock()
     again = run_read(cfg, catalog(BEM), state_message(BEM, states_of(first, BEM)[-1]))
 
-    assert full_sync_requests <= 1.1 * math.ceil(len(bem.events) / PAGE_SIZE) + 3  # + an empty page, a check
-    # nothing new: the lookback's pages (the newest second and the 60 before it, by default: 7 events a second), an
-    # empty page, its confirmation
-    assert len(again.records) == 7 * 61
-    assert len(http.request_history) == math.ceil(7 * 61 / PAGE_SIZE) + 2
+    # each reader's pages, the sort order check, each one's last page, and the seconds where they meet
+    assert full_sync_requests <= 1.1 * math.ceil(len(bem.events) / PAGE_SIZE) + 10 + 6
+    # nothing new: the lookback's pages (the newest second and the 60 before it, by default), an empty page, its
+    # confirmation; the newest-first reader's sort order check and top page (leaving so short a backlog alone)
+    assert len(again.records) == 7 * 7
+    assert len(http.request_history) == math.ceil(7 * 7 / PAGE_SIZE) + 2 + 2

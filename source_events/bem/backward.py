@@ -5,9 +5,9 @@ listing's bottom.
 - Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event (`limit=1`,
   oldest first). The same event first both ways (with more than one listed), or a first page going up in time,
   means the API ignores it: this reader then reads nothing, and the oldest-first reader reads on alone.
-- Its first page is the top of the listing. When a later sync's whole backlog lies within it (it reaches down to
-  the zone around the floor), this reader leaves the read to the oldest-first one, which reads it in a page or
-  two anyway: it emits nothing.
+- Its first page is the top of the listing. When a later sync's backlog spans no more than four zones (the
+  seconds both readers read where they meet), this reader leaves it to the oldest-first one: two readers would
+  not read it faster. It emits nothing.
 - Its position can vanish like the other reader's (a 400, an empty page that its confirmation shows was not the
   bottom, an answer from the top again): it falls back on the ID read before it on the same page; once none is
   left it stops, and the oldest-first reader reads up until it meets what this one read.
@@ -113,8 +113,10 @@ class BackwardRead:
             )
             self.ignores_sort_order, self.request = True, None
             return []
-        if self.floor is not None and seconds and min(seconds) <= self.floor + self._meeting.zone:
-            self.not_needed, self.request = True, None  # the backlog is about a page: the oldest-first reader's
+        if self.floor is not None and seconds and max(seconds) - self.floor <= 4 * self._meeting.zone:
+            # a backlog this short is read by two readers no faster than by one: both would read the seconds they
+            # meet in (`zone` either side), which is most of it
+            self.not_needed, self.request = True, None
             return []
         return self._read(ids)
 

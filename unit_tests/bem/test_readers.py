@@ -117,16 +117,27 @@ def test_a_ceiling_stops_the_oldest_first_reader_once_it_read_above_it():
 
 
 def test_the_newest_first_reader_checks_the_sort_order_reads_down_to_its_floor_and_remembers_the_top():
-    listing = _ids(list(range(_T0, _T0 + 40)))
-    backward = _backward(floor=_T0 + 25)
+    listing = _ids(list(range(_T0, _T0 + 100)))
+    backward = _backward(floor=_T0 + 75)
 
     assert backward.request.sort_order == "asc" and backward.request.limit == 1
     backward.take(listing[:1], True)
     assert backward.request.sort_order == "desc" and backward.request.starting_after is None
-    assert backward.take(listing[:29:-1], True) == listing[:29:-1]
-    assert backward.take(listing[29:19:-1], True) == listing[29:24:-1]  # under the floor: read before
+    assert backward.take(listing[:89:-1], True) == listing[:89:-1]  # 99 down to 90
+    assert backward.take(listing[89:79:-1], True) == listing[89:79:-1]
+    assert backward.take(listing[79:69:-1], True) == listing[79:74:-1]  # under the floor: read before
 
     assert backward.done and backward.covered and backward.top.event_id == listing[-1]
+
+
+def test_a_newest_first_reader_leaves_a_short_backlog_to_the_oldest_first_reader():
+    listing = _ids(list(range(_T0, _T0 + 100)))
+    backward = _backward(floor=_T0 + 90)  # ten seconds of backlog: less than four zones
+
+    backward.take(listing[:1], True)
+    assert backward.take(listing[:89:-1], True) == []
+
+    assert backward.done and backward.not_needed and not backward.covered
 
 
 def test_a_newest_first_reader_whose_api_ignores_sort_order_reads_nothing():
