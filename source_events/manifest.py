@@ -61,7 +61,9 @@ def required_settings(section: str) -> list[str]:
 def _switch_values(section: str) -> dict[Any, bool]:
     """The switch's value in each choice -> whether that choice replicates the API: {"yes": True, "no": False}."""
     replicating = section_schema(section)
-    return {choice["properties"][SECTION_SWITCH]["const"]: choice is replicating for choice in _section_choices(section)}
+    return {
+        choice["properties"][SECTION_SWITCH]["const"]: choice is replicating for choice in _section_choices(section)
+    }
 
 
 def replicated_sections(config: Any) -> Any:
