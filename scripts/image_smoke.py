@@ -6,6 +6,7 @@ state mounted read-only under /config, the API reached over the network (here th
 """
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,11 @@ def main(image: str) -> int:
     expect(
         _podman("run", "--rm", "--entrypoint", "id", image, "-u").strip() != "0",
         "the connector runs as a non-root user",
+    )
+    python = _podman("run", "--rm", "--entrypoint", "python", image, "--version").strip()
+    expect(
+        python.startswith(f"Python {os.environ.get('BASE_PYTHON', '')}."),
+        f"the image runs the base image's Python ({python}; the base's is {os.environ.get('BASE_PYTHON')})",
     )
 
     spec = _messages(image, ["spec"])
