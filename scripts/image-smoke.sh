@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 SETUP=${PODMAN_SETUP:-../shared/tools/podman-setup.sh}
 BASE_BY_TAG=$(sed -n 's/^ARG BASE_IMAGE=\([^@]*\)@sha256:.*/\1/p' Dockerfile)
 BASE_PYTHON=3.13
-STAND_IN=localhost/python-connector-base-stand-in:debian13
+STAND_IN=localhost/python-connector-base-stand-in:python3.13
 IMAGE=airbyte/source-events:dev
 
 .venv/bin/hadolint Dockerfile
@@ -22,11 +22,15 @@ if ! podman image exists "$STAND_IN"; then
   MIRROR=$(grep -hoE '^(deb |URIs: )\S+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
            | grep -i debian | grep -vi security | head -1 | awk '{print $2}' || true)
   ROOTFS="$PODMAN_WORK/rootfs-debian13"; rm -rf "$ROOTFS"
-  debootstrap --variant=minbase --include=python3,python3-pip,python3-venv,python-is-python3,ca-certificates \
+  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
     trixie "$ROOTFS" "$MIRROR" >"$PODMAN_WORK/debootstrap-debian13.log"
-  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/usr/lib/python3*/EXTERNALLY-MANAGED
+  # `python` and `pip` from a virtualenv first on PATH, as the base image's own Python: pip cannot replace the
+  # packages Debian's python3-pip brings (packaging has no RECORD file)
+  chroot "$ROOTFS" python3 -m venv /opt/python
+  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
   tar --numeric-owner -C "$ROOTFS" -c . | podman import --change 'ENV LANG=C.UTF-8' \
-    --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' --change 'CMD ["python3"]' - "$STAND_IN" >/dev/null
+    --change 'ENV PATH=/opt/python/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' --change 'CMD ["python"]' - "$STAND_IN" >/dev/null
   rm -rf "$ROOTFS"
 fi
 podman tag "$STAND_IN" "$BASE_BY_TAG"
