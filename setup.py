@@ -3,7 +3,8 @@ from setuptools import find_packages, setup
 VERSION = "0.4.1"
 
 setup(
-    name="source-events",
+    # the PyPI name metadata.yaml gives PyAirbyte (remoteRegistries.pypi.packageName)
+    name="airbyte-source-events",
     version=VERSION,
     description="Airbyte source connector for the Flameup and bem event APIs",
     author="source-events developers",

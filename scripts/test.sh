@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: a fresh virtualenv with the package and its test extras, then pytest.
+# The README's test command: a virtualenv with the package and its test extras at the locked versions
+# (constraints.txt), then ruff, the schema check and pytest.
 #   ./scripts/test.sh            # all tests, with the machine's python3, in .venv
 #   ./scripts/test.sh -k bem     # any pytest arguments
 #   PYTHON=~/.pyenv/versions/3.10.13/bin/python ./scripts/test.sh    # another interpreter, in .venv-py310
@@ -22,7 +23,8 @@ if [ "$HAVE" != "$WANT" ]; then
   exit 2
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[tests]'
+# constraints.txt: the versions the lock pins (scripts/lock.sh), the Dockerfile's too
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tests]'
 "$VENV/bin/ruff" check source_events testkit unit_tests integration_tests scripts bench
 "$VENV/bin/ruff" format --check --quiet source_events testkit unit_tests integration_tests scripts bench
 "$VENV/bin/python" scripts/generate_schemas.py --check

@@ -34,7 +34,7 @@ BemEventType = Literal[tuple(manifest.bem_event_types())]  # type: ignore[valid-
 def _from_spec(section: str, name: str) -> Any:
     """A pydantic Field with the spec's default (or required) and bounds for one setting."""
     schema = manifest.setting(section, name)
-    required = name in manifest.connection_specification()["properties"][section].get("required", [])
+    required = name in manifest.required_settings(section)
     bounds = {
         "ge": schema.get("minimum"),
         "gt": schema.get("exclusiveMinimum"),
@@ -158,6 +158,12 @@ class BemConfig(_Section):
 class EventsConfig(_Section):
     flameup: FlameupConfig | None = None
     bem: BemConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replicated_sections_only(cls, config: Any) -> Any:
+        # a section the Airbyte form set to skip (`replicate: "no"`) is no section
+        return manifest.replicated_sections(config)
 
     @model_validator(mode="after")
     def _at_least_one_api(self) -> "EventsConfig":

@@ -28,9 +28,63 @@ def connection_specification() -> dict[str, Any]:
     return manifest()["spec"]["connection_specification"]
 
 
+# Each API's section is a choice (`oneOf`) between replicating it and skipping it, told apart by this setting's
+# `const` ("yes" / "no"): the Airbyte form needs it to let a user skip an API. A config file may leave it out.
+SECTION_SWITCH = "replicate"
+
+
+def _section_choices(section: str) -> list[dict[str, Any]]:
+    return connection_specification()["properties"][section]["oneOf"]
+
+
+def section_schema(section: str) -> dict[str, Any]:
+    """The JSON Schema of an API's settings: the choice that replicates it (the one with settings of its own)."""
+    return next(choice for choice in _section_choices(section) if set(choice["properties"]) - {SECTION_SWITCH})
+
+
+def section_settings(section: str) -> dict[str, dict[str, Any]]:
+    """Every setting of an API's section, by name, without the switch."""
+    return {name: field for name, field in section_schema(section)["properties"].items() if name != SECTION_SWITCH}
+
+
 def setting(section: str, name: str) -> dict[str, Any]:
     """One setting's JSON Schema in the spec, e.g. setting("bem", "page_size")["maximum"]."""
-    return connection_specification()["properties"][section]["properties"][name]
+    return section_settings(section)[name]
+
+
+def required_settings(section: str) -> list[str]:
+    """The settings an API's section needs when it is replicated."""
+    return list(section_schema(section).get("required", []))
+
+
+def _switch_values(section: str) -> dict[Any, bool]:
+    """The switch's value in each choice -> whether that choice replicates the API: {"yes": True, "no": False}."""
+    replicating = section_schema(section)
+    return {
+        choice["properties"][SECTION_SWITCH]["const"]: choice is replicating for choice in _section_choices(section)
+    }
+
+
+def replicated_sections(config: Any) -> Any:
+    """The config as the connector reads it: a section whose switch says skip is left out, the switch is taken
+    out of the others. Raises ValueError naming a switch whose value is neither choice's."""
+    if not isinstance(config, dict):
+        return config
+    replicated = dict(config)
+    for section in connection_specification()["properties"]:
+        values = replicated.get(section)
+        if not isinstance(values, dict) or SECTION_SWITCH not in values:
+            continue
+        choices = _switch_values(section)
+        switch = values[SECTION_SWITCH]
+        if not isinstance(switch, str) or switch not in choices:
+            allowed = " or ".join(f'"{value}"' for value in choices)
+            raise ValueError(f"`{section}.{SECTION_SWITCH}` must be {allowed} (leave it out to replicate {section})")
+        if choices[switch]:
+            replicated[section] = {name: value for name, value in values.items() if name != SECTION_SWITCH}
+        else:
+            del replicated[section]
+    return replicated
 
 
 def declared_streams() -> list[dict[str, Any]]:
@@ -69,17 +123,21 @@ def bem_event_types() -> list[str]:
 
 
 def with_spec_defaults(config: Any) -> Any:
-    """The config with every setting it leaves out (or empty: "") set to the spec's `default`, in the sections it
-    has: what the manifest's templates and source_events.config then read, so no default is written twice."""
+    """The config with only the sections it replicates (replicated_sections), and every setting they leave out
+    (or empty: "") set to the spec's `default`: what the manifest's templates and source_events.config then read,
+    so no default is written twice."""
     if not isinstance(config, dict):
         return config
-    filled = dict(config)
-    for section, schema in connection_specification()["properties"].items():
+    try:
+        filled = replicated_sections(config)
+    except ValueError:
+        filled = dict(config)  # source_events.config names the bad switch
+    for section in connection_specification()["properties"]:
         values = filled.get(section)
         if not isinstance(values, dict):
             continue
         values = dict(values)
-        for name, field in schema.get("properties", {}).items():
+        for name, field in section_settings(section).items():
             # an explicit null is left for source_events.config to refuse by name
             if "default" in field and (name not in values or values[name] == ""):
                 values[name] = field["default"]

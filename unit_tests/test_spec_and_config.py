@@ -19,27 +19,31 @@ def _spec():
 
 
 def _fields():
+    # each API's section is a choice between replicating and skipping it (unit_tests/test_spec_form.py)
     for section_name, section in _spec()["properties"].items():
-        for name, field in section["properties"].items():
-            yield f"{section_name}.{name}", field
+        for choice in section["oneOf"]:
+            for name, field in choice["properties"].items():
+                yield f"{section_name}.{name} ({choice['title']})", field
 
 
 @pytest.mark.parametrize("name, field", list(_fields()), ids=[name for name, _ in _fields()])
-def test_every_spec_field_has_title_description_order_and_examples(name, field):
-    assert field.get("title") and field.get("description") and "order" in field and field.get("examples")
+def test_every_spec_field_has_title_description_and_order_and_every_setting_examples(name, field):
+    assert field.get("title") and field.get("description") and "order" in field
+    assert field.get("examples") or "const" in field
 
 
 def test_api_keys_are_secret_and_the_sections_are_optional():
     spec = _spec()
-    assert spec["properties"]["flameup"]["properties"]["api_key"]["airbyte_secret"] is True
-    assert spec["properties"]["bem"]["properties"]["api_key"]["airbyte_secret"] is True
+    assert spec["properties"]["flameup"]["oneOf"][0]["properties"]["api_key"]["airbyte_secret"] is True
+    assert spec["properties"]["bem"]["oneOf"][0]["properties"]["api_key"]["airbyte_secret"] is True
     assert "required" not in spec
 
 
-def test_field_order_is_unique_within_each_section():
+def test_field_order_is_unique_within_each_choice():
     for section in _spec()["properties"].values():
-        orders = [field["order"] for field in section["properties"].values()]
-        assert len(orders) == len(set(orders))
+        for choice in section["oneOf"]:
+            orders = [field["order"] for field in choice["properties"].values()]
+            assert len(orders) == len(set(orders))
 
 
 _GOOD_FLAMEUP = {"api_key": FLAMEUP_KEY, "workspace_id": "w", "start_date": "2024-01-01T00:00:00Z"}
@@ -91,6 +95,8 @@ _BAD_CONFIGS = [
         "`flameup.base_url` must use HTTPS",
     ),
     ("bem_key_missing", {"bem": {}}, "`bem.api_key` is required"),
+    ("bem_replicate_unknown", {"bem": {**_GOOD_BEM, "replicate": "maybe"}}, '`bem.replicate` must be "yes" or "no"'),
+    ("both_skipped", {"flameup": {"replicate": "no"}, "bem": {"replicate": "no"}}, "configure at least one API"),
     (
         "bem_page_size_101",
         {"bem": {**_GOOD_BEM, "page_size": 101}},
