@@ -73,6 +73,7 @@ def run(args: list[str]) -> None:
     note = INTERRUPTED_READ_NOTE if args[:1] == ["read"] else INTERRUPTED_NOTE
     end_at_interrupt(lambda: cdk_contact.write_out_whole_lines_and_hold(WRITE_OUT_TIMEOUT_SECONDS), note)
     failed_streams: set[str] = set()
+    said: set[tuple[str, str]] = set()  # (stream, message) of each error TRACE written
     try:
         parsed_args = AirbyteEntrypoint.parse_args(args)
         source = _create_source(parsed_args)
@@ -83,7 +84,9 @@ def run(args: list[str]) -> None:
         with PRINT_BUFFER:
             for message in entrypoint.run(parsed_args):
                 if '"ERROR"' in message:
-                    message = _noted_stream_error(message, failed_streams)
+                    message = _noted_stream_error(message, failed_streams, said)
+                    if message is None:
+                        continue
                 # one write per message: the concurrent reader's threads must not interleave lines
                 print(f"{message}\n", end="")
     except AirbyteTracedException as error:
@@ -130,8 +133,9 @@ def _read_input(kind: str, reader: Any, path: str | None) -> Any:
         ) from None
 
 
-def _noted_stream_error(line: str, failed_streams: set[str]) -> str:
-    """Note the stream of an error TRACE; return the line, without its stack trace if it is a config error."""
+def _noted_stream_error(line: str, failed_streams: set[str], said: set[tuple[str, str]]) -> str | None:
+    """Note the stream of an error TRACE; return the line, without its stack trace if it is a config error, or
+    None when the stream said the same already (bem reads in two partitions, which fail alike)."""
     message = json.loads(line)
     trace = message.get("trace") or {}
     error = trace.get("error") or {}
@@ -140,6 +144,9 @@ def _noted_stream_error(line: str, failed_streams: set[str]) -> str:
     stream = (error.get("stream_descriptor") or {}).get("name")
     if stream:
         failed_streams.add(stream)
+        if (stream, error.get("message", "")) in said:
+            return None
+        said.add((stream, error.get("message", "")))
     if error.get("failure_type") != "config_error" or "stack_trace" not in error:
         return line
     error.pop("stack_trace")

@@ -70,13 +70,12 @@ class BemReading:
 
     def _new_reading(self, saved: BemState) -> Reading:
         """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
-        # the newest-first reader need not read under the second the oldest-first one starts from: that one reads
-        # everything after its position, up to the other's settled IDs
+        # the newest-first reader need not read the second the oldest-first one starts from, nor under it: that one
+        # reads everything after its position, up to the other's settled IDs
+        resumed = ksuid_seconds(saved.starting_after) if saved.starting_after else None
         return Reading(
             oldest_first=OldestFirst(starting_after=saved.starting_after),
-            newest_first=NewestFirst(
-                floor_second=ksuid_seconds(saved.starting_after) if saved.starting_after else None
-            ),
+            newest_first=NewestFirst(floor_second=resumed + 1 if resumed is not None else None),
         )
 
     def _forward_from(self, start: OldestFirst, ceiling: int | None) -> ForwardRead:
