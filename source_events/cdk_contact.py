@@ -2,8 +2,11 @@
 
 setup.py pins the CDK to 7.39.x, and unit_tests/test_cdk_contact.py is the canary: it builds a real source
 and fails, naming the attribute, when an upgrade moves any name below. Everything else the connector uses
-is public: manifest components (custom paginator, error handler, backoff strategies, retriever, extractor,
-filter), `Cursor`, `DefaultStream`, `AirbyteEntrypoint` and its static hooks, `resolved_manifest`.
+is the CDK's documented surface: manifest components and the classes custom ones extend (`SimpleRetriever`
+for the two retrievers, `DefaultErrorHandler`, `BackoffStrategy`, `RecordExtractor`), the requester's
+`send_request(stream_slice=..., request_params=...)`, `Cursor`, `DefaultStream` and the
+`StreamSlicerPartitionGenerator` it is built with, the API budget's classes, `AirbyteEntrypoint` and its
+hooks, `resolved_manifest`, the protocol models.
 
 Each entry says why the CDK's public surface does not suffice.
 """
