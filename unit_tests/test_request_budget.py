@@ -6,7 +6,6 @@ window, and no window holds more than MAX_PAGES_PER_WINDOW pages unless one burs
 import math
 import random
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -24,6 +23,7 @@ from testkit.builders import (
     states_of,
 )
 from testkit.builders import state as state_message
+from testkit.emulator import requests_of
 
 PAGE_SIZE = 20
 
@@ -59,19 +59,13 @@ def _bursts_around_midnights(rng: random.Random) -> list[datetime]:
 _SHAPES = [_sparse_years, _one_burst, _uniform, _bursts_around_midnights]
 
 
-def _flameup_requests(http) -> int:
-    return sum(1 for r in http.request_history if "/workspaces/" in r.url)
-
-
 def _pages_per_window(http) -> dict[tuple[str, str], int]:
     """The page requests of each window (its since/until): not the sync's first look at its range (its first
     request), nor the planner's `limit=1` probes."""
     pages: dict[tuple[str, str], int] = {}
-    flameup = [request for request in http.request_history if "/workspaces/" in request.url]
-    for request in flameup[1:]:
-        query = parse_qs(urlsplit(request.url).query)
-        if query["limit"] != ["1"]:
-            window = (query["since"][0], query["until"][0])
+    for query in requests_of(http, "flameup")[1:]:
+        if query["limit"] != "1":
+            window = (query["since"], query["until"])
             pages[window] = pages.get(window, 0) + 1
     return pages
 
@@ -99,7 +93,7 @@ def test_flameup_full_sync_stays_within_the_request_budget(config, flameup, http
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
     windows = len(_pages_per_window(http))
-    assert _flameup_requests(http) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + windows + 2
+    assert len(requests_of(http, "flameup")) <= 1.1 * math.ceil(len(moments) / PAGE_SIZE) + windows + 2
 
 
 _UNUSABLE_TOTALS = [
@@ -154,7 +148,7 @@ def test_flameup_incremental_with_nothing_new_costs_a_few_requests(config, flame
 
     again = run_read(cfg, catalog(FLAMEUP), state_message(FLAMEUP, saved))
 
-    assert _flameup_requests(http) == expected
+    assert len(requests_of(http, "flameup")) == expected
     assert len(again.records) == recent  # the lookback's events are read again (dedup is the destination's)
 
 

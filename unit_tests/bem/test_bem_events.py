@@ -6,7 +6,6 @@ what came after it."""
 
 import math
 import random
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from airbyte_cdk.models import SyncMode
@@ -16,16 +15,9 @@ from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
 from source_events.emulator.responses import ApiResponse
 from testkit.builders import BEM, bem_events_in_seconds, catalog, record_ids, run_read, state, states_of
+from testkit.emulator import requests_of
 
 _T0 = 1_790_000_000  # a second in 2026
-
-
-def _bem_requests(http):
-    return [r for r in http.request_history if r.url.split("?")[0].endswith("/events") and "/workspaces/" not in r.url]
-
-
-def _query(request):
-    return parse_qs(urlsplit(request.url).query)
 
 
 def _listed(bem) -> list[str]:
@@ -83,12 +75,12 @@ def test_a_first_sync_reads_from_both_ends_and_emits_each_event_once(config, bem
 
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == _listed(bem) and len(emitted) == len(set(emitted))
-    requests = _bem_requests(http)
+    requests = requests_of(http, "bem")
     # each reader's pages, its last (an empty page and its confirmation), the sort order check, and the seconds
     # around where they meet, which both read (a second may be listed in another tie order each way)
     assert len(requests) <= math.ceil(count / 100) + 8
     if count > 200:
-        assert {_query(r)["sortOrder"][0] for r in requests if _query(r)["limit"] == ["100"]} == {"asc", "desc"}
+        assert {q["sortOrder"] for q in requests if q["limit"] == "100"} == {"asc", "desc"}
 
 
 def test_csv_array_filters_and_is_labelled_reach_the_query_string(config, bem, http):
@@ -104,20 +96,19 @@ def test_csv_array_filters_and_is_labelled_reach_the_query_string(config, bem, h
         catalog(BEM),
     )
 
-    query = _query(_bem_requests(http)[0])
-    assert query["eventTypes"] == ["transform,error"]
-    assert query["functionNames"] == ["a,b"]
-    assert query["functionIDs"] == ["f1"]
-    assert query["callIDs"] == ["c1,c2"]
-    assert query["referenceIDs"] == ["r1"]
-    assert query["isLabelled"] == ["false"]
+    for query in requests_of(http, "bem"):
+        assert query["eventTypes"] == "transform,error"
+        assert query["functionNames"] == "a,b"
+        assert query["functionIDs"] == "f1"
+        assert query["callIDs"] == "c1,c2"
+        assert query["referenceIDs"] == "r1"
+        assert query["isLabelled"] == "false"
 
 
 def test_unset_filters_stay_out_of_the_query_string(config, bem, http):
     run_read(config.with_bem(event_types=[]).build(), catalog(BEM))
 
-    query = _query(_bem_requests(http)[0])
-    assert set(query) == {"limit", "sortOrder"}
+    assert {frozenset(query) for query in requests_of(http, "bem")} == {frozenset({"limit", "sortOrder"})}
 
 
 @pytest.mark.parametrize("lookback", [0, 5, 60])
@@ -148,7 +139,7 @@ def test_an_incremental_sync_reads_again_only_its_lookback(config, bem, http):
     assert sorted(record_ids(output, BEM, "eventID")) == in_lookback
     assert all(ksuid_seconds(i) >= ksuid_seconds(listed[-1]) - 60 for i in in_lookback)
     # the lookback's pages from both ends, the sort order check, each reader's last page, the seconds they meet in
-    assert len(_bem_requests(http)) <= 2 * math.ceil(len(in_lookback) / 20) + 6
+    assert len(requests_of(http, "bem")) <= 2 * math.ceil(len(in_lookback) / 20) + 6
     assert states_of(output, BEM)[-1] == saved
 
 
@@ -210,10 +201,8 @@ def test_an_event_created_in_the_last_second_read_is_picked_up_even_if_it_sorts_
     second = run_read(cfg, catalog(BEM), state(BEM, saved))
 
     assert late in record_ids(second, BEM, "eventID")
-    first_oldest_first = next(
-        r for r in _bem_requests(http) if _query(r)["sortOrder"] == ["asc"] and _query(r)["limit"] != ["1"]
-    )
-    assert _query(first_oldest_first)["startingAfter"] == [saved["starting_after"]]
+    first_oldest_first = next(q for q in requests_of(http, "bem") if q["sortOrder"] == "asc" and q["limit"] != "1")
+    assert first_oldest_first["startingAfter"] == saved["starting_after"]
 
 
 def test_a_sync_resumed_from_any_state_message_loses_nothing(config, bem, http):
@@ -338,7 +327,7 @@ def test_a_vanished_saved_position_is_recovered_without_losing_what_came_after_i
     http.reset_mock()
     third = run_read(cfg, catalog(BEM), state(BEM, final))
     assert set(record_ids(third, BEM, "eventID")) <= {e["eventID"] for e in new}
-    assert len(_bem_requests(http)) <= 6
+    assert len(requests_of(http, "bem")) <= 6
 
 
 def test_retention_deleting_the_position_of_a_first_sync_reads_on_from_the_listings_start(config, bem, http, caplog):
@@ -373,7 +362,7 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == listed  # each once, none lost (the deleted one was read before it went)
     # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s)
-    assert len(_bem_requests(http)) <= 2 * 50 // 10 + 10
+    assert len(requests_of(http, "bem")) <= 2 * 50 // 10 + 10
 
 
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):
@@ -403,7 +392,7 @@ def test_another_400_on_a_resumed_sync_stays_a_config_error_naming_the_setting(c
     messages = [e.trace.error.message for e in output.errors]
     assert any("bem rejected the request (functionNames: unknown function)" in m and "`bem`" in m for m in messages)
     # the resumed page, then the listing's start without a position; the other reader's sort order check
-    assert len(_bem_requests(http)) == 3
+    assert len(requests_of(http, "bem")) == 3
 
 
 def test_a_first_sync_tells_the_platform_about_how_many_rows_it_reads_and_an_incremental_one_does_not_guess(

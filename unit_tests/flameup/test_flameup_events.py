@@ -5,7 +5,6 @@ import itertools
 import random
 import re
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from airbyte_cdk.models import SyncMode
@@ -22,6 +21,7 @@ from testkit.builders import (
     states_of,
     utc,
 )
+from testkit.emulator import requests_of
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -30,22 +30,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _flameup_requests(http):
-    return [r for r in http.request_history if "/workspaces/" in r.url]
-
-
-def _page_requests(http):
-    """The requests that read pages of windows: not the sync's first look at its range (its first request,
+def _page_requests(http) -> list[dict[str, str]]:
+    """The queries that read pages of windows: not the sync's first look at its range (its first request,
     source_events.flameup.probes), nor the `limit=1` checks."""
-    return [r for r in _flameup_requests(http)[1:] if _query(r)["limit"] != ["1"]]
-
-
-def _query(request):
-    return parse_qs(urlsplit(request.url).query)
+    return [q for q in requests_of(http, "flameup")[1:] if q["limit"] != "1"]
 
 
 def _offsets(http) -> list[int]:
-    return [int(_query(r)["offset"][0]) for r in _page_requests(http)]
+    return [int(q["offset"]) for q in _page_requests(http)]
 
 
 def _answering(flameup, change_answer):
@@ -235,7 +227,7 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
     assert {e["id"] for e in flameup.events if utc(e["timestamp"]) >= start} <= set(emitted)
     # an event the API returned is never dropped: the first window asks from a second before `start_date`
     assert set(emitted) <= {e["id"] for e in flameup.events if utc(e["timestamp"]) >= start - timedelta(seconds=1)}
-    assert len({_query(r)["since"][0] for r in _page_requests(http)}) >= 2  # windows, with cuts between them
+    assert len({q["since"] for q in _page_requests(http)}) >= 2  # windows, with cuts between them
 
 
 def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, flameup, http):
@@ -251,9 +243,9 @@ def test_request_window_is_one_second_wider_than_the_slice_in_whole_seconds(conf
     output = run_read(config.with_flameup(start_date="2026-10-01T12:30:15.750Z").build(), catalog(FLAMEUP))
 
     read_until = utc(states_of(output, FLAMEUP)[-1]["timestamp"])  # the one window's end
-    for request in _flameup_requests(http):
-        assert _query(request)["since"] == ["2026-10-01T12:30:14Z"]
-        assert _query(request)["until"] == [(read_until + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    for query in requests_of(http, "flameup"):
+        assert query["since"] == "2026-10-01T12:30:14Z"
+        assert query["until"] == (read_until + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_filters_reach_the_query_string(config, flameup, http):
@@ -263,19 +255,19 @@ def test_filters_reach_the_query_string(config, flameup, http):
         catalog(FLAMEUP),
     )
 
-    for request in _flameup_requests(http):
-        assert _query(request)["user_id"] == ["u1"]
-        assert _query(request)["event"] == ["signup"]
+    for query in requests_of(http, "flameup"):
+        assert query["user_id"] == "u1"
+        assert query["event"] == "signup"
 
 
 def test_unset_filters_stay_out_of_the_query_string(config, flameup, http):
     run_read(config.with_flameup(start_date=iso(_now() - timedelta(days=3))).build(), catalog(FLAMEUP))
 
-    assert _flameup_requests(http)
-    for request in _flameup_requests(http):
-        query = _query(request)
-        assert "user_id" not in query and "event" not in query
+    assert requests_of(http, "flameup")
+    for request in http.request_history:
         assert "None" not in request.url
+    for query in requests_of(http, "flameup"):
+        assert "user_id" not in query and "event" not in query
 
 
 def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, flameup, http):
@@ -303,7 +295,7 @@ def test_each_state_message_follows_every_record_it_covers(config, flameup, http
             covered_until = utc(message.state.stream.stream_state.timestamp)
             covered = {e["id"] for e in flameup.events if utc(e["timestamp"]) < covered_until}
             assert covered <= emitted
-    windows = {(_query(r)["since"][0], _query(r)["until"][0]) for r in _page_requests(http)}
+    windows = {(q["since"], q["until"]) for q in _page_requests(http)}
     assert len(windows) >= 3 and len(states_of(output, FLAMEUP)) >= len(windows)  # one per window at least
 
 
@@ -321,7 +313,7 @@ def test_incremental_sync_rereads_the_lookback_window_and_catches_late_events(co
     )
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted([late["id"], fresh["id"]])
-    since = min(_query(r)["since"][0] for r in _flameup_requests(http))
+    since = min(q["since"] for q in requests_of(http, "flameup"))
     assert utc(since) == (saved - timedelta(minutes=10)).replace(microsecond=0) - timedelta(seconds=1)
 
 
@@ -333,7 +325,7 @@ def test_a_future_state_reads_nothing_and_keeps_the_state(config, flameup, http)
 
     assert output.records == []
     assert states_of(output, FLAMEUP) == [future]
-    assert _flameup_requests(http) == []
+    assert requests_of(http, "flameup") == []
 
 
 def test_full_refresh_ignores_nothing_and_reads_from_the_start_date(config, flameup, http):

@@ -5,13 +5,13 @@ Requests are the cost: a sync stays within 1.1 * ceil(events / the API's true ca
 
 import math
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from source_events.emulator import FlameupBehaviour
 from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids, run_read
+from testkit.emulator import requests_of
 
 _EVENTS = 12_000
 _SWITCHES = [
@@ -21,12 +21,8 @@ _SWITCHES = [
 ]
 
 
-def _flameup_requests(http) -> list:
-    return [r for r in http.request_history if "/workspaces/" in r.url]
-
-
-def _limit(request) -> int:
-    return int(parse_qs(urlsplit(request.url).query)["limit"][0])
+def _limits(http) -> list[int]:
+    return [int(query["limit"]) for query in requests_of(http, "flameup")]
 
 
 def _history(flameup, count: int = _EVENTS) -> datetime:
@@ -43,11 +39,11 @@ def test_an_unset_page_size_reads_every_event_at_the_apis_true_cap(config, flame
     output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
-    requests = _flameup_requests(http)
-    windows = {parse_qs(urlsplit(r.url).query)["since"][0] for r in requests[1:] if _limit(r) != 1}
+    requests = requests_of(http, "flameup")
+    windows = {q["since"] for q in requests[1:] if q["limit"] != "1"}
     assert len(requests) <= 1.1 * math.ceil(_EVENTS / true_cap) + len(windows) + 2
-    assert _limit(requests[0]) == 1000  # the first request asks for the most the spec allows
-    assert {_limit(r) for r in requests[1:] if _limit(r) != 1} <= {
+    assert requests[0]["limit"] == "1000"  # the first request asks for the most the spec allows
+    assert {int(q["limit"]) for q in requests[1:] if q["limit"] != "1"} <= {
         min(1000, true_cap if behaviour.limit_over_cap != "cap" else 1000)
     }
 
@@ -59,8 +55,7 @@ def test_a_refused_limit_is_asked_again_at_the_cap_the_message_names_and_said_on
     output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
 
     assert len(record_ids(output, FLAMEUP, "id")) == 3_000
-    refused = [r for r in _flameup_requests(http) if _limit(r) > 100]
-    assert [_limit(r) for r in refused] == [1000]  # one refusal: the message names 100
+    assert [limit for limit in _limits(http) if limit > 100] == [1000]  # one refusal: the message names 100
     settled = [r.getMessage() for r in caplog.records if "Flameup rejects larger pages" in r.getMessage()]
     assert settled == ["Stream flameup_events: Flameup rejects larger pages; this sync asks for 100 events a page."]
 
@@ -85,8 +80,8 @@ def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(
     output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
-    assert [_limit(r) for r in _flameup_requests(http) if _limit(r) > 100] == [1000, 500, 250, 125]
-    assert {_limit(r) for r in _flameup_requests(http)[4:]} <= {62, 1}
+    assert [limit for limit in _limits(http) if limit > 100] == [1000, 500, 250, 125]
+    assert set(_limits(http)[4:]) <= {62, 1}
     assert any("this sync asks for 62 events a page" in r.getMessage() for r in caplog.records)
 
 
@@ -98,9 +93,9 @@ def test_windows_follow_the_cap_flameup_serves(config, flameup, http):
     run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
 
     pages: dict[str, int] = {}
-    for request in _flameup_requests(http)[1:]:
-        if _limit(request) != 1:
-            since = parse_qs(urlsplit(request.url).query)["since"][0]
+    for query in requests_of(http, "flameup")[1:]:
+        if query["limit"] != "1":
+            since = query["since"]
             pages[since] = pages.get(since, 0) + 1
     assert len(pages) >= _EVENTS / (MAX_PAGES_PER_WINDOW * 100) and max(pages.values()) <= MAX_PAGES_PER_WINDOW + 2
 
@@ -114,7 +109,7 @@ def test_a_page_size_the_user_sets_is_sent_as_it_is(config, flameup, http):
     )
 
     assert len(record_ids(output, FLAMEUP, "id")) == 500
-    assert {_limit(r) for r in _flameup_requests(http)} <= {100, 1}
+    assert set(_limits(http)) <= {100, 1}
 
 
 def test_a_page_size_the_user_set_that_flameup_refuses_is_a_config_error_naming_it(config, flameup, http):
@@ -130,4 +125,4 @@ def test_a_page_size_the_user_set_that_flameup_refuses_is_a_config_error_naming_
         m.startswith("Flameup rejected `limit=500` (limit must be between 1 and 100). Lower `flameup.page_size`")
         for m in messages
     ), messages
-    assert len(_flameup_requests(http)) == 1
+    assert len(requests_of(http, "flameup")) == 1
