@@ -139,6 +139,9 @@ def _read(
             progress.update(result)
         elif message["type"] in ("STATE", "TRACE"):
             protocol_lines.append(line)
+            estimate = (message.get("trace") or {}).get("estimate")
+            if estimate:  # the connector's own estimate of a stream's rows, as the Airbyte UI draws it
+                progress.estimated(estimate["name"], estimate.get("row_estimate"))
     process.wait()
     latest, result.errors = latest_states(protocol_lines)
     result.state = list(latest.values())
@@ -149,7 +152,8 @@ def _read(
 
 class _ProgressBar:
     """Records, pages and records/s of a running sync on stderr: redrawn in place on a terminal,
-    a single closing line otherwise."""
+    a single closing line otherwise. The bar is drawn against the connector's own ESTIMATE of each stream's
+    rows once it sent one (what the Airbyte UI shows), else against the emulator's count."""
 
     WIDTH = 28
 
@@ -159,6 +163,11 @@ class _ProgressBar:
         self._began = time.monotonic()
         self._last_draw = 0.0
         self._live = sys.stderr.isatty()
+        self._estimates: dict[str, int] = {}
+
+    def estimated(self, stream: str, rows: int | None) -> None:
+        if isinstance(rows, int):
+            self._estimates[stream] = rows
 
     def update(self, result: SyncResult) -> None:
         now = time.monotonic()
@@ -173,11 +182,16 @@ class _ProgressBar:
 
     def _line(self, result: SyncResult) -> str:
         records = sum(len(r) for r in result.records.values())
-        done = min(records / self._expected, 1.0)
+        expected = sum(self._estimates.values()) or self._expected
+        done = min(records / max(expected, 1), 1.0)
         bar = "█" * int(done * self.WIDTH) + "·" * (self.WIDTH - int(done * self.WIDTH))
         elapsed = max(time.monotonic() - self._began, 1e-6)
         pages = self._server.request_count - self._requests_before
-        return f"{self._name:<17}{bar} {records:>6,} records  {pages:>4} pages  {records / elapsed:>7,.0f} records/s"
+        of_about = f" of about {expected:,}" if self._estimates else ""
+        return (
+            f"{self._name:<17}{bar} {records:>6,}{of_about} records  {pages:>4} pages  "
+            f"{records / elapsed:>7,.0f} records/s"
+        )
 
 
 def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> int:

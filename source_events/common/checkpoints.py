@@ -7,9 +7,11 @@ the concurrent reader puts each record on the queue before calling `observe`, an
 after the last one, so a state message never overtakes the records it covers.
 """
 
+import copy
 import logging
 import threading
 import time
+from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteEstimateTraceMessage,
@@ -61,6 +63,7 @@ class CheckpointingCursor(Cursor):
         self._lock = threading.Lock()
         self._progress = ReadProgress(stream_name, log=self._log_info)
         self._estimated: int | None = None  # the last row estimate sent
+        self._last_emitted: Any = object()  # the last state emitted (none yet)
 
     def _log_info(self, text: str) -> None:
         # through the message repository: the main thread writes it, between records, never inside one
@@ -98,7 +101,11 @@ class CheckpointingCursor(Cursor):
             self._estimate(self._progress.records)
 
     def _emit_state(self) -> None:
-        self._connector_state_manager.update_state_for_stream(self._stream_name, None, self.state)
+        state = self.state
+        if state == self._last_emitted:
+            return  # the same checkpoint again (a partition closing after its last page's): nothing new to save
+        self._last_emitted = copy.deepcopy(state)
+        self._connector_state_manager.update_state_for_stream(self._stream_name, None, state)
         self._message_repository.emit_message(
             self._connector_state_manager.create_state_message(self._stream_name, None)
         )
