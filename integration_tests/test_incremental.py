@@ -155,8 +155,8 @@ def test_events_added_while_a_sync_pages_are_caught_by_that_sync_or_the_next(ser
 
 @pytest.mark.parametrize("stream", [FLAMEUP, BEM])
 def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, stream):
-    # page size 4: Flameup windows of 100 events (source_events.flameup.windows), so several checkpoints
-    config = _config(server, start_date="2026-11-01T00:00:00Z", page_size=4)
+    # page size 2: Flameup windows of at most 200 events (MAX_PAGES_PER_WINDOW pages), so several checkpoints
+    config = _config(server, start_date="2026-11-01T00:00:00Z", page_size=2)
     full = run_read(config, catalog(stream))
     everything = server.ground_truth()[stream]
     assert_exactly_once(keys(full, stream), everything, f"{stream} full sync")
@@ -169,7 +169,9 @@ def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, 
         checkpoints += 1
         resumed = run_read(config, catalog(stream), state(stream, message.state.stream.stream_state.__dict__))
         assert set(emitted) | set(keys(resumed, stream)) == everything, f"resumed from checkpoint {checkpoints}"
-    assert checkpoints >= 3
+    # windows finish out of order under concurrency, and state moves only over finished ones: at least one
+    # checkpoint before the final state, usually several
+    assert checkpoints >= 2
 
 
 def test_a_future_flameup_state_reads_nothing_and_still_emits_its_state(server):
