@@ -54,8 +54,9 @@ class BemReading:
             Meeting.OLDEST_FIRST: self._forward,
             Meeting.NEWEST_FIRST: self._backward,
         }
-        if reading.oldest_first.done and reading.oldest_first.starting_after:
-            # a killed sync's oldest-first reader read everything up to where it stood: no need to go under it
+        if reading.oldest_first.starting_after:
+            # a killed sync's oldest-first reader read everything up to where it stood, done or not (the two may have
+            # met already: then nothing the resumed oldest-first reader reads lies under the newest-first one)
             self._backward.lower_floor_to(self._under(reading.oldest_first.starting_after))
         #: `totalCount` of a first sync's first answer: how many events it reads, about (an ESTIMATE)
         self.listing_count: int | None = None
