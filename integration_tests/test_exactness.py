@@ -125,7 +125,7 @@ def test_a_full_bem_sync_emits_every_event_exactly_once(server, behaviour, count
     assert len(final.get("already_read", [])) <= max(_events_per_second(server.bem.events).values(), default=0)
 
 
-_RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=_EXPLORE or 25)
+_RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=_EXPLORE or 12)
 
 
 @_RECOVERY_PROPERTY

@@ -240,7 +240,7 @@ def test_bem_events_that_appear_behind_what_a_sync_read_are_read_by_the_next_one
         assert not missing, f"{scenario}: {len(missing)} missing {sorted(missing)[:5]}"
 
 
-@settings(_PROPERTY, max_examples=_EXPLORE or 12)
+@settings(_PROPERTY, max_examples=_EXPLORE or 6)
 @given(
     behaviour=bem_readings,
     count=st.integers(10, 200),

@@ -2,6 +2,8 @@
 # Build the connector's Docker image with podman (these machines have no Docker engine) and smoke-test it:
 # spec, then check, discover, a full and an incremental read against the emulator on the host.
 #   ./scripts/image-smoke.sh            (after ./scripts/test.sh has made .venv)
+#   ./scripts/image-smoke.sh build      only podman's setup and the build (CI runs it beside the tests: it
+#   ./scripts/image-smoke.sh smoke      mostly waits on downloads), then only hadolint and the smoke tests
 # The Dockerfile is used unchanged: its BASE_IMAGE is pinned by digest, which a local image cannot carry,
 # and no registry is reachable, so the build passes the same name without the digest, tagged here on a
 # local stand-in with the base image's Python: python-connector-base 4.1.x runs Python 3.13, Debian 13's.
@@ -13,26 +15,37 @@ BASE_PYTHON=3.13
 STAND_IN=localhost/python-connector-base-stand-in:python3.13
 IMAGE=airbyte/source-events:dev
 
-.venv/bin/hadolint Dockerfile
+build_image() {
+  if ! podman image exists "$STAND_IN"; then
+    # as podman-setup.sh makes its base: debootstrap from the Debian mirror apt uses (about 90 s, once)
+    MIRROR=$(grep -hoE '^(deb |URIs: )\S+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
+             | grep -i debian | grep -vi security | head -1 | awk '{print $2}' || true)
+    ROOTFS="$PODMAN_WORK/rootfs-debian13"; rm -rf "$ROOTFS"
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+      trixie "$ROOTFS" "$MIRROR" >"$PODMAN_WORK/debootstrap-debian13.log"
+    # `python` and `pip` from a virtualenv first on PATH, as the base image's own Python: pip cannot replace the
+    # packages Debian's python3-pip brings (packaging has no RECORD file)
+    chroot "$ROOTFS" python3 -m venv /opt/python
+    rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
+    tar --numeric-owner -C "$ROOTFS" -c . | podman import --change 'ENV LANG=C.UTF-8' \
+      --change 'ENV PATH=/opt/python/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' --change 'CMD ["python"]' - "$STAND_IN" >/dev/null
+    rm -rf "$ROOTFS"
+  fi
+  podman tag "$STAND_IN" "$BASE_BY_TAG"
+  podman build --quiet --pull=never --network=host --build-arg "BASE_IMAGE=$BASE_BY_TAG" -t "$IMAGE" . >/dev/null
+}
+
+STEP=${1:-all}
+case "$STEP" in all | build | smoke) ;; *) echo "image-smoke.sh: build, smoke, or nothing for both" >&2; exit 2 ;; esac
 # podman-setup.sh installs and configures podman (its own base, Debian 12's Python 3.11, is not used here)
 # shellcheck source=/dev/null
 source "$SETUP"
-if ! podman image exists "$STAND_IN"; then
-  # as podman-setup.sh makes its base: debootstrap from the Debian mirror apt uses (about 90 s, once)
-  MIRROR=$(grep -hoE '^(deb |URIs: )\S+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-           | grep -i debian | grep -vi security | head -1 | awk '{print $2}' || true)
-  ROOTFS="$PODMAN_WORK/rootfs-debian13"; rm -rf "$ROOTFS"
-  debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
-    trixie "$ROOTFS" "$MIRROR" >"$PODMAN_WORK/debootstrap-debian13.log"
-  # `python` and `pip` from a virtualenv first on PATH, as the base image's own Python: pip cannot replace the
-  # packages Debian's python3-pip brings (packaging has no RECORD file)
-  chroot "$ROOTFS" python3 -m venv /opt/python
-  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
-  tar --numeric-owner -C "$ROOTFS" -c . | podman import --change 'ENV LANG=C.UTF-8' \
-    --change 'ENV PATH=/opt/python/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' --change 'CMD ["python"]' - "$STAND_IN" >/dev/null
-  rm -rf "$ROOTFS"
+if [ "$STEP" = smoke ]; then
+  podman image exists "$IMAGE" || { echo "image-smoke.sh: no $IMAGE yet: run ./scripts/image-smoke.sh build" >&2; exit 2; }
+else
+  build_image
 fi
-podman tag "$STAND_IN" "$BASE_BY_TAG"
-podman build --quiet --pull=never --network=host --build-arg "BASE_IMAGE=$BASE_BY_TAG" -t "$IMAGE" . >/dev/null
+[ "$STEP" = build ] && exit 0
+.venv/bin/hadolint Dockerfile
 BASE_PYTHON=$BASE_PYTHON exec .venv/bin/python scripts/image_smoke.py "$IMAGE"
