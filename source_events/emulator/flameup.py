@@ -46,6 +46,11 @@ class FlameupBehaviour(BaseModel, frozen=True):
     total: Literal["exact", "visible", "under", "capped", "unfiltered", "changing", "absent"] = "exact"
     total_fraction: float = Field(0.7, ge=0)  # "under": the share of the real count reported
     total_cap: int = Field(10_000, ge=0)  # "capped": the largest count reported
+    # the deepest position a listing serves, as search backends cap `offset + limit` (Elasticsearch's 10,000,
+    # GitHub search's 1,000): past it a page is cut short or empty ("empty"), or the request is refused with a
+    # 400 naming the cap ("reject"). None: no cap.
+    max_offset: int | None = Field(None, ge=1)
+    beyond_max_offset: Literal["empty", "reject"] = "empty"
 
 
 class FlameupApi:
@@ -88,9 +93,16 @@ class FlameupApi:
                 else "limit is too large"
             )
             return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
+        size = min(limit, self.behaviour.limit_cap)
+        deepest = self.behaviour.max_offset
+        if deepest is not None and offset + size > deepest:
+            if self.behaviour.beyond_max_offset == "reject":
+                message = f"Result window is too large: offset + limit must be at most {deepest}"
+                return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
+            size = max(deepest - offset, 0)
         key = self._question(query, since, until)
         selected = self._select(key, query, since, until)
-        page = self._visible_page(selected, offset, min(limit, self.behaviour.limit_cap))
+        page = self._visible_page(selected, offset, size) if size else []
         body: dict[str, Any] = {"events": page}
         total = self._total(key, selected)
         if total is not None:
