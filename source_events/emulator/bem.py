@@ -43,6 +43,9 @@ class BemBehaviour(BaseModel, frozen=True):
     # late commits: an event is listed only once the clock has passed its creation moment plus this many
     # seconds, so it can appear behind IDs already listed
     listing_delay_seconds: float = Field(0, ge=0)
+    # False: the `eventIDs` filter is ignored (an unknown parameter, as for an API version without it): the answer
+    # is the listing as if it had not been sent
+    honours_event_ids: bool = True
 
 
 class BemApi:
@@ -103,7 +106,10 @@ class BemApi:
 
         def listing() -> tuple[list[dict[str, Any]], dict[str, int]]:
             kept = [
-                e for e in self.events if self._matches(e, query) and self._listable(e, expired_before, committed_by)
+                e
+                for e in self.events
+                if self._matches(e, query, self.behaviour.honours_event_ids)
+                and self._listable(e, expired_before, committed_by)
             ]
             listed = self._ordered(kept, descending)
             return listed, {e["eventID"]: i for i, e in enumerate(listed)}
@@ -152,8 +158,10 @@ class BemApi:
         return second is None or second >= expired_before
 
     @staticmethod
-    def _matches(event: Mapping[str, Any], query: Query) -> bool:
+    def _matches(event: Mapping[str, Any], query: Query, honours_event_ids: bool = True) -> bool:
         for parameter, field in CSV_FILTERS.items():
+            if parameter == "eventIDs" and not honours_event_ids:
+                continue
             wanted = first(query, parameter)
             if wanted is not None and event.get(field) not in wanted.split(","):
                 return False

@@ -2,6 +2,7 @@
 
 import bisect
 import hashlib
+import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -51,6 +52,10 @@ class FlameupBehaviour(BaseModel, frozen=True):
     # 400 naming the cap ("reject"). None: no cap.
     max_offset: int | None = Field(None, ge=1)
     beyond_max_offset: Literal["empty", "reject"] = "empty"
+    # the order of events that share the compared field's value: the same on every request ("stable"), or drawn
+    # anew for each request ("per_request"), as `ORDER BY timestamp LIMIT .. OFFSET ..` without a tie-breaker
+    # gives in SQL databases (seeded by the request's number: the same run after run)
+    tie_order: Literal["stable", "per_request"] = "stable"
 
 
 class FlameupApi:
@@ -72,6 +77,7 @@ class FlameupApi:
         self._selections = RecentAnswers(SELECTIONS_KEPT)
         self._visible_counts = RecentAnswers(SELECTIONS_KEPT)
         self._answers = 0  # answers given, for a `total` that changes from one answer to the next
+        self._tie_draws = 0  # orders drawn for ties (`tie_order="per_request"`)
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -102,6 +108,8 @@ class FlameupApi:
             size = max(deepest - offset, 0)
         key = self._question(query, since, until)
         selected = self._select(key, query, since, until)
+        if self.behaviour.tie_order == "per_request":
+            selected = self._ties_shuffled(selected)
         page = self._visible_page(selected, offset, size) if size else []
         body: dict[str, Any] = {"events": page}
         total = self._total(key, selected)
@@ -132,6 +140,21 @@ class FlameupApi:
             return visible
         following = next((e for e in selected[offset + size :] if not self.hidden(e)), None)
         return [following] if following is not None else []
+
+    def _ties_shuffled(self, selected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`selected` with each run of events sharing the compared field's value in a new order."""
+        self._tie_draws += 1
+        rng = random.Random(f"ties {self._tie_draws}")
+        field = self.behaviour.filter_field
+        runs: list[list[dict[str, Any]]] = []
+        for event in selected:
+            if runs and parse_date_time(runs[-1][0][field]) == parse_date_time(event[field]):
+                runs[-1].append(event)
+            else:
+                runs.append([event])
+        for run in runs:
+            rng.shuffle(run)
+        return [event for run in runs for event in run]
 
     def _total(self, key: tuple, selected: list[dict[str, Any]]) -> int | None:
         reading = self.behaviour.total
