@@ -1,0 +1,104 @@
+"""The adversary review (issue 23): each assumption the code makes about an API that no document backs, broken
+through the emulator over real HTTP, with what a sync then loses. A test marked xfail shows a loss the connector
+has today (its reason names the diagnosis); the others show the fallback working."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from source_events.emulator import BemBehaviour, FlameupBehaviour
+from source_events.emulator.server import Addition, Deletion
+from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, iso, run_read, state, states_of
+from testkit.emulator import (
+    bem_history,
+    emulator_config,
+    flameup_history,
+    keys,
+    requests_of,
+    running_emulator,
+    sync_bounds,
+)
+
+_DEPTH_CAP = (
+    "flameup/windows.py WindowPlanner + probes.holds_more_than: an empty answer to the probe at offset n (or to a "
+    "page) is taken as 'no more events', but an API that serves no deeper than a position answers empty (or a 400) "
+    "there although events follow: the window is accepted whole and its listing ends at the cap"
+)
+
+
+def _flameup_sync(events, behaviour, expect_failure=False):
+    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
+        truth = server.ground_truth()[FLAMEUP]
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        output = run_read(config, catalog(FLAMEUP), expect_failure=expect_failure)
+        return truth, output, requests_of(server, "flameup")
+
+
+@pytest.mark.xfail(strict=True, reason=_DEPTH_CAP)
+def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole():
+    # Elasticsearch's `offset + limit <= 10,000`, scaled down: pages of 10, nothing served past position 500.
+    # The planner's probe asks at offset 100 pages * 10 = 1,000: empty, so the 3,000 events are one window.
+    events = flameup_history(3000, timedelta(days=2), seed=23)
+    truth, output, sent = _flameup_sync(events, FlameupBehaviour(limit_cap=10, max_offset=500))
+
+    assert any(int(query["offset"]) >= 500 for query in sent), "the depth cap never fired"
+    lost = truth - set(keys(output, FLAMEUP))
+    assert not lost, f"{len(lost)} of {len(truth)} events lost, exit code 0"  # today: 2,500 of 3,000
+
+
+@pytest.mark.xfail(strict=True, reason=_DEPTH_CAP + " (a 400 there is read as a refused page size)")
+def test_a_flameup_listing_that_refuses_positions_past_a_depth_is_read_whole_or_fails_naming_the_cause():
+    events = flameup_history(3000, timedelta(days=2), seed=23)
+    behaviour = FlameupBehaviour(limit_cap=10, max_offset=500, beyond_max_offset="reject")
+    truth, output, sent = _flameup_sync(events, behaviour, expect_failure=True)
+
+    assert any(int(query["offset"]) + int(query["limit"]) > 500 for query in sent), "the depth cap never fired"
+    errors = " ".join(message.trace.error.message for message in output.errors)
+    # today: the sync fails telling the user to set `flameup.page_size`, which cannot help; nothing is emitted
+    assert "page_size" not in errors, errors
+    assert not truth - set(keys(output, FLAMEUP))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="flameup/listing.py WindowListing: offsets are trusted to point at the same events from one request to "
+    "the next; events sharing a timestamp reordered between two requests (SQL ORDER BY without a tie-breaker) move "
+    "unread events above the position: docs/exactness.md's known limit, never tested",
+)
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_flameup_events_sharing_a_second_reordered_between_requests_are_all_read(newest_first):
+    rng = random.Random(23)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    events = [a_flameup_event(iso(base + timedelta(seconds=n // 10)), rng) for n in range(600)]  # 10 a second
+    behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=37, newest_first=newest_first)
+    truth, output, sent = _flameup_sync(events, behaviour)
+
+    assert len(sent) > 2, "the listing was read in one page: no page boundary for ties to cross"
+    lost = truth - set(keys(output, FLAMEUP))
+    assert not lost, f"{len(lost)} of {len(truth)} events lost"  # today: 19 of 600
+
+
+@pytest.mark.parametrize("unknown_cursor", ["reject", "empty", "from_start"])
+def test_bem_ignoring_the_event_ids_filter_costs_requests_never_events(unknown_cursor):
+    """The confirmation of a position (`eventIDs=<position>`, `limit=1`) then answers the listing's first event:
+    the position reads as vanished, and the readers fall back (a newest-first read from the top again)."""
+    events = bem_history(1500, timedelta(hours=6), seed=23)
+    behaviour = BemBehaviour(honours_event_ids=False, unknown_cursor=unknown_cursor)
+    with running_emulator(bem_events=events, bem_behaviour=behaviour) as server:
+        # positions vanish while the sync reads, so that confirmations decide something
+        server.changes.append(Deletion(at_request=3, api="bem", where="last_served", repeat_every=2, times=6))
+        config = emulator_config(server, bem={})
+        at_start = server.ground_truth()
+        full = run_read(config, catalog(BEM))
+        bounds = sync_bounds(at_start, server)[BEM]
+        first_requests = requests_of(server, "bem")
+
+        assert not bounds.must - set(keys(full, BEM))
+
+        server.changes.append(Addition(at_request=len(first_requests) + 1, api="bem", count=30))
+        later = run_read(config, catalog(BEM), state(BEM, states_of(full, BEM)[-1]))
+        lost = server.ground_truth()[BEM] - set(keys(full, BEM)) - set(keys(later, BEM))
+        confirmations = [q for q in requests_of(server, "bem") if "eventIDs" in q]
+        assert confirmations, "no position was confirmed: the switch decided nothing"
+        assert not lost, f"{len(lost)} lost by the incremental sync"
