@@ -153,7 +153,7 @@ def _read(
 class _ProgressBar:
     """Records, pages and records/s of a running sync on stderr: redrawn in place on a terminal,
     a single closing line otherwise. The bar is drawn against the connector's own ESTIMATE of each stream's
-    rows once it sent one (what the Airbyte UI shows), else against the emulator's count."""
+    rows once every stream sent one (what the Airbyte UI shows), else against the emulator's count."""
 
     WIDTH = 28
 
@@ -182,12 +182,14 @@ class _ProgressBar:
 
     def _line(self, result: SyncResult) -> str:
         records = sum(len(r) for r in result.records.values())
-        expected = sum(self._estimates.values()) or self._expected
+        # the connector's estimates once every stream sent one (an incremental bem sync does not guess)
+        estimated = set(self._estimates) >= set(STREAMS)
+        expected = sum(self._estimates.values()) if estimated else self._expected
         done = min(records / max(expected, 1), 1.0)
         bar = "█" * int(done * self.WIDTH) + "·" * (self.WIDTH - int(done * self.WIDTH))
         elapsed = max(time.monotonic() - self._began, 1e-6)
         pages = self._server.request_count - self._requests_before
-        of_about = f" of about {expected:,}" if self._estimates else ""
+        of_about = f" of about {expected:,}" if estimated else ""
         return (
             f"{self._name:<17}{bar} {records:>6,}{of_about} records  {pages:>4} pages  "
             f"{records / elapsed:>7,.0f} records/s"
