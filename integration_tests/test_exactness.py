@@ -2,14 +2,13 @@
 sort order, capped pages, what `total` counts, bem's sort key) x data shapes x page sizes, a full sync
 emits every event exactly once. Bounded, derandomised hypothesis runs: the same examples on every run."""
 
-import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
-from hypothesis import HealthCheck, Phase, example, given, note, settings
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from source_events.bem.ksuid import ksuid_seconds
@@ -21,22 +20,13 @@ from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPAC
 from source_events.emulator.server import EmulatorServer
 from testkit.builders import BEM, FLAMEUP, catalog, run_read, states_of
 from testkit.emulator import assert_exactly_once, emulator_config, keys
+from testkit.properties import property_settings
 
 # Python 3.10 has no datetime.UTC. The tests below keep writing `UTC`: derandomised hypothesis draws its
 # examples from each test's source text, so an edit inside a test would change which examples run.
 UTC = timezone.utc
 
-# The same examples on every run, whatever ran before. EXACTNESS_EXPLORE=N explores instead: N examples per
-# test, new ones each run (`EXACTNESS_EXPLORE=300 .venv/bin/python -m pytest integration_tests/test_exactness.py`).
-_EXPLORE = int(os.environ.get("EXACTNESS_EXPLORE", "0"))
-_PROPERTY = settings(
-    max_examples=_EXPLORE or 30,
-    deadline=None,
-    derandomize=not _EXPLORE,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    phases=[Phase.explicit, Phase.generate, Phase.shrink] if _EXPLORE else settings.default.phases,
-)
+_PROPERTY = property_settings(30)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +115,7 @@ def test_a_full_bem_sync_emits_every_event_exactly_once(server, behaviour, count
     assert len(final.get("already_read", [])) <= max(_events_per_second(server.bem.events).values(), default=0)
 
 
-_RECOVERY_PROPERTY = settings(_PROPERTY, max_examples=_EXPLORE or 12)
+_RECOVERY_PROPERTY = property_settings(12)
 
 
 @_RECOVERY_PROPERTY

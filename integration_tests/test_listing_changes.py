@@ -13,13 +13,12 @@ Each scenario: a full sync emits every event that existed from its start to its 
 existed); an incremental sync afterwards completes the set; a sync killed after any of its state messages and
 resumed from it loses nothing. Bounded, derandomised hypothesis runs (EXACTNESS_EXPLORE=N explores instead)."""
 
-import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
 
 from airbyte_cdk.test.state_builder import StateBuilder
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from source_events.emulator import BemBehaviour, FlameupBehaviour
@@ -28,17 +27,10 @@ from source_events.emulator.sample import WORKSPACE_ID
 from source_events.emulator.server import Addition, Deletion
 from testkit.builders import BEM, FLAMEUP, catalog, run_read
 from testkit.emulator import assert_within, emulator_config, keys, running_emulator, sync_bounds
+from testkit.properties import property_settings
 
 UTC = timezone.utc
-_EXPLORE = int(os.environ.get("EXACTNESS_EXPLORE", "0"))
-_PROPERTY = settings(
-    max_examples=_EXPLORE or 20,
-    deadline=None,
-    derandomize=not _EXPLORE,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    phases=[Phase.explicit, Phase.generate, Phase.shrink] if _EXPLORE else settings.default.phases,
-)
+_PROPERTY = property_settings(20)
 
 
 def _kill_at_every_state_and_resume(config, stream, output, must, scenario, at_most: int = 12) -> None:
@@ -240,7 +232,7 @@ def test_bem_events_that_appear_behind_what_a_sync_read_are_read_by_the_next_one
         assert not missing, f"{scenario}: {len(missing)} missing {sorted(missing)[:5]}"
 
 
-@settings(_PROPERTY, max_examples=_EXPLORE or 6)
+@property_settings(6)
 @given(
     behaviour=bem_readings,
     count=st.integers(10, 200),
