@@ -35,7 +35,6 @@ def _flameup_sync(events, behaviour, expect_failure=False):
         return truth, output, requests_of(server, "flameup")
 
 
-@pytest.mark.xfail(strict=True, reason=_DEPTH_CAP)
 def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole():
     # Elasticsearch's `offset + limit <= 10,000`, scaled down: pages of 10, nothing served past position 500.
     # The planner's probe asks at offset 100 pages * 10 = 1,000: empty, so the 3,000 events are one window.
@@ -47,7 +46,6 @@ def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole():
     assert not lost, f"{len(lost)} of {len(truth)} events lost, exit code 0"  # today: 2,500 of 3,000
 
 
-@pytest.mark.xfail(strict=True, reason=_DEPTH_CAP + " (a 400 there is read as a refused page size)")
 def test_a_flameup_listing_that_refuses_positions_past_a_depth_is_read_whole_or_fails_naming_the_cause():
     events = flameup_history(3000, timedelta(days=2), seed=23)
     behaviour = FlameupBehaviour(limit_cap=10, max_offset=500, beyond_max_offset="reject")

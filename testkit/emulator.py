@@ -101,6 +101,22 @@ def requests_of(source: Any, api: Literal["flameup", "bem"]) -> list[dict[str, s
     return single
 
 
+def flameup_end_checks(queries: list[dict[str, str]]) -> set[tuple[str, str]]:
+    """The time ranges (since, until) of Flameup page requests that check what lies beyond a window's listing
+    (source_events.flameup.depth): a range inside another one asked, sharing one of its bounds. Pass the page
+    requests without the sync's first look (its range holds every window's)."""
+    ranges = {(q["since"], q["until"]) for q in queries}
+    return {
+        inner
+        for inner in ranges
+        for outer in ranges
+        if inner != outer
+        and outer[0] <= inner[0]
+        and inner[1] <= outer[1]
+        and (inner[0] == outer[0] or inner[1] == outer[1])
+    }
+
+
 def _api_of(path: str) -> str | None:
     if "/workspaces/" in path:
         return "flameup"

@@ -13,34 +13,23 @@ from source_events.common.pages import parsed_body
 
 @dataclass
 class FlameupErrorHandler(EventsErrorHandler):
-    """The events error handler, plus what a 400/422 about `limit` means (a rule the manifest cannot declare:
-    its filters match on a status code OR a predicate, and a predicate does not see the status code).
-
-    When `flameup.page_size` is unset the refusal is handed back to whoever asked (IGNORE: the retriever's `ask`
-    asks again at a size Flameup accepts, source_events.flameup.page_size). When the user set it, it is a
-    config error naming that setting: their size is sent as it is."""
+    """The events error handler, plus a 400/422 about `limit` (a rule the manifest cannot declare: its filters
+    match on a status code OR a predicate, and a predicate does not see the status code): handed back to the
+    retriever's `ask` (IGNORE), which tells a page too large (asked again smaller when the page size is the
+    connector's to find, else a config error naming `flameup.page_size`) from a listing served no deeper."""
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 422):
             message, asked = refusal_message(response_or_exception), _limit_asked(response_or_exception)
             if "limit" in message.lower() and asked:
-                if not self.config.get("flameup", {}).get("page_size"):
-                    return _SMALLER_PAGE
-                return ErrorResolution(
-                    response_action=ResponseAction.FAIL,
-                    failure_type=FailureType.config_error,
-                    error_message=(
-                        f"Flameup rejected `limit={asked}` ({message}). Lower `flameup.page_size`, or leave it "
-                        "unset: the connector then finds the largest page Flameup serves."
-                    ),
-                )
+                return _HANDED_BACK
         return super().interpret_response(response_or_exception)
 
 
-_SMALLER_PAGE = ErrorResolution(
+_HANDED_BACK = ErrorResolution(
     response_action=ResponseAction.IGNORE,
     failure_type=FailureType.transient_error,
-    error_message="Flameup refused the page size asked for; asking again for a smaller one.",
+    error_message="Flameup refused the `limit` asked for; the retriever decides what that means.",
 )
 
 

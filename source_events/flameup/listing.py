@@ -67,14 +67,15 @@ class ListingChangedTooOften(Exception):
 
 
 class WindowListing:
-    def __init__(self, page_size: PageSize, evidence: ListingEvidence) -> None:
+    def __init__(self, page_size: PageSize, evidence: ListingEvidence, seen: set[str] | None = None) -> None:
         self._page_size = page_size
         self._evidence = evidence
         self.step: Step | None = Step.FIRST  # of the next request; None once the listing has ended
         self.offset = 0  # of the next request
         self._position = 0  # the offset just after the last event read, in the listing as last seen
         self._last: str | None = None  # the last event read, in listing order
-        self._seen: set[str] = set()
+        # the events read: this listing's, and those of the window's listings before it (source_events.flameup.depth)
+        self._seen: set[str] = set() if seen is None else seen
         self._previous_page: int | None = None  # the size of the data page before this one, if there was one
         self._back_by = 0
         self._steps_back = 0
@@ -155,6 +156,10 @@ class WindowListing:
     def _ask(self, step: Step) -> None:
         self.step = step
         self.offset = self._position if step is Step.AFTER else max(self._position - 1, 0)
+
+    def served_no_deeper(self) -> None:
+        """Flameup refused to serve the listing this deep: it ends here (source_events.flameup.depth looks beyond)."""
+        self._end()
 
     def _end(self) -> None:
         self.step = None

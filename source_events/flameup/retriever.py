@@ -7,6 +7,7 @@ it keeps. It is also the one place that asks Flameup for a page of a time range 
 look and the window planner's checks go through it, with the same auth, error handling and API budget.
 """
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -19,10 +20,19 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.pages import events_page
+from source_events.common.timestamps import parse_timestamp
+from source_events.flameup.depth import ReadSoFar
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.listing import ListingChangedTooOften, ListingEvidence, WindowListing
 from source_events.flameup.page_size import PageSize
-from source_events.flameup.windows import BoundaryClaims
+from source_events.flameup.windows import BoundaryClaims, window_slice
+
+LOGGER = logging.getLogger("airbyte")
+
+# Times a window's whole range is read again because what lies beyond its listing's end spans all of it
+MAX_WHOLE_AGAIN = 2
+# Pages of events already read that the check of a listing's end reads on before it reads the rest again
+CHECK_PAGES = 3
 
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
 SETTLE_ATTEMPTS = 12
@@ -51,18 +61,30 @@ class FlameupRetriever(SimpleRetriever):
         self.page_sizes = PageSize(int(configured) if configured.strip() not in ("", "None") else None)
         self._evidence = ListingEvidence()
         self._claims = BoundaryClaims()
+        self._served = 0  # the largest `limit` Flameup answered
 
     def ask(self, window: StreamSlice, offset: int, limit: int | None = None) -> requests.Response:
         """One page of `window`'s time range at `offset`, `limit` events (default: the page size). A `limit`
-        Flameup refuses while the page size is the connector's to find is asked again smaller
-        (FlameupErrorHandler hands the refusal back)."""
+        Flameup refuses (FlameupErrorHandler hands the refusal back) is asked again smaller while the page size is
+        the connector's to find. A refusal, deeper in a listing, of a size Flameup served is no page size's fault:
+        Flameup serves the listing no deeper than that, and the refusal is returned as the empty answer it is
+        (source_events.flameup.depth finds what lies beyond)."""
         for _ in range(SETTLE_ATTEMPTS):
             asked = self.page_sizes.limit if limit is None else limit
             response = self.requester.send_request(
                 stream_slice=window, request_params={"limit": asked, "offset": offset}
             )
             if response is not None and response.status_code == 200:
+                self._served = max(self._served, asked)
                 return response
+            if offset > 0 and asked <= self._served:
+                return response  # served no deeper: an answer with no events
+            if not self.page_sizes.automatic:
+                raise AirbyteTracedException(
+                    message=f"Flameup rejected `limit={asked}` ({_message_of(response)}). Lower `flameup.page_size`, "
+                    "or leave it unset: the connector then finds the largest page Flameup serves.",
+                    failure_type=FailureType.config_error,
+                )
             self.page_sizes.refused(asked, _message_of(response))
         raise AirbyteTracedException(
             message="Flameup refused every page size the connector asked for; set `flameup.page_size` to a size "
@@ -72,30 +94,93 @@ class FlameupRetriever(SimpleRetriever):
         )
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
-        listing = WindowListing(self.page_sizes, self._evidence)
         claims = self._claims.of_window(stream_slice["start_time"], stream_slice["end_time"])
+        seen: set[str] = set()  # every event this window's listings returned
+        parts, whole_again = [stream_slice], 0
+        while parts:
+            part = parts.pop()
+            read = ReadSoFar()
+            listing = WindowListing(self.page_sizes, self._evidence, seen)
+            yield from self._read_listing(records_schema, part, listing, read, claims)
+            for beyond in self._unread_parts(part, read, seen):
+                if (beyond["start_time"], beyond["end_time"]) == (part["start_time"], part["end_time"]):
+                    # events added meanwhile, or a range the API serves no deeper than it did: read again, twice at most
+                    whole_again += 1
+                    if whole_again > MAX_WHOLE_AGAIN:
+                        raise _cannot_read_deeper(part, len(seen))
+                parts.append(beyond)
+
+    def _read_listing(
+        self, records_schema: Mapping[str, Any], part: StreamSlice, listing: WindowListing, read: ReadSoFar, claims: Any
+    ) -> Iterable[Record]:
+        """One listing of the window's time range `part`, to an empty page."""
         while not listing.done:
-            response = self.ask(stream_slice, listing.offset)
+            response = self.ask(part, listing.offset)
+            if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
+                read.full_page = True
+                listing.served_no_deeper()
+                return
             events, _ = events_page(response)
+            read.full_page |= len(events) >= self.page_sizes.full
             try:
                 fresh = set(listing.take(_ids(events)))
             except ListingChangedTooOften as error:
                 raise AirbyteTracedException(
                     message="Flameup's listing kept changing while a window was read (events deleted or added under "
                     "the reader); nothing was lost so far. Retry the sync.",
-                    internal_message=f"window {stream_slice['start_time']} - {stream_slice['end_time']}: {error}",
+                    internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
                     failure_type=FailureType.transient_error,
                 ) from None
             for record in self.record_selector.select_records(
-                response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
+                response=response, stream_state={}, records_schema=records_schema, stream_slice=part
             ):
                 key = record.get("id")
                 if isinstance(key, str):  # an event without an id cannot be told apart from another: emitted
                     if key not in fresh:
                         continue
                     fresh.discard(key)  # an event listed twice in one page is emitted once
+                read.read(record)  # once per event: it counts them
                 if claims.first_to_claim(record):
-                    yield record if isinstance(record, Record) else Record(record, self.name, stream_slice)
+                    yield record if isinstance(record, Record) else Record(record, self.name, part)
+
+    def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: set[str]) -> list[StreamSlice]:
+        """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
+        (source_events.flameup.depth): each is read as a listing of its own."""
+        start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
+        unread = []
+        for beyond in read.beyond(start, end):
+            window = window_slice(beyond.lower, beyond.upper)
+            if not self._holds_unread(window, beyond.read_in_it, seen):
+                continue  # everything beyond was read: the listing ended there
+            LOGGER.warning(
+                f"Stream flameup_events: the listing of {part['start_time']} - {part['end_time']} ended before events "
+                "of its range (Flameup stopped serving it, or they arrived meanwhile); reading them on their own."
+            )
+            unread.append(window)
+        return unread
+
+    def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: set[str]) -> bool:
+        """Whether `window` lists an event not read, past the `read_in_it` events read that it certainly lists
+        first. Pages on while it answers full pages of events read, a few times at most (then: it may)."""
+        offset = read_in_it
+        for _ in range(CHECK_PAGES):
+            ids = _ids(events_page(self.ask(window, offset))[0])
+            if any(event_id not in seen for event_id in ids):
+                return True
+            if len(ids) < self.page_sizes.full:
+                return False
+            offset += len(ids)
+        return True
+
+
+def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message="Flameup stops serving a listing after a number of events, and a second or two around "
+        f"{part['start_time']} hold more than that: they cannot all be read. Narrow the stream with "
+        "`flameup.event` or `flameup.user_id`.",
+        internal_message=f"{read} events read in {part['start_time']} - {part['end_time']}",
+        failure_type=FailureType.system_error,
+    )
 
 
 def _ids(events: list) -> list[str]:

@@ -1,0 +1,105 @@
+"""Whether a window's listing really ended, or Flameup stopped serving it at some depth.
+
+An API may serve a listing no deeper than some position (search backends cap `offset + limit`: Elasticsearch at
+10,000) and answer past it with an empty page, or a 400 about `limit` for a size it served higher up. Such an
+answer is no evidence that the listing ended. So once a listing that returned a full page ends, a request asks
+the part of the window's time range beyond the events read, in the direction the listing went (older than the
+oldest for a newest-first listing, newer than the newest for an oldest-first one; both when unclear).
+
+That part also holds the events read at its edge (bounds compared at a second's precision, inclusive or not,
+on `timestamp` or `created_at`: undocumented), often many (a burst of events in a second). The request skips
+as many of them as certainly lie in it (`offset`), so its answer starts at or before the first event beyond.
+An event there that the window has not read means the listing was cut: that part is read as a listing of its
+own (it holds fewer events), again until its end is shown. A full page of events read is asked on.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from source_events.common.timestamps import parse_timestamp
+
+FIELDS = ("timestamp", "created_at")
+# the part beyond reaches a second into the events read (bounds compared at a second's precision)
+MARGIN = timedelta(seconds=1)
+# how far the manifest widens a window's `since` and `until` (source_events/manifest.yaml, flameup_requester)
+SINCE_WIDENING, UNTIL_WIDENING = timedelta(seconds=1), timedelta(seconds=2)
+# how far from the edge the times of events read are kept: as far as a part beyond reaches into them
+KEPT = MARGIN + SINCE_WIDENING + UNTIL_WIDENING + timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Beyond:
+    """A part of a window's time range beyond the events read, and how many of those certainly lie in it."""
+
+    lower: datetime
+    upper: datetime
+    read_in_it: int
+
+
+class ReadSoFar:
+    """The events one listing of a window returned, as far as its edges go: the direction it went, and the
+    times (by each field) of the events read near its oldest and its newest ends."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, datetime] = {}
+        self._last: dict[str, datetime] = {}
+        self._near_oldest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
+        self._near_newest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
+        self.full_page = False  # the listing returned a full page
+
+    def read(self, event: Mapping[str, Any]) -> None:
+        times = {field: _time(event.get(field)) for field in FIELDS}
+        times = {field: value for field, value in times.items() if value is not None}
+        if not times:
+            return
+        if not self._first:
+            self._first = times
+        self._last = times
+        for field, value in times.items():
+            _keep(self._near_oldest[field], value, lambda t, edge: t <= edge + KEPT, min)
+            _keep(self._near_newest[field], value, lambda t, edge: t >= edge - KEPT, max)
+
+    def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
+        """The parts of [start, end) that lie beyond the events read, in the directions the listing went."""
+        oldest = {f: min(times) for f, times in self._near_oldest.items() if times}
+        newest = {f: max(times) for f, times in self._near_newest.items() if times}
+        if not self.full_page or not oldest:
+            return []
+        went = {
+            (self._last[f] > self._first[f]) - (self._last[f] < self._first[f]) for f in self._first if f in self._last
+        }
+        parts = []
+        if went != {1}:  # newest first, or unclear: the older part
+            older_than = max(oldest.values()) + MARGIN
+            if older_than > start:
+                parts.append(self._part(start, min(older_than, end), self._near_oldest))
+        if went != {-1}:  # oldest first, or unclear: the newer part
+            newer_than = min(newest.values()) - MARGIN
+            if newer_than < end:
+                parts.append(self._part(max(newer_than, start), end, self._near_newest))
+        return parts
+
+    @staticmethod
+    def _part(lower: datetime, upper: datetime, near: dict[str, list[datetime]]) -> Beyond:
+        # strictly inside the range asked (the API may exclude its bounds), by whichever field counts fewer
+        since, until = lower - SINCE_WIDENING, upper + UNTIL_WIDENING
+        counts = [sum(since < t < until for t in times) for times in near.values() if times]
+        return Beyond(lower, upper, min(counts, default=0))
+
+
+def _keep(times: list[datetime], value: datetime, near, edge_of) -> None:
+    times.append(value)
+    if len(times) > 64 and len(times) & (len(times) - 1) == 0:  # now and then: drop those far from the edge
+        edge = edge_of(times)
+        times[:] = [t for t in times if near(t, edge)]
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
