@@ -58,6 +58,20 @@ def test_a_flameup_listing_that_refuses_positions_past_a_depth_is_read_whole_or_
     assert not truth - set(keys(output, FLAMEUP))
 
 
+def test_a_second_holding_more_events_than_flameup_serves_fails_the_sync_naming_the_cause():
+    """Nothing is cut finer than a second: the sync says why it cannot read them all, never ends quietly. (An API
+    that answers such a request with an empty page, not a refusal, cannot be told from the end: a known limit.)"""
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    rng = random.Random(5)
+    events = [a_flameup_event(iso(base + timedelta(microseconds=n * 1000)), rng) for n in range(200)]
+    behaviour = FlameupBehaviour(limit_cap=10, max_offset=50, beyond_max_offset="reject")
+    truth, output, sent = _flameup_sync(events, behaviour, expect_failure=True)
+
+    assert any(int(query["offset"]) + 10 > 50 for query in sent), "the depth cap never fired"
+    errors = " ".join(message.trace.error.message for message in output.errors)
+    assert "Flameup stops serving a listing after a number of events" in errors and "`flameup.event`" in errors
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="flameup/listing.py WindowListing: offsets are trusted to point at the same events from one request to "

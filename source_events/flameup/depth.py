@@ -48,8 +48,11 @@ class ReadSoFar:
         self._near_oldest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self._near_newest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self.full_page = False  # the listing returned a full page
+        self.count = 0  # events read
+        self.refused = False  # the listing ended on a refusal to serve it deeper
 
     def read(self, event: Mapping[str, Any]) -> None:
+        self.count += 1
         times = {field: _time(event.get(field)) for field in FIELDS}
         times = {field: value for field, value in times.items() if value is not None}
         if not times:

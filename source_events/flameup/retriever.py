@@ -102,6 +102,8 @@ class FlameupRetriever(SimpleRetriever):
             read = ReadSoFar()
             listing = WindowListing(self.page_sizes, self._evidence, seen)
             yield from self._read_listing(records_schema, part, listing, read, claims)
+            if part is not stream_slice and not read.count and read.refused:
+                raise _cannot_read_deeper(part, len(seen))  # it holds events not read, and refused to serve them
             for beyond in self._unread_parts(part, read, seen):
                 if (beyond["start_time"], beyond["end_time"]) == (part["start_time"], part["end_time"]):
                     # events added meanwhile, or a range the API serves no deeper than it did: read again, twice at most
@@ -117,7 +119,7 @@ class FlameupRetriever(SimpleRetriever):
         while not listing.done:
             response = self.ask(part, listing.offset)
             if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
-                read.full_page = True
+                read.full_page = read.refused = True
                 listing.served_no_deeper()
                 return
             events, _ = events_page(response)
@@ -161,10 +163,15 @@ class FlameupRetriever(SimpleRetriever):
 
     def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: set[str]) -> bool:
         """Whether `window` lists an event not read, past the `read_in_it` events read that it certainly lists
-        first. Pages on while it answers full pages of events read, a few times at most (then: it may)."""
+        first. Pages on while it answers full pages of events read, a few times at most (then: it may). A refusal
+        (served no deeper) says it may; an empty answer that it does not (an API that answers empty past its
+        depth, with more events than that within a second or two, cannot be told from the end: docs/exactness.md)."""
         offset = read_in_it
         for _ in range(CHECK_PAGES):
-            ids = _ids(events_page(self.ask(window, offset))[0])
+            response = self.ask(window, offset)
+            if response.status_code != 200:
+                return True  # served no deeper than what was read: what follows is unknown
+            ids = _ids(events_page(response)[0])
             if any(event_id not in seen for event_id in ids):
                 return True
             if len(ids) < self.page_sizes.full:
