@@ -135,6 +135,13 @@ BAD_CONFIGS = [
         "cannot be used: it is a legacy state (one object for all streams); this connector reads a list of per-stream states. Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output state.json` writes from a read's output; leave --state out for a first sync.",
     ),
     (
+        "one_streams_bare_state",
+        "read",
+        {"flameup": FLAMEUP},
+        {"timestamp": "2026-12-01T00:00:00Z"},
+        'cannot be used: it looks like the state of `flameup_events` alone; a state file is a JSON list of per-stream states: [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "flameup_events"}, "stream_state": <it>}}]. Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output state.json` writes from a read\'s output; leave --state out for a first sync.',
+    ),
+    (
         "one_stream_state_object",
         "read",
         {"flameup": FLAMEUP},

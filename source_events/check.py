@@ -15,6 +15,8 @@ from requests.utils import get_environ_proxies
 
 from source_events.manifest import stream_sections
 
+API_NAMES = {"flameup": "Flameup", "bem": "bem"}  # as the vendors write them
+
 CONNECT_TIMEOUT_SECONDS = 10
 
 
@@ -46,6 +48,6 @@ def _unreachable_host(url: str, section: str) -> str | None:
     except OSError as error:
         problem = f"{host}:{port} refused the connection ({error.strerror or error})"
     return (
-        f"Could not reach the {section} API: {problem}. Check `{section}.base_url` "
+        f"Could not reach the {API_NAMES[section]} API: {problem}. Check `{section}.base_url` "
         "(leave it unset for the vendor's default) and that this machine may connect to that host."
     )

@@ -165,6 +165,20 @@ class EventsConfig(_Section):
         # a section the Airbyte form set to skip (`replicate: "no"`) is no section
         return manifest.replicated_sections(config)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_misspelt_section(cls, config: Any) -> Any:
+        # a misspelt section would leave its API out without a word: `check` would succeed, the stream vanish
+        if isinstance(config, Mapping):
+            for key, value in config.items():
+                close = difflib.get_close_matches(str(key), ["flameup", "bem"], n=1, cutoff=0.6)
+                if key not in ("flameup", "bem") and isinstance(value, Mapping) and close:
+                    raise ValueError(
+                        f"`{key}` is no section of this connector: did you mean `{close[0]}`? As written, that API "
+                        "would not be replicated"
+                    )
+        return config
+
     @model_validator(mode="after")
     def _at_least_one_api(self) -> "EventsConfig":
         if self.flameup is None and self.bem is None:

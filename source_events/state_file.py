@@ -123,6 +123,12 @@ def state_file_problem(path: str) -> str | None:
         return "it is one STATE message (a line of a read's output), not a state file"
     if value.get("type") in ("STREAM", "GLOBAL"):
         return "it is one state object, not a list: a state file is a JSON list of them, one per stream"
+    stream = "flameup_events" if "timestamp" in value else "bem_events" if "eventID" in value else None
+    if stream:
+        return (
+            f"it looks like the state of `{stream}` alone; a state file is a JSON list of per-stream states: "
+            f'[{{"type": "STREAM", "stream": {{"stream_descriptor": {{"name": "{stream}"}}, "stream_state": <it>}}}}]'
+        )
     return "it is a legacy state (one object for all streams); this connector reads a list of per-stream states"
 
 

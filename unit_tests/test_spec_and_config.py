@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import SourceEvents
@@ -170,6 +171,19 @@ def test_an_unknown_setting_is_named_with_the_setting_it_is_closest_to(caplog):
     assert warnings == [
         "Unknown setting `flameup.requests_per_minut` is ignored: did you mean `flameup.requests_per_minute`?"
     ]
+
+
+@pytest.mark.parametrize("misspelt, meant", [("flamup", "flameup"), ("Flameup", "flameup"), ("bem_", "bem")])
+def test_a_misspelt_section_is_a_config_error_naming_the_section_meant(misspelt, meant):
+    """Ignored, it would leave its API out without a word: `check` succeeding, the stream missing from discover."""
+    config = {"bem": _GOOD_BEM} if meant == "flameup" else {"flameup": _GOOD_FLAMEUP}
+    config[misspelt] = _GOOD_FLAMEUP if meant == "flameup" else _GOOD_BEM
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(with_spec_defaults(config))
+
+    assert f"`{misspelt}` is no section of this connector: did you mean `{meant}`?" in raised.value.message
+    assert raised.value.failure_type == FailureType.config_error
 
 
 @pytest.mark.parametrize(
