@@ -17,7 +17,7 @@ from source_events.emulator.server import EmulatorServer
 PAGES = {"flameup_events": 1000, "bem_events": 100}
 
 
-def cpu(records: int) -> None:
+def cpu(records: int, streams: tuple[str, ...] = ("flameup_events", "bem_events")) -> None:
     flameup, start = flameup_api(records)
     apis = {"flameup_events": (flameup, None), "bem_events": (None, bem_api(records))}
     empty = {
@@ -25,7 +25,8 @@ def cpu(records: int) -> None:
         "bem_events": (None, BemApi(BEM_API_KEY, [])),
     }
     with tempfile.TemporaryDirectory() as folder:
-        for stream, served in apis.items():
+        for stream in streams:
+            served = apis[stream]
             api = "flameup" if stream == "flameup_events" else "bem"
             runs: dict[str, list[ChildRun]] = {}
             for side in ("raw loop", "connector"):
@@ -41,6 +42,10 @@ def cpu(records: int) -> None:
                         )
                         runs[side].append(run_child(args, keep_keys=False))
             (raw, raw_idle), (ours, ours_idle) = runs["raw loop"], runs["connector"]
+            if min(ours.seconds - ours_idle.seconds, raw.seconds - raw_idle.seconds) <= 0:
+                # start-up varies more than the reading takes: nothing to subtract it from
+                print(f"cpu: {stream:<15} {ours.records:,} records: too few to tell from start-up", flush=True)
+                continue
             rate = ours.records / (ours.seconds - ours_idle.seconds)
             raw_rate = raw.records / (raw.seconds - raw_idle.seconds)
             cpu_us = (ours.cpu_seconds - ours_idle.cpu_seconds) / ours.records * 1e6

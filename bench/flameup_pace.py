@@ -112,11 +112,12 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
             followed_first_look = costs["probes"] == 0 and (window, offset) == first_look
             costs["first look" if followed_first_look else "probes"] += 1
             continue
+        listed = seen.setdefault(window, set())
         if not ids:
+            # a window's last page; an empty window's only one
             costs["closing empty pages"] += 1
             continue
         costs["data pages"] += 1
-        listed = seen.setdefault(window, set())
         costs["overlap"] += sum(1 for i in ids if i in listed) / cap
         for event_id in ids:
             if event_id not in listed and window_of.setdefault(event_id, window) != window:
@@ -124,6 +125,7 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
         listed.update(ids)
         costs["room in short pages"] += (min(limit, cap) - len(ids)) / cap
     costs["windows"] = len(seen)
+    costs["empty windows"] = sum(1 for listed in seen.values() if not listed)
     return costs
 
 
@@ -141,7 +143,8 @@ def _print_costs(name: str, costs: dict[str, float], events: int, cap: int) -> N
     lost = sum(costs[part] for part in parts)
     shown = ", ".join(f"{part} {costs[part]:,.1f} ({costs[part] / requests:.2%})" for part in parts)
     print(
-        f"flameup costs: {name:<17} {requests:,.0f} requests over {costs['windows']:,} windows; ideal "
+        f"flameup costs: {name:<17} {requests:,.0f} requests over {costs['windows']:,.0f} windows "
+        f"({costs['empty windows']:,.0f} empty); ideal "
         f"{events / cap:,.1f} (events / {cap:,}); in requests: {shown}; together {lost:,.1f} = "
         f"{lost / requests:.2%}: {events / (requests * cap):.2%} of a full page a request",
         flush=True,

@@ -35,22 +35,31 @@ class _Runs:
     def run(self, state=None, kill_after: float | None = None):
         """The run, the requests its emulator received, and their queries, and the ground truth."""
         limit = RateLimit(requests=120, per_seconds=60) if self.stream == "flameup_events" else None
-        with EmulatorServer(*self._apis, latency_seconds=self._latency / 1000, rate_limit=limit) as server:
+        # a killed sync leaves the emulator's answers to it unread: its broken pipes (written while the server
+        # shuts down too) are no news
+        quiet = contextlib.redirect_stderr(io.StringIO()) if kill_after is not None else contextlib.nullcontext()
+        with quiet, EmulatorServer(*self._apis, latency_seconds=self._latency / 1000, rate_limit=limit) as server:
             args = connector_args(
                 self._folder, server, [self.stream], start=self._start - timedelta(days=1), state=state
             )
-            # a killed sync leaves the emulator's answers to it unread: its broken pipes are no news
-            with contextlib.redirect_stderr(io.StringIO()) if kill_after is not None else contextlib.nullcontext():
-                run = run_child(args, kill_after=kill_after)
+            run = run_child(args, kill_after=kill_after)
             return run, list(server.received), server.ground_truth()[self.stream]
 
 
-def kills(points: int, seed: int, flameup_records: int, bem_records: int, latency_ms: int) -> list[tuple]:
+def kills(
+    points: int,
+    seed: int,
+    flameup_records: int,
+    bem_records: int,
+    latency_ms: int,
+    streams: tuple[str, ...] = ("flameup_events", "bem_events"),
+) -> list[tuple]:
     """`points` kill points a stream; the targets' rows: the worst repeat, in windows (Flameup) and pages (bem)."""
     flameup, start = flameup_api(flameup_records, FlameupBehaviour(limit_cap=FLAMEUP_CAP))
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for stream, apis in (("flameup_events", (flameup, None)), ("bem_events", (None, bem_api(bem_records)))):
+        for stream in streams:
+            apis = (flameup, None) if stream == "flameup_events" else (None, bem_api(bem_records))
             runs = _Runs(stream, apis, Path(folder), start, latency_ms)
             whole, received, truth = runs.run()
             if stream == "flameup_events":

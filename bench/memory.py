@@ -18,7 +18,9 @@ TARGET_MB = 100
 UNPACED = 100_000
 
 
-def memory(sizes: list[int]) -> list[tuple[str, float, float, str]]:
+def memory(
+    sizes: list[int], streams: tuple[str, ...] = ("bem_events", "flameup_events")
+) -> list[tuple[str, float, float, str]]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for records in sizes:
@@ -27,7 +29,7 @@ def memory(sizes: list[int]) -> list[tuple[str, float, float, str]]:
             if records <= 100 * 1000:  # within a minute's 120 requests of 1,000 events: no wait at the default pace
                 runs.append(("flameup_events", 120, (flameup, None)))
             runs.append(("flameup_events", UNPACED, (flameup, None)))
-            for stream, pace, apis in runs:
+            for stream, pace, apis in (run for run in runs if run[0] in streams):
                 with EmulatorServer(*apis) as server:
                     args = connector_args(
                         Path(folder), server, [stream], start=start - timedelta(days=1), requests_per_minute=pace or 120
