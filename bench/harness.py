@@ -40,10 +40,23 @@ def flameup_api(records: int, behaviour: FlameupBehaviour | None = None) -> tupl
     return FlameupApi(WORKSPACE_ID, FLAMEUP_API_KEY, events, behaviour or FlameupBehaviour(limit_cap=1000)), start
 
 
+BEM_CHUNK = 100_000  # the emulator's generator takes time quadratic in its count: larger histories come in parts
+
+
 def bem_api(records: int, behaviour: BemBehaviour | None = None) -> BemApi:
-    """bem with `records` seeded events over the 2 days up to a minute ago."""
+    """bem with `records` seeded events over the 2 days up to a minute ago; past BEM_CHUNK events, generated
+    a chunk of consecutive seconds at a time (disjoint spans, a seed each), concatenated in creation order."""
     end = datetime.now(timezone.utc) - timedelta(minutes=1)
-    return BemApi(BEM_API_KEY, bem_events(records, end - timedelta(days=BEM_DAYS), end, seed=1), behaviour)
+    start = end - timedelta(days=BEM_DAYS)
+    chunks = -(-records // BEM_CHUNK) or 1
+    span = (end - start) / chunks
+    events = []
+    for chunk in range(chunks):
+        count = min(BEM_CHUNK, records - chunk * BEM_CHUNK) if records else 0
+        # each span ends a second before the next begins: no second is shared by two chunks
+        chunk_end = start + span * (chunk + 1) - (timedelta(seconds=1) if chunk < chunks - 1 else timedelta(0))
+        events += bem_events(count, start + span * chunk, chunk_end, seed=1 + chunk)
+    return BemApi(BEM_API_KEY, events, behaviour)
 
 
 def connector_args(
