@@ -20,8 +20,10 @@ from its launch to its exit, start-up included unless a line says otherwise. Eac
 
 import argparse
 import io
+import resource
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -118,8 +120,9 @@ def smoke() -> None:
         "kills": lambda: kills(1, 1, 3_000, 0, latency_ms=20, streams=("flameup_events",)),
         "memory": lambda: memory([2_000], streams=("bem_events",)),
         "startup": lambda: startup(1, lean=True),
-        "cpu": lambda: cpu(2_000, streams=("bem_events",)),
+        "cpu": lambda: cpu(2_000, streams=("bem_events",), startup_runs=False),
     }
+    began = time.monotonic()
     router = _PerThreadStdout(sys.stdout)
     sys.stdout = router
     try:
@@ -132,6 +135,11 @@ def smoke() -> None:
         print(printed, end="")
         if error is not None:
             raise SystemExit(f"bench --smoke: {name} failed: {error!r}")
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"smoke: {time.monotonic() - began:.1f} s, CPU: the benchmark's own {own.ru_utime + own.ru_stime:.1f} s, "
+        f"its child processes' {children.ru_utime + children.ru_stime:.1f} s"
+    )
     print_targets([], judged=False)
 
 

@@ -17,7 +17,8 @@ from source_events.emulator.server import EmulatorServer
 PAGES = {"flameup_events": 1000, "bem_events": 100}
 
 
-def cpu(records: int, streams: tuple[str, ...] = ("flameup_events", "bem_events")) -> None:
+def cpu(records: int, streams: tuple[str, ...] = ("flameup_events", "bem_events"), startup_runs: bool = True) -> None:
+    """`startup_runs` False (the smoke run): no runs against an empty listing, start-up included in the figures."""
     flameup, start = flameup_api(records)
     apis = {"flameup_events": (flameup, None), "bem_events": (None, bem_api(records))}
     empty = {
@@ -31,7 +32,7 @@ def cpu(records: int, streams: tuple[str, ...] = ("flameup_events", "bem_events"
             runs: dict[str, list[ChildRun]] = {}
             for side in ("raw loop", "connector"):
                 runs[side] = []
-                for data in (served, empty[stream]):
+                for data in (served, empty[stream]) if startup_runs else (served,):
                     with EmulatorServer(*data) as server:
                         args = (
                             raw_loop_args(api, server, PAGES[stream])
@@ -41,7 +42,16 @@ def cpu(records: int, streams: tuple[str, ...] = ("flameup_events", "bem_events"
                             )
                         )
                         runs[side].append(run_child(args, keep_keys=False))
-            (raw, raw_idle), (ours, ours_idle) = runs["raw loop"], runs["connector"]
+            (raw, *raw_idle), (ours, *ours_idle) = runs["raw loop"], runs["connector"]
+            if not startup_runs:
+                print(
+                    f"cpu: {stream:<15} {ours.records:,} records, start-up included: CPU "
+                    f"{ours.cpu_seconds / ours.records * 1e6:.1f} µs a record = "
+                    f"{ours.cpu_seconds / raw.cpu_seconds:.2f} x the raw loop's; peak RSS {ours.peak_rss_mb:.0f} MB",
+                    flush=True,
+                )
+                continue
+            raw_idle, ours_idle = raw_idle[0], ours_idle[0]
             if min(ours.seconds - ours_idle.seconds, raw.seconds - raw_idle.seconds) <= 0:
                 # start-up varies more than the reading takes: nothing to subtract it from
                 print(f"cpu: {stream:<15} {ours.records:,} records: too few to tell from start-up", flush=True)
