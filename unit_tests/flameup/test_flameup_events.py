@@ -305,10 +305,10 @@ def test_each_state_message_follows_every_record_it_covers(config, flameup, http
             covered = {e["id"] for e in flameup.events if utc(e["timestamp"]) < covered_until}
             assert covered <= emitted
     windows = {(q["since"], q["until"]) for q in _page_requests(http)} - flameup_end_checks(_page_requests(http))
-    # a state each time the windows read without a gap reach further (several are read at once, so how many
-    # varies with which finishes first), never the same twice
+    # a state each time the windows read without a gap reach further, never the same twice: all four windows are
+    # read at once here (unpaced), so how many states depends on which finishes first (one, if the first does last)
     moments = [utc(state["timestamp"]) for state in states_of(output, FLAMEUP) if state]
-    assert len(windows) >= 3 and len(moments) >= 2 and moments == sorted(set(moments))
+    assert len(windows) >= 3 and moments and moments == sorted(set(moments))
 
 
 def test_incremental_sync_rereads_the_lookback_window_and_catches_late_events(config, flameup, http):
