@@ -31,7 +31,7 @@ LOGGER = logging.getLogger("airbyte")
 
 # Times a window's whole range is read again because what lies beyond its listing's end spans all of it
 MAX_WHOLE_AGAIN = 2
-# Pages of events already read that the check of a listing's end reads on before it reads the rest again
+# Pages the check of a listing's end asks before it reads the rest again (the first is usually empty)
 CHECK_PAGES = 3
 
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
@@ -163,7 +163,7 @@ class FlameupRetriever(SimpleRetriever):
 
     def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: set[str]) -> bool:
         """Whether `window` lists an event not read, past the `read_in_it` events read that it certainly lists
-        first. Pages on while it answers full pages of events read, a few times at most (then: it may). A refusal
+        first. Pages on while it answers events read, to an empty page, a few times at most (then: it may). A refusal
         (served no deeper) says it may; an empty answer that it does not (an API that answers empty past its
         depth, with more events than that within a second or two, cannot be told from the end: docs/exactness.md)."""
         offset = read_in_it
@@ -174,8 +174,8 @@ class FlameupRetriever(SimpleRetriever):
             ids = _ids(events_page(response)[0])
             if any(event_id not in seen for event_id in ids):
                 return True
-            if len(ids) < self.page_sizes.full:
-                return False
+            if not ids:
+                return False  # only an empty page ends it, as it ends a listing
             offset += len(ids)
         return True
 
