@@ -63,12 +63,14 @@ def kills(
             runs = _Runs(stream, apis, Path(folder), start, latency_ms)
             whole, received, truth = runs.run()
             if stream == "flameup_events":
-                # a window's events, on average: the windows are the distinct time ranges of its pages
-                windows = {
+                # a window's events, on average: the windows are the time ranges of its pages that no other range
+                # holds (inside one: the check of what lies beyond a window's listing, source_events.flameup.depth)
+                ranges = {
                     (q.query.get("since")[0], q.query.get("until")[0])
                     for q in received[1:]
                     if q.query.get("limit") != ["1"]
                 }
+                windows = {r for r in ranges if not any(o != r and o[0] <= r[0] and r[1] <= o[1] for o in ranges)}
                 unit, unit_events = "windows", whole.records / len(windows)
                 lookback = f"; {len(truth) / (FLAMEUP_DAYS * 1440) * 10:.1f} events in the 10-minute lookback"
             else:

@@ -11,6 +11,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
 from source_events.common.timestamps import format_timestamp, parse_timestamp
+from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.probes import FirstLook, FlameupProbes
 from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import WindowPlanner, window_slice
@@ -24,7 +25,8 @@ class FlameupWindowCursor(CheckpointingCursor):
 
     A sync reads windows that tile [lower, now), where lower is `start_date` on the first sync and
     `state - lookback_window_minutes` afterwards, so events that arrive late with an earlier timestamp are
-    caught. Windows may finish out of order under concurrency; state only advances over a
+    caught. Windows are read one at a time while one reader keeps Flameup's pace, side by side where it takes
+    more (source_events.flameup.in_flight); they may then finish out of order, and state only advances over a
     contiguous prefix of finished windows, so a killed sync resumes at the first unfinished one.
     """
 
@@ -36,6 +38,7 @@ class FlameupWindowCursor(CheckpointingCursor):
         lookback: timedelta,
         probes: FlameupProbes,
         planner: WindowPlanner,
+        in_flight: WindowsInFlight,
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
@@ -43,6 +46,7 @@ class FlameupWindowCursor(CheckpointingCursor):
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
         self._probes = probes
         self._planner = planner
+        self._in_flight = in_flight
         self._saved: datetime | None = self._read_state(stream_state)
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
@@ -60,6 +64,7 @@ class FlameupWindowCursor(CheckpointingCursor):
             lookback=timedelta(minutes=settings.flameup.lookback_window_minutes),
             probes=probes,
             planner=WindowPlanner(probes.holds_more_than, lambda: retriever.page_sizes.full),
+            in_flight=retriever.windows_in_flight,
             **kwargs,
         )
 
@@ -112,7 +117,10 @@ class FlameupWindowCursor(CheckpointingCursor):
             yield window_slice(self._lower, now)
             return
         for start, end in self._planner.windows(self._lower, now):
-            yield window_slice(start, end)
+            window = window_slice(start, end)
+            # planned ahead, started once the windows being read leave room (source_events.flameup.in_flight)
+            self._in_flight.admit((window["start_time"], window["end_time"]))
+            yield window
 
     def observe(self, record: Record) -> None:
         # state moves per window, once the window was read to its end (close_partition)

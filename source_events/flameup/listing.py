@@ -27,6 +27,7 @@ import threading
 from enum import Enum
 
 from source_events.flameup.page_size import PageSize
+from source_events.flameup.seen import SeenEvents
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -67,7 +68,7 @@ class ListingChangedTooOften(Exception):
 
 
 class WindowListing:
-    def __init__(self, page_size: PageSize, evidence: ListingEvidence, seen: set[str] | None = None) -> None:
+    def __init__(self, page_size: PageSize, evidence: ListingEvidence, seen: SeenEvents | None = None) -> None:
         self._page_size = page_size
         self._evidence = evidence
         self.step: Step | None = Step.FIRST  # of the next request; None once the listing has ended
@@ -75,7 +76,7 @@ class WindowListing:
         self._position = 0  # the offset just after the last event read, in the listing as last seen
         self._last: str | None = None  # the last event read, in listing order
         # the events read: this listing's, and those of the window's listings before it (source_events.flameup.depth)
-        self._seen: set[str] = set() if seen is None else seen
+        self._seen = SeenEvents() if seen is None else seen
         self._previous_page: int | None = None  # the size of the data page before this one, if there was one
         self._back_by = 0
         self._steps_back = 0
@@ -91,9 +92,9 @@ class WindowListing:
     def take(self, ids: list[str]) -> list[str]:
         """The answer to the request at `self.offset`: the IDs it listed, in order. Returns the ones to emit
         (never emitted by this window before) and sets the next request, or ends the listing."""
-        anchor = self._anchor(ids)
-        fresh = [event_id for event_id in dict.fromkeys(ids) if event_id not in self._seen]
-        self._seen.update(fresh)
+        known = self._seen.add(ids)
+        anchor = self._anchor(ids, known)
+        fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:
             if not ids:  # empty: the end, once the position is confirmed
@@ -115,12 +116,12 @@ class WindowListing:
             self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
         return fresh
 
-    def _anchor(self, ids: list[str]) -> int | None:
+    def _anchor(self, ids: list[str], known: list[bool]) -> int | None:
         """Where the answer holds a position read before: the last event read, else the furthest event this
         window read (any of them proves that the answer goes on from a position read)."""
         if self._last in ids:
             return ids.index(self._last)
-        read = [index for index, event_id in enumerate(ids) if event_id in self._seen]
+        read = [index for index, read_before in enumerate(known) if read_before]
         return read[-1] if read else None
 
     def _read_on(self, asked_at: int, ids: list[str], fresh: list[str], moved_on: bool = True) -> None:

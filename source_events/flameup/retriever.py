@@ -8,6 +8,7 @@ look and the window planner's checks go through it, with the same auth, error ha
 """
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -23,8 +24,10 @@ from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
 from source_events.flameup.depth import ReadSoFar
 from source_events.flameup.errors import refusal_message
+from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import ListingChangedTooOften, ListingEvidence, WindowListing
 from source_events.flameup.page_size import PageSize
+from source_events.flameup.seen import SeenEvents
 from source_events.flameup.windows import BoundaryClaims, window_slice
 
 LOGGER = logging.getLogger("airbyte")
@@ -52,6 +55,7 @@ class FlameupRetriever(SimpleRetriever):
     """
 
     page_size: Any = ""
+    requests_per_minute: Any = 120
     parameters: InitVar[Mapping[str, Any]] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -59,6 +63,9 @@ class FlameupRetriever(SimpleRetriever):
         configured = str(InterpolatedString.create(str(self.page_size or ""), parameters=parameters).eval(self.config))
         #: the `limit` to ask for and the cap Flameup serves, shared by the sync's windows
         self.page_sizes = PageSize(int(configured) if configured.strip() not in ("", "None") else None)
+        pace = InterpolatedString.create(str(self.requests_per_minute), parameters=parameters).eval(self.config)
+        #: the windows being read side by side: the cursor admits each, read_records says when it is done
+        self.windows_in_flight = WindowsInFlight(int(pace))
         self._evidence = ListingEvidence()
         self._claims = BoundaryClaims()
         self._served = 0  # the largest `limit` Flameup answered
@@ -94,8 +101,14 @@ class FlameupRetriever(SimpleRetriever):
         )
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
+        try:
+            yield from self._read_window(records_schema, stream_slice)
+        finally:
+            self.windows_in_flight.done((stream_slice["start_time"], stream_slice["end_time"]))
+
+    def _read_window(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice) -> Iterable[Any]:
         claims = self._claims.of_window(stream_slice["start_time"], stream_slice["end_time"])
-        seen: set[str] = set()  # every event this window's listings returned
+        seen = SeenEvents()  # every event this window's listings returned
         parts, whole_again = [stream_slice], 0
         while parts:
             part = parts.pop()
@@ -118,6 +131,7 @@ class FlameupRetriever(SimpleRetriever):
         """One listing of the window's time range `part`, to an empty page."""
         while not listing.done:
             response = self.ask(part, listing.offset)
+            answered = time.monotonic()
             if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
                 read.full_page = read.refused = True
                 listing.served_no_deeper()
@@ -144,8 +158,9 @@ class FlameupRetriever(SimpleRetriever):
                 read.read(record)  # once per event: it counts them
                 if claims.first_to_claim(record):
                     yield record if isinstance(record, Record) else Record(record, self.name, part)
+            self.windows_in_flight.cycle(_round_trip(response) + time.monotonic() - answered)
 
-    def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: set[str]) -> list[StreamSlice]:
+    def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
         (source_events.flameup.depth): each is read as a listing of its own."""
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
@@ -161,7 +176,7 @@ class FlameupRetriever(SimpleRetriever):
             unread.append(window)
         return unread
 
-    def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: set[str]) -> bool:
+    def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: SeenEvents) -> bool:
         """Whether `window` lists an event not read, past the `read_in_it` events read that it certainly lists
         first. Pages on while it answers events read, to an empty page, a few times at most (then: it may). A refusal
         (served no deeper) says it may; an empty answer that it does not (an API that answers empty past its
@@ -172,7 +187,7 @@ class FlameupRetriever(SimpleRetriever):
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
             ids = _ids(events_page(response)[0])
-            if any(event_id not in seen for event_id in ids):
+            if not all(seen.known(ids)):
                 return True
             if not ids:
                 return False  # only an empty page ends it, as it ends a listing
@@ -192,6 +207,12 @@ def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:
 
 def _ids(events: list) -> list[str]:
     return [event["id"] for event in events if isinstance(event, Mapping) and isinstance(event.get("id"), str)]
+
+
+def _round_trip(response: requests.Response) -> float:
+    """From sending the request to its answer's headers (requests' `elapsed`): the pace's waits left out."""
+    elapsed = getattr(response, "elapsed", None)
+    return elapsed.total_seconds() if elapsed is not None else 0.0
 
 
 def _message_of(response: requests.Response | None) -> str:

@@ -1,0 +1,68 @@
+"""How many of Flameup's windows are read side by side.
+
+A window checkpoints once it and every window before it were read (source_events.flameup.cursor), so a sync
+killed while n windows are being read repeats up to n windows. Side by side reading buys speed only where one
+reader cannot spend the pace: a reader sends its next request once it has handled the last answer, so it keeps
+up with `requests_per_minute` while a round trip and its handling take less than 60 / requests_per_minute
+seconds (0.5 s at 120 a minute). So the windows are read one at a time while one reader keeps the pace, and a
+killed sync repeats at most the window it was reading; when round trips are slower than that, a window starts
+beside the others while fewer are being read than the readers the pace needs (requests a second x a reader's
+cycle, with HEADROOM; the manifest's `concurrency_level` bounds the readers there are). Measured, never assumed: the cycle is each
+request's round trip (`response.elapsed`, which leaves out the pace's own waits) plus the reader's handling
+of its answer.
+"""
+
+import math
+import threading
+from collections.abc import Callable
+
+# Readers the pace needs are counted with this much to spare: a cycle's noise would otherwise leave it unspent.
+HEADROOM = 1.25
+# Weight of the newest cycle in the running average (about the last ten requests count).
+NEWEST_WEIGHT = 0.2
+# A window waits at most this long for the ones being read (each request has a timeout and bounded retries,
+# so they end; this only keeps a sync whose reads were cancelled from waiting forever).
+LONGEST_WAIT_SECONDS = 600.0
+
+
+class WindowsInFlight:
+    """The windows being read: the cursor admits each before handing it out, its reader says when it is done."""
+
+    def __init__(self, requests_per_minute: int, wait: Callable[..., bool] | None = None) -> None:
+        self._per_second = max(requests_per_minute, 1) / 60
+        self._condition = threading.Condition()
+        self._wait = wait or self._condition.wait_for
+        self._reading: set[tuple[str, str]] = set()
+        self._cycle: float | None = None  # seconds a reader takes a request, on average
+
+    def cycle(self, seconds: float) -> None:
+        """One request's round trip and the handling of its answer took `seconds`."""
+        with self._condition:
+            before = self.allowed
+            self._cycle = seconds if self._cycle is None else self._cycle + NEWEST_WEIGHT * (seconds - self._cycle)
+            if self.allowed > before:
+                self._condition.notify_all()
+
+    @property
+    def allowed(self) -> int:
+        """How many windows may be read side by side: the readers the pace needs, one while one keeps it."""
+        if self._cycle is None:
+            return 1
+        return max(math.ceil(self._per_second * self._cycle * HEADROOM), 1)
+
+    @property
+    def reading(self) -> int:
+        return len(self._reading)
+
+    def admit(self, window: tuple[str, str]) -> None:
+        """Waits until `window` may be read beside the others, then counts it as being read."""
+        with self._condition:
+            self._wait(lambda: len(self._reading) < self.allowed, LONGEST_WAIT_SECONDS)
+            self._reading.add(window)
+
+    def done(self, window: tuple[str, str]) -> None:
+        """`window`'s reader ended (read to its end, or failed). A window never admitted (check's) is ignored."""
+        with self._condition:
+            if window in self._reading:
+                self._reading.discard(window)
+                self._condition.notify_all()

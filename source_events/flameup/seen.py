@@ -1,0 +1,82 @@
+"""The events a window's listings returned, kept in 16-32 bytes each.
+
+A window's listings return up to MAX_PAGES_PER_WINDOW full pages (100,000 events at pages of 1,000), and the reader
+asks of every event listed whether the window read it before: an event listed again after the listing moved is
+emitted once (source_events.flameup.listing), and a part beyond a listing's end is read again only if it lists an
+event not read (source_events.flameup.depth). A set of the IDs costs ~115 bytes an event (the string and its slot):
+11 MB a window, most of the memory a large Flameup sync held. So each ID is kept as its 128-bit BLAKE2 digest, in
+an open-addressing table of two arrays of 64-bit halves. Two different IDs share a digest with a probability of
+about n² / 2¹²⁹ (10⁻²⁷ in a window of a million events): far below any error the network or the machine makes, so
+a digest found is the event read.
+"""
+
+import hashlib
+import struct
+from array import array
+
+# The table grows (doubles) once it is this full: linear probing stays short (a few slots a lookup).
+MOST_FULL = 0.7
+SMALLEST = 1 << 10
+_HALVES = struct.Struct("<QQ")
+
+
+class SeenEvents:
+    """A set of event IDs, asked a page at a time."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._high, self._low = _empty(SMALLEST), _empty(SMALLEST)  # a slot is empty while its high half is 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def known(self, ids: list[str]) -> list[bool]:
+        """For each of `ids`: whether it was added before."""
+        return [self._slot(*_halves(event_id))[1] for event_id in ids]
+
+    def add(self, ids: list[str]) -> list[bool]:
+        """For each of `ids`: whether it was added before this call; all of them are added."""
+        digests = [_halves(event_id) for event_id in ids]
+        known = [self._slot(high, low)[1] for high, low in digests]
+        for (high, low), was_known in zip(digests, known, strict=True):
+            if not was_known:
+                self._insert(high, low)
+        return known
+
+    def _insert(self, high: int, low: int) -> None:
+        slot, found = self._slot(high, low)
+        if found:  # listed twice in one page
+            return
+        self._high[slot], self._low[slot] = high, low
+        self._count += 1
+        if self._count > MOST_FULL * len(self._high):
+            self._grow()
+
+    def _slot(self, high: int, low: int) -> tuple[int, bool]:
+        """The slot holding the digest (high, low), or the empty one where it would go."""
+        table_high, table_low, mask = self._high, self._low, len(self._high) - 1
+        slot = high & mask
+        while True:
+            held = table_high[slot]
+            if held == 0:
+                return slot, False
+            if held == high and table_low[slot] == low:
+                return slot, True
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        old = zip(self._high, self._low, strict=True)
+        self._high, self._low = _empty(2 * len(self._high)), _empty(2 * len(self._low))
+        for high, low in old:
+            if high:
+                slot, _ = self._slot(high, low)
+                self._high[slot], self._low[slot] = high, low
+
+
+def _empty(slots: int) -> array:
+    return array("Q", bytes(8 * slots))
+
+
+def _halves(event_id: str) -> tuple[int, int]:
+    high, low = _HALVES.unpack(hashlib.blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+    return high or 1, low  # 0 marks an empty slot
