@@ -21,7 +21,7 @@ from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_genera
     StreamSlicerPartitionGenerator,
 )
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.cursor import CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -29,6 +29,7 @@ from source_events import cdk_contact
 from source_events.catalog import refuse_streams_not_provided
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_budget
+from source_events.common.checkpoints import CheckpointingCursor
 from source_events.manifest import manifest, with_spec_defaults
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
             source_config=_with_request_timeouts(copy.deepcopy(manifest()), self._config_with_defaults),
             config_path=config_path,
         )
+        self._cursors: list[CheckpointingCursor] = []  # those the streams were built with, told when the read stops
         build_pacing_budget(cdk_contact.component_factory_of(self))
         cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
 
@@ -85,7 +87,11 @@ class SourceEvents(ConcurrentDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         """The CDK's read, after refusing a catalog stream this config does not provide (before any request)."""
         refuse_streams_not_provided([s.stream.name for s in catalog.streams], self.settings)
-        yield from super().read(logger, config, catalog, state)
+        try:
+            yield from super().read(logger, config, catalog, state)
+        finally:
+            for cursor in self._cursors:  # a thread waiting on a cursor would keep the process from exiting
+                cursor.stop()
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """One cheap request per configured API; the first failure is reported with the setting to fix."""
@@ -124,10 +130,10 @@ class SourceEvents(ConcurrentDeclarativeSource):
 
     def _create_cursor(
         self, stream_name: str, declared: Mapping[str, Any], settings: EventsConfig, retriever: Any
-    ) -> Cursor:
+    ) -> CheckpointingCursor:
         module_name, class_name = declared["class_name"].rsplit(".", 1)
         cursor_class = getattr(importlib.import_module(module_name), class_name)
-        return cursor_class.create(
+        cursor = cursor_class.create(
             stream_name=stream_name,
             cursor_field=declared["cursor_field"],
             settings=settings,
@@ -136,6 +142,8 @@ class SourceEvents(ConcurrentDeclarativeSource):
             message_repository=cdk_contact.message_repository_of(self),
             connector_state_manager=cdk_contact.state_manager_of(self),
         )
+        self._cursors.append(cursor)
+        return cursor
 
 
 # each API's requester, and the config section whose `request_timeout_seconds` bounds its requests

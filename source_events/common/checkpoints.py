@@ -116,5 +116,8 @@ class CheckpointingCursor(Cursor):
         with self._lock:
             self._emit_state()
 
+    def stop(self) -> None:
+        """The sync stopped reading (it ended, or failed): nothing may wait on this cursor any longer."""
+
     def should_be_synced(self, record: Record) -> bool:
         return True

@@ -122,6 +122,10 @@ class FlameupWindowCursor(CheckpointingCursor):
             self._in_flight.admit((window["start_time"], window["end_time"]))
             yield window
 
+    def stop(self) -> None:
+        """The sync stopped reading: the window planned next is not started (its thread would wait for it)."""
+        self._in_flight.close()
+
     def observe(self, record: Record) -> None:
         # state moves per window, once the window was read to its end (close_partition)
         self._progress.count()

@@ -20,9 +20,13 @@ from collections.abc import Callable
 HEADROOM = 1.25
 # Weight of the newest cycle in the running average (about the last ten requests count).
 NEWEST_WEIGHT = 0.2
-# A window waits at most this long for the ones being read (each request has a timeout and bounded retries,
-# so they end; this only keeps a sync whose reads were cancelled from waiting forever).
+# A window waits at most this long for the ones being read (each request has a timeout and bounded retries, so
+# they end, and a sync that stops reading says so: `close`); past it, it starts beside them.
 LONGEST_WAIT_SECONDS = 600.0
+
+
+class SyncEnded(Exception):
+    """The sync stopped reading while a window waited to start: it is not started."""
 
 
 class WindowsInFlight:
@@ -34,6 +38,7 @@ class WindowsInFlight:
         self._wait = wait or self._condition.wait_for
         self._reading: set[tuple[str, str]] = set()
         self._cycle: float | None = None  # seconds a reader takes a request, on average
+        self._closed = False
 
     def cycle(self, seconds: float) -> None:
         """One request's round trip and the handling of its answer took `seconds`."""
@@ -57,8 +62,16 @@ class WindowsInFlight:
     def admit(self, window: tuple[str, str]) -> None:
         """Waits until `window` may be read beside the others, then counts it as being read."""
         with self._condition:
-            self._wait(lambda: len(self._reading) < self.allowed, LONGEST_WAIT_SECONDS)
+            self._wait(lambda: self._closed or len(self._reading) < self.allowed, LONGEST_WAIT_SECONDS)
+            if self._closed:
+                raise SyncEnded(f"window {window[0]} - {window[1]} not started: the sync stopped reading")
             self._reading.add(window)
+
+    def close(self) -> None:
+        """The sync stopped reading (it ended, or failed): a window waiting to start never will."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
 
     def done(self, window: tuple[str, str]) -> None:
         """`window`'s reader ended (read to its end, or failed). A window never admitted (check's) is ignored."""

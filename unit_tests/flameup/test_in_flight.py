@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from source_events.flameup.in_flight import HEADROOM, WindowsInFlight
+from source_events.flameup.in_flight import HEADROOM, SyncEnded, WindowsInFlight
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids, run_read, states_of, utc
 from testkit.emulator import flameup_end_checks, requests_of
 
@@ -77,6 +77,22 @@ def test_a_slower_cycle_lets_a_waiting_window_start_and_a_faster_one_brings_it_b
     in_flight.admit(_C)
 
     assert waits.could_start == [True, True, False]
+
+
+def test_a_window_waiting_to_start_when_the_sync_stops_reading_is_never_started():
+    waited = []
+
+    def stopped_meanwhile(may_start, timeout):
+        if not may_start():
+            waited.append(timeout)
+            in_flight.close()  # the source's read ended (failed) while the window waited
+        return may_start()
+
+    in_flight = WindowsInFlight(120, wait=stopped_meanwhile)
+    in_flight.admit(_A)
+    with pytest.raises(SyncEnded):
+        in_flight.admit(_B)
+    assert waited and in_flight.reading == 1
 
 
 def test_a_window_never_admitted_leaves_the_count_alone():
