@@ -9,7 +9,8 @@ killed sync repeats at most the window it was reading; when round trips are slow
 beside the others while fewer are being read than the readers the pace needs (requests a second x a reader's
 cycle, with HEADROOM; the manifest's `concurrency_level` bounds the readers there are). Measured, never assumed: the cycle is each
 request's round trip (`response.elapsed`, which leaves out the pace's own waits) plus the reader's handling
-of its answer.
+of its answer; not the time its records wait to be taken (a slow destination, which more readers would not
+outpace).
 """
 
 import math

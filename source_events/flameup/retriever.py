@@ -147,6 +147,7 @@ class FlameupRetriever(SimpleRetriever):
                     internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
                     failure_type=FailureType.transient_error,
                 ) from None
+            handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=part
             ):
@@ -157,8 +158,10 @@ class FlameupRetriever(SimpleRetriever):
                     fresh.discard(key)  # an event listed twice in one page is emitted once
                 read.read(record)  # once per event: it counts them
                 if claims.first_to_claim(record):
+                    handing = time.monotonic()
                     yield record if isinstance(record, Record) else Record(record, self.name, part)
-            self.windows_in_flight.cycle(_round_trip(response) + time.monotonic() - answered)
+                    handed_on += time.monotonic() - handing
+            self.windows_in_flight.cycle(_round_trip(response) + time.monotonic() - answered - handed_on)
 
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
