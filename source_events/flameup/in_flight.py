@@ -7,20 +7,22 @@ up with `requests_per_minute` while a round trip and its handling take less than
 seconds (0.5 s at 120 a minute). So the windows are read one at a time while one reader keeps the pace, and a
 killed sync repeats at most the window it was reading; when round trips are slower than that, a window starts
 beside the others while fewer are being read than the readers the pace needs (requests a second x a reader's
-cycle, with HEADROOM; the manifest's `concurrency_level` bounds the readers there are). Measured, never assumed: the cycle is each
-request's round trip (`response.elapsed`, which leaves out the pace's own waits) plus the reader's handling
-of its answer; not the time its records wait to be taken (a slow destination, which more readers would not
-outpace).
+cycle, with HEADROOM; the manifest's `concurrency_level` bounds the readers there are). Measured, never
+assumed: a reader's cycle is the median of its latest requests' round trips (`response.elapsed`, which leaves
+out the pace's own waits) plus its handling of each answer, not the time its records wait to be taken (a slow
+destination, which more readers would not outpace).
 """
 
 import math
+import statistics
 import threading
+from collections import deque
 from collections.abc import Callable
 
 # Readers the pace needs are counted with this much to spare: a cycle's noise would otherwise leave it unspent.
 HEADROOM = 1.25
-# Weight of the newest cycle in the running average (about the last ten requests count).
-NEWEST_WEIGHT = 0.2
+# A reader's cycle is the median of its last few: one stalled request (a retry, a slow answer) opens no window.
+CYCLES_KEPT = 9
 # A window waits at most this long for the ones being read (each request has a timeout and bounded retries, so
 # they end, and a sync that stops reading says so: `close`); past it, it starts beside them.
 LONGEST_WAIT_SECONDS = 600.0
@@ -38,23 +40,23 @@ class WindowsInFlight:
         self._condition = threading.Condition()
         self._wait = wait or self._condition.wait_for
         self._reading: set[tuple[str, str]] = set()
-        self._cycle: float | None = None  # seconds a reader takes a request, on average
+        self._cycles: deque[float] = deque(maxlen=CYCLES_KEPT)  # seconds a reader took its latest requests
         self._closed = False
 
     def cycle(self, seconds: float) -> None:
         """One request's round trip and the handling of its answer took `seconds`."""
         with self._condition:
             before = self.allowed
-            self._cycle = seconds if self._cycle is None else self._cycle + NEWEST_WEIGHT * (seconds - self._cycle)
+            self._cycles.append(seconds)
             if self.allowed > before:
                 self._condition.notify_all()
 
     @property
     def allowed(self) -> int:
         """How many windows may be read side by side: the readers the pace needs, one while one keeps it."""
-        if self._cycle is None:
+        if not self._cycles:
             return 1
-        return max(math.ceil(self._per_second * self._cycle * HEADROOM), 1)
+        return max(math.ceil(self._per_second * statistics.median(self._cycles) * HEADROOM), 1)
 
     @property
     def reading(self) -> int:

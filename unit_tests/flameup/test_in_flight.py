@@ -79,6 +79,18 @@ def test_a_slower_cycle_lets_a_waiting_window_start_and_a_faster_one_brings_it_b
     assert waits.could_start == [True, True, False]
 
 
+def test_one_stalled_request_among_quick_ones_opens_no_window():
+    waits = _Waits()
+    in_flight = WindowsInFlight(120, wait=waits)
+    for seconds in [0.05] * 6 + [10.0] + [0.05] * 2:  # a retry or a slow answer: the median does not move
+        in_flight.cycle(seconds)
+    in_flight.admit(_A)
+    in_flight.admit(_B)
+
+    assert in_flight.allowed == 1
+    assert waits.could_start == [True, False]
+
+
 def test_a_window_waiting_to_start_when_the_sync_stops_reading_is_never_started():
     waited = []
 
