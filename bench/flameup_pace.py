@@ -58,11 +58,18 @@ def pace(minutes: float, latency_ms: int, cases: list = CASES, limit: int = 120)
             per_minute = emitted / span * 60
             busiest = max(bisect.bisect_left(arrivals, t + 60) - i for i, t in enumerate(arrivals))
             best = limit * cap
-            print(
-                f"flameup pace: {name:<17} {len(truth):>7,} events in {run.seconds:5.0f} s, {len(arrivals):,} requests: "
+            # under a complete budget minute there is no pace to speak of: a burst of the first minute's allowance
+            rates = (
                 f"pace {sustained:6.1f}/min ({sustained / limit:.1%} of {limit}) over {cycles_end} requests in "
                 f"{span:.0f} s, busiest 60 s {busiest}, 429 answers {refused}; {per_minute:,.0f} events/min = "
-                f"{per_minute / best:.1%} of {limit}/min x {cap:,}; missing {missing}, emitted twice {twice}",
+                f"{per_minute / best:.1%} of {limit}/min x {cap:,}"
+                if span >= 60
+                else f"no complete budget minute (a first burst of {len(arrivals)} requests: pace and events a minute not "
+                f"measured), busiest 60 s {busiest}, 429 answers {refused}"
+            )
+            print(
+                f"flameup pace: {name:<17} {len(truth):>7,} events in {run.seconds:5.0f} s, {len(arrivals):,} requests: "
+                f"{rates}; missing {missing}, emitted twice {twice}",
                 flush=True,
             )
             _print_costs(name, costs, len(truth), cap)

@@ -16,9 +16,9 @@ from source_events.emulator.server import EmulatorServer
 
 TARGET_MB = 100
 UNPACED = 100_000
-# Flameup at the default pace up to this many events: 300 pages of 1,000, two and a half minutes of its budget
-# (three windows one after another: what stays of a window once the next one is read shows)
-DEFAULT_PACE_UP_TO = 300_000
+# Flameup at the default pace up to this many events: 1,000 pages of 1,000, eight and a half minutes of its budget
+# (ten windows one after another: what stays of a window once the next one is read would show)
+DEFAULT_PACE_UP_TO = 1_000_000
 
 
 def memory(

@@ -37,7 +37,7 @@ def _flameup_sync(events, behaviour, expect_failure=False):
 
 def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole():
     # Elasticsearch's `offset + limit <= 10,000`, scaled down: pages of 10, nothing served past position 500.
-    # The planner's probe asks at offset 100 pages * 10 = 1,000: empty, so the 3,000 events are one window.
+    # The planner's probe asks at offset MAX_PAGES_PER_WINDOW pages * 10: empty, so the 3,000 events are one window.
     events = flameup_history(3000, timedelta(days=2), seed=23)
     truth, output, sent = _flameup_sync(events, FlameupBehaviour(limit_cap=10, max_offset=500))
 

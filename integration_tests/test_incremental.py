@@ -155,7 +155,7 @@ def test_events_added_while_a_sync_pages_are_caught_by_that_sync_or_the_next(ser
 
 @pytest.mark.parametrize("stream", [FLAMEUP, BEM])
 def test_a_sync_resumed_from_any_state_message_it_emitted_loses_nothing(server, stream):
-    # page size 2: Flameup windows of at most 200 events (MAX_PAGES_PER_WINDOW pages), so several checkpoints
+    # page size 2: Flameup windows of at most 2 * MAX_PAGES_PER_WINDOW events, so several checkpoints
     config = _config(server, start_date="2026-11-01T00:00:00Z", page_size=2)
     full = run_read(config, catalog(stream))
     everything = server.ground_truth()[stream]

@@ -108,7 +108,7 @@ _UNUSABLE_TOTALS = [
 
 @pytest.mark.parametrize("behaviour", _UNUSABLE_TOTALS, ids=lambda b: b.total)
 @pytest.mark.parametrize("shape", [_uniform, _steady_and_dense], ids=lambda s: s.__name__.strip("_"))
-def test_flameup_checkpoints_after_every_window_of_at_most_a_hundred_pages_whatever_total_says(
+def test_flameup_checkpoints_after_every_window_of_at_most_max_pages_whatever_total_says(
     config, flameup, http, behaviour, shape
 ):
     moments = shape(random.Random(6))

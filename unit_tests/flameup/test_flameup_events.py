@@ -10,6 +10,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.emulator import FlameupBehaviour
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
 from testkit.builders import (
     FLAMEUP,
     a_flameup_event,
@@ -214,8 +215,8 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
     """Every reading of since/until (inclusive or not, compared per second or finer): every event at `start_date`
     and after it, each once, across a cut between two windows.
 
-    Cuts go into gaps between events (source_events.flameup.windows); 80 hourly events at page size 2 make two
-    windows of 25 pages, so the events around `start` are read by the first window, next to a cut.
+    Cuts go into gaps between events (source_events.flameup.windows); 2 * MAX_PAGES_PER_WINDOW hourly events at page size 2
+    make two windows, so the events around `start` are read by the first window, next to a cut.
     """
     start = utc("2026-10-01T00:00:00Z")
     moments = [start - timedelta(seconds=1), start - _MICROSECOND, start, start + _MICROSECOND]
@@ -225,7 +226,7 @@ def test_events_on_and_around_window_boundaries_are_read_exactly_once(config, fl
         "2026-10-01T00:00:00.5Z",
     ]
     flameup.events = [a_flameup_event(stamp) for stamp in stamps for _ in range(2)]
-    flameup.events += [a_flameup_event(iso(start + timedelta(hours=1 + i))) for i in range(200)]
+    flameup.events += [a_flameup_event(iso(start + timedelta(hours=1 + i))) for i in range(2 * MAX_PAGES_PER_WINDOW)]
     flameup.behaviour = behaviour
 
     cfg = config.with_flameup(start_date=iso(start), page_size=2, requests_per_minute=100_000).build()

@@ -113,7 +113,7 @@ def test_uniform_data_makes_windows_of_half_to_all_of_a_window_of_events(total):
 
 def test_an_exact_total_sizes_windows_near_the_maximum_for_fewer_requests():
     """Requests are the cost under Flameup's rate limit: each window costs a probe and a ragged last page."""
-    moments = _uniform(random.Random(8), 40_000)
+    moments = _uniform(random.Random(8), 40 * WINDOW_EVENTS)
     exact, absent = CountingApi(moments, "exact"), CountingApi(moments, "absent")
 
     windows, without_total = _plan(exact), _plan(absent)
