@@ -49,5 +49,5 @@ def _unreachable_host(url: str, section: str) -> str | None:
         problem = f"{host}:{port} refused the connection ({error.strerror or error})"
     return (
         f"Could not reach the {API_NAMES[section]} API: {problem}. Check `{section}.base_url` "
-        "(leave it unset for the vendor's default) and that this machine may connect to that host."
+        "(leave it unset for the vendor's API) and that this machine may connect to that host."
     )

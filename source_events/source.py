@@ -94,16 +94,20 @@ class SourceEvents(ConcurrentDeclarativeSource):
                 cursor.stop()
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """One cheap request per configured API; the first failure is reported with the setting to fix."""
+        """One cheap request per configured API; each API's failure is reported with the setting to fix (a user
+        with two wrong keys learns of both at once)."""
         try:
             streams = self.streams(config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        failures = []
         for stream in streams:
             request_url = cdk_contact.retriever_of(stream).requester.get_url()
             failure = check_stream(stream, request_url, logger)
             if failure:
-                return AirbyteConnectionStatus(status=Status.FAILED, message=failure)
+                failures.append(failure)
+        if failures:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(failures))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _with_incremental_cursor(self, stream: AbstractStream, settings: EventsConfig) -> AbstractStream:

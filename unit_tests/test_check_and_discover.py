@@ -102,6 +102,17 @@ def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):
     assert "Check `bem.base_url`" in status.message
 
 
+def test_check_names_every_api_whose_key_is_wrong(config, http, flameup, bem):
+    _answering(flameup, 401, {"error": "Unauthorized"})
+    _answering(bem, 401, {"message": "Unauthorized"})
+
+    status = _status(run_check(config.with_flameup().with_bem().build()))
+
+    assert status.status == Status.FAILED
+    assert "Check `flameup.api_key`" in status.message and "Check `bem.api_key`" in status.message
+    assert FLAMEUP_KEY not in status.message and BEM_KEY not in status.message
+
+
 @pytest.mark.parametrize("section, stream", [("flameup", FLAMEUP), ("bem", BEM)])
 def test_discover_lists_only_the_configured_streams(api_host, http, section, stream):
     builder = ConfigBuilder(api_host).with_flameup() if section == "flameup" else ConfigBuilder(api_host).with_bem()
