@@ -161,7 +161,8 @@ class FlameupRetriever(SimpleRetriever):
                     handing = time.monotonic()
                     yield record if isinstance(record, Record) else Record(record, self.name, part)
                     handed_on += time.monotonic() - handing
-            self.windows_in_flight.cycle(_round_trip(response) + time.monotonic() - answered - handed_on)
+            # requests' `elapsed`: from sending the request to its answer's headers, the pace's waits left out
+            self.windows_in_flight.cycle(response.elapsed.total_seconds() + time.monotonic() - answered - handed_on)
 
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
@@ -210,12 +211,6 @@ def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:
 
 def _ids(events: list) -> list[str]:
     return [event["id"] for event in events if isinstance(event, Mapping) and isinstance(event.get("id"), str)]
-
-
-def _round_trip(response: requests.Response) -> float:
-    """From sending the request to its answer's headers (requests' `elapsed`): the pace's waits left out."""
-    elapsed = getattr(response, "elapsed", None)
-    return elapsed.total_seconds() if elapsed is not None else 0.0
 
 
 def _message_of(response: requests.Response | None) -> str:
