@@ -35,22 +35,20 @@ class SeenEvents:
         return [self._slot(*_halves(event_id))[1] for event_id in ids]
 
     def add(self, ids: list[str]) -> list[bool]:
-        """For each of `ids`: whether it was added before this call; all of them are added."""
-        digests = [_halves(event_id) for event_id in ids]
-        known = [self._slot(high, low)[1] for high, low in digests]
-        for (high, low), was_known in zip(digests, known, strict=True):
-            if not was_known:
-                self._insert(high, low)
+        """For each of `ids`: whether it was added before this call; all of them are added. One probe an ID: an ID
+        listed twice in `ids` was not added before this call either time."""
+        known, added = [], set()
+        for event_id in ids:
+            high, low = _halves(event_id)
+            slot, found = self._slot(high, low)
+            known.append(found and (high, low) not in added)
+            if not found:
+                added.add((high, low))
+                self._high[slot], self._low[slot] = high, low
+                self._count += 1
+                if self._count > MOST_FULL * len(self._high):
+                    self._grow()
         return known
-
-    def _insert(self, high: int, low: int) -> None:
-        slot, found = self._slot(high, low)
-        if found:  # listed twice in one page
-            return
-        self._high[slot], self._low[slot] = high, low
-        self._count += 1
-        if self._count > MOST_FULL * len(self._high):
-            self._grow()
 
     def _slot(self, high: int, low: int) -> tuple[int, bool]:
         """The slot holding the digest (high, low), or the empty one where it would go."""
