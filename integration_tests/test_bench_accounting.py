@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from source_events.emulator import FlameupBehaviour
+from source_events.flameup.windows import window_events
 from testkit.builders import catalog, run_read
 from testkit.emulator import emulator_config, flameup_history, running_emulator
 
@@ -29,7 +30,7 @@ def test_flameup_costs_account_for_every_request(flameup_pace, over_cap):
     """A sync of three windows' worth at a cap of 20 events a page: each request is counted once, by what it was
     for, and the events it could have carried but did not; with the events read, they add up to the requests."""
     cap = 20
-    events = flameup_history(5_500, timedelta(days=30), seed=3)
+    events = flameup_history(11 * window_events(cap) // 4, timedelta(days=30), seed=3)
     behaviour = FlameupBehaviour(limit_cap=cap, limit_over_cap=over_cap)
     with running_emulator(events, flameup_behaviour=behaviour) as server:
         config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})

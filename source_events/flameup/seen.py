@@ -1,7 +1,7 @@
 """The events a window's listings returned, kept in 16-32 bytes each.
 
-A window's listings return up to MAX_PAGES_PER_WINDOW full pages (150,000 events at pages of 1,000), and the reader
-asks of every event listed whether the window read it before: an event listed again after the listing moved is
+A window's listings return up to MAX_EVENTS_PER_WINDOW events (150,000: source_events.flameup.windows), and the
+reader asks of every event listed whether the window read it before: an event listed again after the listing moved is
 emitted once (source_events.flameup.listing), and a part beyond a listing's end is read again only if it lists an
 event not read (source_events.flameup.depth). A set of the IDs costs ~115 bytes an event (the string and its slot):
 17 MB a window, most of the memory a large Flameup sync held. So each ID is kept as its 128-bit BLAKE2 digest, in

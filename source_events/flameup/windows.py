@@ -1,11 +1,12 @@
-"""Flameup's time windows: each holds at most about MAX_PAGES_PER_WINDOW pages, by evidence from the data.
+"""Flameup's time windows: each holds at most about MAX_PAGES_PER_WINDOW pages (and MAX_EVENTS_PER_WINDOW events),
+by evidence from the data.
 
 A window is what the stream checkpoints: state moves to a window's end once it and every window before it
 were read completely. Windows of a fixed span cost one request each even when empty (ten sparse years of
 daily windows: 3,650 requests at 120 a minute), and a span too wide for dense data never checkpoints. So the
 range is cut where the events are:
 
-    a range is one window when it holds at most MAX_PAGES_PER_WINDOW pages of events; otherwise it is cut
+    a range is one window when it holds at most window_events(page size) events; otherwise it is cut
     into parts and each part is planned the same way, oldest first.
 
 "Holds more than n events" is asked of the data, not of `total`: one request for `limit=1` at `offset=n`
@@ -14,10 +15,10 @@ Flameup does not document) nor any sort order of the listing.
 
 `total` only decides how many parts a range is cut into, as a hint (TotalHint): while every answer's `total`
 agrees with the data, a range is cut into parts of about TARGET_SHARE of a window each, so a steady history
-costs about one probe per window of ~45 pages. Once a `total` contradicts the data (more than n events where
+costs about one probe per window. Once a `total` contradicts the data (more than n events where
 a probe found none past n, or n or fewer where it found more: estimated, capped, counting the workspace), it
 is ignored for the rest of the sync and ranges are cut in halves: about two probes per window, which then
-holds between half and all of MAX_PAGES_PER_WINDOW pages. Either way sparse years cost a probe per cut, not
+holds between half and all of the most a window holds. Either way sparse years cost a probe per cut, not
 a request per empty week.
 
 A range shorter than 2 * MIN_SPAN is not cut: a burst of events sharing a second cannot be split, and
@@ -43,10 +44,20 @@ from airbyte_cdk.sources.types import StreamSlice
 
 from source_events.common.timestamps import format_timestamp, parse_timestamp
 
-# At most this many pages per window (unless one burst holds more): a checkpoint every 75-150 pages (about a
-# minute at Flameup's 120 requests a minute), and each window's fixed cost (the planner's check, its closing
-# empty page, the check of what lies beyond its end: about 3.5 requests) spread over about 135 pages: 2.6 %.
-MAX_PAGES_PER_WINDOW = 150
+# At most this many pages per window (unless one burst holds more): a checkpoint every 100-200 pages (at most
+# ~100 s at Flameup's 120 requests a minute), and each window's fixed cost (the planner's check, its closing
+# empty page, the check of what lies beyond its end: about 3.5 requests) spread over about 180 pages: 2 %.
+MAX_PAGES_PER_WINDOW = 200
+# ... and at most this many events: what a window keeps of the events it read grows with them
+# (source_events.flameup.seen), and the largest pages (1,000) would otherwise hold 200,000.
+MAX_EVENTS_PER_WINDOW = 150_000
+
+
+def window_events(page_size: int) -> int:
+    """The most events a window is planned to hold, at pages of `page_size`."""
+    return min(MAX_PAGES_PER_WINDOW * page_size, MAX_EVENTS_PER_WINDOW)
+
+
 # Ranges shorter than twice this are not cut: a burst in one second cannot be split, and a cut costs the
 # events of the ~3 s around it twice (a tenth of a window as short as this, even at 50 events a second).
 MIN_SPAN = timedelta(seconds=15)
@@ -99,7 +110,7 @@ class WindowPlanner:
             if end - start < 2 * MIN_SPAN:
                 yield start, end
                 continue
-            limit = MAX_PAGES_PER_WINDOW * self._page_size()
+            limit = window_events(self._page_size())
             answer = self._holds_more_than(start, end, limit)
             total = hint.of(answer, limit)  # checked against the data either way: an overstating one shows here
             if not answer.holds_more:

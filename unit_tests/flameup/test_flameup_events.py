@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.emulator import FlameupBehaviour
-from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, window_events
 from testkit.builders import (
     FLAMEUP,
     a_flameup_event,
@@ -293,7 +293,8 @@ def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, f
 def test_each_state_message_follows_every_record_it_covers(config, flameup, http):
     """A sync killed right after any state message and resumed from it loses nothing."""
     start = _now() - timedelta(days=70)
-    flameup.events = [a_flameup_event(iso(start + timedelta(hours=i))) for i in range(1_500)]  # windows of <= 500
+    count = 3 * window_events(5)  # three windows' worth at pages of 5
+    flameup.events = [a_flameup_event(iso(start + timedelta(days=69) * i / count)) for i in range(count)]
     cfg = config.with_flameup(start_date=iso(start), page_size=5, requests_per_minute=100_000).build()
     output = run_read(cfg, catalog(FLAMEUP))
 
