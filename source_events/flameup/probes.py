@@ -8,7 +8,7 @@ from enum import Enum
 
 from source_events.common.pages import events_page
 from source_events.flameup.retriever import FlameupRetriever
-from source_events.flameup.windows import ProbeAnswer, window_slice
+from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
 
 
 class FirstLook(Enum):
@@ -27,16 +27,29 @@ class FlameupProbes:
     def __init__(self, retriever: FlameupRetriever) -> None:
         self._retriever = retriever
         self._page_sizes = retriever.page_sizes
+        # asked by the first look, for the planner's first question
+        self._answered: dict[tuple[datetime, datetime, int], ProbeAnswer] = {}
 
     def first_look(self, lower: datetime, upper: datetime) -> Look:
         """The sync's first request: the range's first page at the page size to use, which settles that size
         (a refused `limit` is asked again smaller) and shows a cap below it. It decides only how the range is
-        planned, never what is read: every window is read until an empty page."""
+        planned, never what is read: every window is read until an empty page.
+
+        A page shorter than asked is Flameup's cap or the range's end; an event after it tells them apart. When
+        `total` says the range holds more than a window, that event is asked where a window of such pages ends:
+        it then answers the planner's first question too ("more than a window?"), and saves its request. A
+        `total` that overstates costs nothing more, unless the range fits in the first page (one request).
+        """
         events, total = events_page(self._retriever.ask(window_slice(lower, upper), offset=0))
         found = FirstLook.EMPTY if not events else FirstLook.MORE
         if events and len(events) < self._page_sizes.limit:
-            after, _ = events_page(self._retriever.ask(window_slice(lower, upper), offset=len(events), limit=1))
-            found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
+            window_end = window_events(len(events))
+            beyond_a_window = (
+                total is not None and total > window_end and self._probe_for_planner(lower, upper, window_end)
+            )
+            if not beyond_a_window:
+                after, _ = events_page(self._retriever.ask(window_slice(lower, upper), offset=len(events), limit=1))
+                found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
         return Look(found, total)
@@ -44,5 +57,14 @@ class FlameupProbes:
     def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> ProbeAnswer:
         """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event
         only if there is an (n+1)-th. With the answer's `total`, a hint for the window planner."""
+        answered = self._answered.pop((lower, upper, n), None)
+        if answered is not None:
+            return answered
         events, total = events_page(self._retriever.ask(window_slice(lower, upper), offset=n, limit=1))
         return ProbeAnswer(holds_more=bool(events), total=total)
+
+    def _probe_for_planner(self, lower: datetime, upper: datetime, n: int) -> bool:
+        """The first look's probe at n, kept for the planner's first question."""
+        answer = self.holds_more_than(lower, upper, n)
+        self._answered[(lower, upper, n)] = answer
+        return answer.holds_more

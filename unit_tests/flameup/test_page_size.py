@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.emulator import FlameupBehaviour
-from source_events.flameup.windows import MAX_PAGES_PER_WINDOW
+from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, window_events
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids, run_read
 from testkit.emulator import flameup_end_checks, requests_of
 
@@ -26,8 +26,9 @@ def _limits(http) -> list[int]:
 
 
 def _history(flameup, count: int = _EVENTS) -> datetime:
+    """`count` events evenly over the last six days (40 s apart at the default count)."""
     start = datetime.now(timezone.utc) - timedelta(days=6)
-    flameup.events = [a_flameup_event(iso(start + timedelta(seconds=40 * i))) for i in range(count)]
+    flameup.events = [a_flameup_event(iso(start + timedelta(days=5.9) * i / count)) for i in range(count)]
     return start
 
 
@@ -88,18 +89,58 @@ def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(
 
 
 def test_windows_follow_the_cap_flameup_serves(config, flameup, http):
-    """A silent cap of 100 under the 1000 asked for: windows hold at most 50 pages of 100, not of 1000."""
-    start = _history(flameup)
+    """A silent cap of 100 under the 1000 asked for: windows hold at most MAX_PAGES_PER_WINDOW pages of 100, not
+    of 1000."""
+    count = 5 * window_events(100) // 2
+    start = _history(flameup, count)
     flameup.behaviour = FlameupBehaviour(limit_cap=100)
 
     run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
 
-    pages: dict[str, int] = {}
-    for query in requests_of(http, "flameup")[1:]:
-        if query["limit"] != "1":
-            since = query["since"]
-            pages[since] = pages.get(since, 0) + 1
-    assert len(pages) >= _EVENTS / (MAX_PAGES_PER_WINDOW * 100) and max(pages.values()) <= MAX_PAGES_PER_WINDOW + 2
+    pages = [q for q in requests_of(http, "flameup")[1:] if q["limit"] != "1"]
+    per_window: dict[tuple[str, str], int] = {}
+    for query in pages:
+        window = (query["since"], query["until"])
+        per_window[window] = per_window.get(window, 0) + 1
+    windows = set(per_window) - flameup_end_checks(pages)
+    assert len(windows) >= 3 and max(per_window[w] for w in windows) <= MAX_PAGES_PER_WINDOW + 2
+
+
+def test_after_a_short_first_page_a_total_past_a_window_is_checked_where_a_window_ends(config, flameup, http):
+    """The first look's page is shorter than asked (a silent cap, or the range's end). `total` says more than a
+    window of such pages: the request that tells the cap from the end asks where a window ends, and its answer is
+    the planner's first question too, not asked again."""
+    count = 5 * window_events(100) // 2
+    start = _history(flameup, count)
+    flameup.behaviour = FlameupBehaviour(limit_cap=100)
+
+    output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
+    first_look, check = requests_of(http, "flameup")[:2]
+    assert (check["limit"], check["offset"]) == ("1", str(window_events(100)))
+    asked_again = [q for q in requests_of(http, "flameup")[2:] if q == check]
+    assert not asked_again
+    assert not [q for q in requests_of(http, "flameup") if (q["limit"], q["offset"]) == ("1", "100")]
+
+
+@pytest.mark.parametrize("in_range", [60, 2_000], ids=["one-page", "more-pages"])
+def test_a_total_that_overstates_costs_the_first_look_no_events(config, flameup, http, in_range):
+    """`total` counts the whole workspace (past a window of pages) while the range holds a page or a few: the
+    check where a window ends finds nothing, the one after the first page tells the cap from the end, and every
+    event is read."""
+    start = _history(flameup, in_range)
+    flameup.events += [a_flameup_event(iso(start - timedelta(days=30))) for _ in range(window_events(100) + 1)]
+    flameup.behaviour = FlameupBehaviour(limit_cap=100, total="unfiltered")
+
+    output = run_read(config.with_flameup(start_date=iso(start), requests_per_minute=100_000).build(), catalog(FLAMEUP))
+
+    assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events[:in_range])
+    first_page = min(in_range, 100)
+    queries = [(q["limit"], q["offset"]) for q in requests_of(http, "flameup")]
+    assert queries[1] == ("1", str(window_events(first_page)))  # where a window of pages that size would end
+    assert queries[2] == ("1", str(first_page))  # then the cap or the end, right after the first page
+    assert queries.count(queries[1]) == 1  # the planner's question was answered, not asked again
 
 
 def test_a_page_size_the_user_sets_is_sent_as_it_is(config, flameup, http):
