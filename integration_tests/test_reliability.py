@@ -343,3 +343,21 @@ def test_a_host_that_stops_answering_mid_sync_is_waited_for_and_nothing_is_lost(
 
     assert _served(server, "drop_connection") == 4
     _assert_complete(server, output, BEM)
+
+
+def test_after_a_flameup_window_fails_no_later_window_is_started(clock):
+    """Windows checkpoint in order: once one fails (the sync fails with its error), a later window could not move
+    the state, so none is planned or read, and the sync ends at the first failure's retries."""
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
+    events = flameup_events(1_000, end - timedelta(days=20), end, WORKSPACE_ID, seed=4)
+    with EmulatorServer(FlameupApi(WORKSPACE_ID, FLAMEUP_API_KEY, events), None, clock=clock.time) as server:
+        # windows of at most window_events(1) events, read one at a time at the default pace (waits on the fake clock)
+        config = _config(server, page_size=1, requests_per_minute=120)
+        server.faults.append(Fault(kind="server_error", at_request=400, times=10_000, api="flameup"))
+
+        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
+
+        assert _served(server, "server_error") == 7  # the failing request and its 6 retries, nothing after them
+    assert len(clock.retries) == 6
+    assert any("The API is failing or unavailable (5xx)" in e.trace.error.message for e in output.errors)
+    assert server.requests_by_api["flameup"] == 399 + 7

@@ -11,7 +11,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_events.common.checkpoints import LOGGER, CheckpointingCursor, state_error
 from source_events.common.timestamps import format_timestamp, parse_timestamp
-from source_events.flameup.in_flight import WindowsInFlight
+from source_events.flameup.in_flight import SyncEnded, WindowsInFlight
 from source_events.flameup.probes import FirstLook, FlameupProbes
 from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import WindowPlanner, window_slice
@@ -119,7 +119,10 @@ class FlameupWindowCursor(CheckpointingCursor):
         for start, end in self._planner.windows(self._lower, now):
             window = window_slice(start, end)
             # planned ahead, started once the windows being read leave room (source_events.flameup.in_flight)
-            self._in_flight.admit((window["start_time"], window["end_time"]))
+            try:
+                self._in_flight.admit((window["start_time"], window["end_time"]))
+            except SyncEnded:
+                return  # a window failed (the sync fails with its error), or the read ended: nothing more to read
             yield window
 
     def stop(self) -> None:

@@ -103,6 +103,10 @@ class FlameupRetriever(SimpleRetriever):
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
         try:
             yield from self._read_window(records_schema, stream_slice)
+        except Exception:
+            # the sync fails: a later window's state could not move past this one, so none is started
+            self.windows_in_flight.close()
+            raise
         finally:
             self.windows_in_flight.done((stream_slice["start_time"], stream_slice["end_time"]))
 
