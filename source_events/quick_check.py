@@ -66,6 +66,15 @@ CDK_FILTERS = frozenset(
 )
 # What the CDK's interpolation keeps of a rendered request parameter read as a Python literal (ValidRequestTypes)
 REQUEST_PARAMETER_TYPES = (str, list)
+# The error handlers that take a 200 for a success exactly when its body is an events page, before any response
+# filter is consulted (source_events.common.errors.EventsErrorHandler and its subclasses; the test holds them to it)
+EVENTS_ERROR_HANDLERS = frozenset(
+    {
+        "source_events.common.errors.EventsErrorHandler",
+        "source_events.flameup.errors.FlameupErrorHandler",
+        "source_events.bem.components.BemErrorHandler",
+    }
+)
 
 
 class Unreadable(Exception):
@@ -137,11 +146,11 @@ def first_requests(config: Mapping[str, Any]) -> list[FirstRequest]:
     for stream in manifest.declared_streams():
         section = stream["section"]
         if section is None or section not in _PAGING:
-            raise Unreadable(f"stream {stream.get('name')} is not one of an API's section")
+            raise Unreadable(f"stream {stream.get('name')} is switched on by no API's section")
         values = config.get(section)  # the ConditionalStreams condition: `config.get('<section>')`
         if not values:
             continue
-        requester = _resolved(stream["retriever"]["requester"], declared)
+        requester = _resolved(stream, declared)["retriever"]["requester"]
         planned.append(_request(section, requester, config))
     return planned
 
@@ -187,6 +196,9 @@ def _request(section: str, requester: Mapping[str, Any], config: Mapping[str, An
         raise Unreadable(f"{section}'s requester declares more than this module reads")
     if requester.get("http_method", "GET") != "GET":
         raise Unreadable(f"{section}'s requester does not GET")
+    handler = requester.get("error_handler") or {}
+    if handler.get("type") != "CustomErrorHandler" or handler.get("class_name") not in EVENTS_ERROR_HANDLERS:
+        raise Unreadable(f"{section}'s error handler may take a 200 for something else than an events page")
     url = str(_rendered(requester["url"], config))
     if "?" in url:
         raise Unreadable(f"{section}'s url has a query")
