@@ -26,6 +26,11 @@ setup(
         "pydantic>=2.7,<3",
         # read directly by source_events.manifest: the spec's rules for config validation, without the CDK
         "PyYAML>=6,<7",
+        # read directly by source_events.quick_check, a successful check without the CDK: the spec's JSON Schema,
+        # the manifest's templates, and the events page (source_events.common.bodies); the CDK's own ranges
+        "jsonschema>=4.17.3,<5",
+        "Jinja2>=3.1.2,<3.2",
+        "orjson>=3.10.7,<4",
     ],
     extras_require={
         "tests": [

@@ -1,9 +1,11 @@
 """How long the user waits for each command on the Python that runs this benchmark (the image's is 3.13: run it
 as `.venv-py313/bin/python bench/bench.py --startup`): `check` from launch to exit (what the Airbyte form waits
-for) and before its first request, against the emulator with no latency and with 200 ms a request; `read` before
-its first request; the CDK's import alone; `spec` and `discover` from launch to exit. Medians of `runs`. `lean`
-(the smoke run): `check` with no latency only."""
+for) and before its first request, against the emulator with no latency and with 200 ms a request; a `check` that
+fails (a wrong bem key: answered by the CDK's check, after the fast path's request, source_events.quick_check);
+`read` before its first request; the CDK's import alone; `spec` and `discover` from launch to exit. Medians of
+`runs`. `lean` (the smoke run): `check` with no latency only."""
 
+import json
 import platform
 import subprocess
 import sys
@@ -36,6 +38,8 @@ def startup(runs: int, lean: bool = False) -> list[tuple[str, float, float, str]
                     config = read_args[5]
                     if not lean:
                         figures["read, first request"] = median([_timed(read_args, server)[0] for _ in range(runs)])
+                        failing = [*check_args[:-1], _with_wrong_bem_key(Path(folder), config)]
+                        figures["check, failing"] = median([_whole(failing) for _ in range(runs)])
         if not lean:
             figures["CDK import"] = median([_whole([sys.executable, "-c", "import airbyte_cdk"]) for _ in range(runs)])
             figures["spec"] = median([_whole([sys.executable, "-m", "source_events", "spec"]) for _ in range(runs)])
@@ -48,7 +52,8 @@ def startup(runs: int, lean: bool = False) -> list[tuple[str, float, float, str]
     )
     if not lean:
         line += (
-            f"; check at 200 ms a request {figures['check 200 ms']:.2f} s; read before its first request "
+            f"; check at 200 ms a request {figures['check 200 ms']:.2f} s; check that fails (a wrong bem key) "
+            f"{figures['check, failing']:.2f} s; read before its first request "
             f"{figures['read, first request']:.2f} s; the CDK's import alone {figures['CDK import']:.2f} s; spec "
             f"{figures['spec']:.2f} s, discover {figures['discover']:.2f} s"
         )
@@ -61,6 +66,15 @@ def startup(runs: int, lean: bool = False) -> list[tuple[str, float, float, str]
             "<=",
         )
     ]
+
+
+def _with_wrong_bem_key(folder: Path, config: str) -> str:
+    """A copy of the config whose bem key the emulator refuses: the fast path falls back to the CDK's check."""
+    wrong = json.loads(Path(config).read_text())
+    wrong["bem"]["api_key"] += "_wrong"
+    path = folder / "config_wrong_key.json"
+    path.write_text(json.dumps(wrong))
+    return str(path)
 
 
 def _whole(args: list[str]) -> float:

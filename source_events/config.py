@@ -16,8 +16,6 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from source_events import manifest
@@ -186,24 +184,46 @@ class EventsConfig(_Section):
         return self
 
 
+class ConfigError(ValueError):
+    """A config that breaks a rule; `message` names each setting to fix (never a value). Raised without the CDK:
+    parse_config turns it into the CDK's config_error, and source_events.quick_check only needs to know."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_settings(config: Mapping[str, Any]) -> EventsConfig:
+    """The raw config, validated and typed, without the CDK; raise ConfigError naming the setting to fix. Never
+    echoes values. Says nothing of settings the spec does not have: unknown_settings lists them."""
+    try:
+        return EventsConfig.model_validate(dict(config))
+    except ValidationError as error:
+        problems = "; ".join(_describe(e, config) for e in error.errors(include_input=False, include_url=False))
+        raise ConfigError(f"Invalid configuration: {problems}.") from None
+
+
 def parse_config(config: Mapping[str, Any]) -> EventsConfig:
     """Validate the raw config; raise a config_error naming the setting to fix, and log a warning for each
     setting the spec does not have. Never echoes values. The source parses its config once (SourceEvents.settings)."""
+    # the CDK's error type, imported here: read_settings is the rules, for callers that run without the CDK
+    from airbyte_cdk.models import FailureType
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
     try:
-        settings = EventsConfig.model_validate(dict(config))
-    except ValidationError as error:
-        problems = "; ".join(_describe(e, config) for e in error.errors(include_input=False, include_url=False))
+        settings = read_settings(config)
+    except ConfigError as error:
         raise AirbyteTracedException(
-            message=f"Invalid configuration: {problems}.",
+            message=error.message,
             internal_message="configuration failed validation",
             failure_type=FailureType.config_error,
         ) from None
-    for warning in _unknown_settings(settings):
+    for warning in unknown_settings(settings):
         logging.getLogger("airbyte").warning(warning)
     return settings
 
 
-def _unknown_settings(settings: EventsConfig) -> list[str]:
+def unknown_settings(settings: EventsConfig) -> list[str]:
     """A line for each setting of an API's section that the spec does not have: a misspelt one would otherwise be
     ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
     lines = []

@@ -2,9 +2,11 @@
 and `main.py`): it sends each command where it is answered.
 
 `spec`, `check`, `discover` and `read` (the Airbyte protocol) all run through the CDK's entrypoint
-(source_events.cdk_run), whatever their options. What needs no CDK is answered before the CDK's import, which
-takes about a second: the usage message, each command's `--help` and its usage errors (options checked here as
-the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo` (source_events.demo).
+(source_events.cdk_run), whatever their options, but for a `check` that succeeds (source_events.quick_check: it
+answers only SUCCEEDED, and leaves every other answer to the CDK's check). What needs no CDK is answered before the
+CDK's import, which takes about a second: the usage message, each command's `--help` and its usage errors (options
+checked here as the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo`
+(source_events.demo).
 """
 
 import argparse
@@ -52,10 +54,16 @@ def main(args: list[str] | None = None) -> None:
         from source_events.state_file import state_command
 
         sys.exit(state_command(args[1:]))
-    protocol_parser(command).parse_args(args[1:])  # --help and usage errors: answered (and exit) here
+    options = protocol_parser(command).parse_args(args[1:])  # --help and usage errors: answered (and exit) here
     try:
+        # a check that succeeds needs no CDK (source_events.quick_check); any other answer is the CDK's
+        if command == "check" and not options.debug:
+            from source_events.quick_check import quick_check
+
+            if quick_check(options.config):
+                return
         from source_events.cdk_run import run
-    except KeyboardInterrupt:  # Ctrl-C while the CDK imports: nothing was written yet
+    except KeyboardInterrupt:  # Ctrl-C while the CDK imports (or the quick check waits): nothing was written yet
         sys.exit(INTERRUPTED_EXIT_CODE)
     run(args)
 

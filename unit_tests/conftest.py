@@ -1,11 +1,13 @@
-"""Shared fixtures: an emulated Flameup and bem behind requests-mock, and a loopback TCP listener.
+"""Shared fixtures: an emulated Flameup and bem behind requests-mock, and a loopback TCP listener that accepts.
 
 `check` opens a TCP connection to the API host before its request (see source_events/check.py); the
 listener gives it a real host to reach, while requests-mock answers the HTTP request itself.
 """
 
+import contextlib
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +25,21 @@ def api_host() -> Iterator[str]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
+
+    def accept_and_close() -> None:
+        # a listener that never accepts fills its backlog after 16 connections: every later probe in the session
+        # would wait its 10 s and report the host unreachable
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was shut down: the session is over
+                return
+            connection.close()
+
+    threading.Thread(target=accept_and_close, name="api_host", daemon=True).start()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
     listener.close()
 
 

@@ -18,6 +18,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 )
 
 from source_events import cdk_contact
+from source_events.common.bodies import is_events_page
 from source_events.common.pages import parsed_body
 
 # Attempts to connect to a host that refuses or does not resolve before the read fails naming `base_url`; with
@@ -58,7 +59,7 @@ class EventsErrorHandler(DefaultErrorHandler):
         if isinstance(response_or_exception, requests.Response):
             self._connected = True
             if response_or_exception.status_code == 200:
-                if isinstance(parsed_body(response_or_exception).get("events"), list):
+                if is_events_page(parsed_body(response_or_exception)):
                     return SUCCESS_RESOLUTION
                 return _BODY_WITHOUT_EVENTS
         elif isinstance(response_or_exception, requests.RequestException):

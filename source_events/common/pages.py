@@ -6,10 +6,11 @@ from dataclasses import InitVar, dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import orjson
 import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.types import Config
+
+from source_events.common.bodies import events_in, parse_body
 
 
 @dataclass
@@ -25,7 +26,7 @@ class EventsExtractor(RecordExtractor):
     parameters: InitVar[Mapping[str, Any]]
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        yield from _events_in(parsed_body(response))
+        yield from events_in(parsed_body(response))
 
 
 def parsed_body(response: requests.Response) -> Mapping[str, Any]:
@@ -33,12 +34,7 @@ def parsed_body(response: requests.Response) -> Mapping[str, Any]:
     (a page of events parsed three times was a measurable share of a sync)."""
     body = _PARSED_BODIES.get(response)
     if body is None:
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = {}
-        body = body if isinstance(body, Mapping) else {}
-        _PARSED_BODIES[response] = body
+        body = _PARSED_BODIES[response] = parse_body(response.content)
     return body
 
 
@@ -50,9 +46,4 @@ def events_page(response: requests.Response) -> tuple[list, int | None]:
     """A response's events and its integer `total` (Flameup) or `totalCount` (bem); None when there is none."""
     body = parsed_body(response)
     total = body.get("total", body.get("totalCount"))
-    return _events_in(body), total if isinstance(total, int) and not isinstance(total, bool) else None
-
-
-def _events_in(body: Mapping[str, Any]) -> list:
-    events = body.get("events")
-    return events if isinstance(events, list) else []
+    return events_in(body), total if isinstance(total, int) and not isinstance(total, bool) else None
