@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -218,3 +219,16 @@ class FakeClock:
         if self.end_sync_at_budget_wait:
             raise _BudgetWait(seconds)
         self.now += seconds
+
+
+def install_fake_clock(monkeypatch) -> FakeClock:
+    """Retries and API-budget waits recorded and added to a fake clock instead of slept (the `clock` fixtures)."""
+    from source_events import cdk_contact
+    from source_events.common import backoff, budget
+
+    fake = FakeClock()
+    monkeypatch.setattr(cdk_contact.RETRY_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.retry_sleep))
+    monkeypatch.setattr(cdk_contact.BUDGET_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.budget_sleep))
+    monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
+    monkeypatch.setattr(backoff, "time", SimpleNamespace(time=fake.time))
+    return fake

@@ -18,6 +18,7 @@ import requests_mock as requests_mock_module
 from source_events import cdk_contact
 from source_events.emulator import BemApi, FlameupApi
 from testkit.builders import BEM_KEY, FLAMEUP_KEY, WORKSPACE, ConfigBuilder
+from testkit.emulator import install_fake_clock
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +96,9 @@ def _answer_with(api, prefix):
         return response.body
 
     return answer
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Retries and API-budget waits recorded on a fake clock, not slept (for a test that needs them to pass)."""
+    return install_fake_clock(monkeypatch)

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,9 +18,8 @@ from airbyte_cdk.sources.declarative.interpolation.filters import filters as cdk
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from jsonschema import Draft7Validator
 
-from source_events import cdk_contact, entrypoint, quick_check
+from source_events import entrypoint, quick_check
 from source_events import manifest as manifest_module
-from source_events.common import backoff, budget
 from source_events.common.errors import EventsErrorHandler
 from source_events.config import read_settings
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
@@ -30,7 +28,7 @@ from source_events.emulator.server import EmulatorServer, Fault
 from source_events.manifest import connection_specification, with_spec_defaults
 from testkit.builders import BEM_KEY, FLAMEUP_KEY, run_check
 from testkit.cli import CliRun
-from testkit.emulator import FakeClock, emulator_config, running_emulator
+from testkit.emulator import emulator_config, running_emulator
 
 SUCCEEDED = [
     {"type": "LOG", "log": {"level": "INFO", "message": "Check succeeded"}},
@@ -312,17 +310,6 @@ def test_the_platforms_debug_level_is_the_cdks_to_answer(tmp_path, capsys, confi
 # ---------------------------------------------------------------------------------------------------------------
 # Every failure: the fast path says nothing, and the CDK's check gives today's message
 # ---------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    """The CDK path's retries and API-budget waits are recorded on a fake clock, not slept."""
-    fake = FakeClock()
-    monkeypatch.setattr(cdk_contact.RETRY_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.retry_sleep))
-    monkeypatch.setattr(cdk_contact.BUDGET_SLEEPS_IN, "time", SimpleNamespace(sleep=fake.budget_sleep))
-    monkeypatch.setattr(budget, "time", SimpleNamespace(time=fake.time))
-    monkeypatch.setattr(backoff, "time", SimpleNamespace(time=fake.time))
-    return fake
 
 
 def _falls_back(tmp_path, capsys, cfg):

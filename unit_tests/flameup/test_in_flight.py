@@ -129,12 +129,13 @@ def _window_of(query, windows):
 
 
 def test_at_a_pace_one_reader_keeps_windows_are_read_one_after_another_each_checkpointed(
-    config, flameup, http, monkeypatch
+    config, flameup, http, monkeypatch, clock
 ):
-    """1,200 requests a minute, answered at once (requests-mock: no round trip; the reader's clock stands still, so
-    its handling takes no time however loaded the machine): each window's requests all come before the next
-    window's, and a state follows each window, so a sync killed at any moment repeats at most the window it was
-    reading."""
+    """The default 120 requests a minute (the pace's waits on a fake clock), answered at once (requests-mock: a
+    round trip of milliseconds, far under the 0.4 s from which one reader falls behind the pace, however loaded the
+    machine; the reader's clock stands still, so its handling takes no time): each window's requests all come
+    before the next window's, and a state follows each window, so a sync killed at any moment repeats at most the
+    window it was reading."""
     monkeypatch.setattr(retriever_module, "time", SimpleNamespace(monotonic=lambda: 1_000.0))
     rng = random.Random(3)
     now = utc("2026-12-04T12:00:00Z")
@@ -143,9 +144,11 @@ def test_at_a_pace_one_reader_keeps_windows_are_read_one_after_another_each_chec
         a_flameup_event(iso(start + timedelta(seconds=rng.uniform(0, 3 * 86_400 - 60))), rng)
         for _ in range(3 * MAX_PAGES_PER_WINDOW * 5 + 100)
     ]
-    cfg = config.with_flameup(start_date=iso(start), page_size=5, requests_per_minute=1_200).build()
+    cfg = config.with_flameup(start_date=iso(start), page_size=5, requests_per_minute=120).build()
 
     output = run_read(cfg, catalog(FLAMEUP))
+
+    assert clock.budget  # the pace waited (on the fake clock)
 
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
     pages = [q for q in requests_of(http, "flameup")[1:] if q["limit"] != "1"]  # not the first look, nor probes
