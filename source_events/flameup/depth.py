@@ -27,6 +27,8 @@ MARGIN = timedelta(seconds=1)
 SINCE_WIDENING, UNTIL_WIDENING = timedelta(seconds=1), timedelta(seconds=2)
 # how far from the edge the times of events read are kept: as far as a part beyond reaches into them
 KEPT = MARGIN + SINCE_WIDENING + UNTIL_WIDENING + timedelta(seconds=1)
+# a part past the dense seconds at an edge keeps this far from them (bounds compared at a second's precision)
+PAST_EDGE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,7 @@ class ReadSoFar:
         newest = {f: max(times) for f, times in self._near_newest.items() if times}
         if not self.full_page or not oldest:
             return []
-        went = {
-            (self._last[f] > self._first[f]) - (self._last[f] < self._first[f]) for f in self._first if f in self._last
-        }
+        went = self._went()
         parts = []
         if went != {1}:  # newest first, or unclear: the older part
             older_than = max(oldest.values()) + MARGIN
@@ -83,6 +83,33 @@ class ReadSoFar:
             if newer_than < end:
                 parts.append(self._part(max(newer_than, start), end, self._near_newest))
         return parts
+
+    def past_edges(self, start: datetime, end: datetime) -> list[Beyond]:
+        """The parts of [start, end) past the seconds the events read reach into, in the directions the listing
+        went: for when the part beyond the events read is the whole range again (its listing reaches into the same
+        dense seconds, and no deeper). Those seconds' unread events cannot be reached, but what lies past them can:
+        each part is asked so that no event of those seconds is in it, by either field (bounds widened, at a
+        second's precision), and certainly holds none of the events read (`read_in_it` 0)."""
+        if not self.full_page or not self._first:
+            return []
+        went, parts = self._went(), []
+        if went != {1}:
+            oldest = min(min(times) for times in self._near_oldest.values() if times)
+            upper = oldest.replace(microsecond=0) - UNTIL_WIDENING - PAST_EDGE
+            if upper > start:
+                parts.append(Beyond(start, upper, 0))
+        if went != {-1}:
+            newest = max(max(times) for times in self._near_newest.values() if times)
+            lower = newest.replace(microsecond=0) + SINCE_WIDENING + PAST_EDGE
+            if lower < end:
+                parts.append(Beyond(lower, end, 0))
+        return parts
+
+    def _went(self) -> set[int]:
+        """The listing's direction by each field: 1 oldest first, -1 newest first (0: unclear)."""
+        return {
+            (self._last[f] > self._first[f]) - (self._last[f] < self._first[f]) for f in self._first if f in self._last
+        }
 
     @staticmethod
     def _part(lower: datetime, upper: datetime, near: dict[str, list[datetime]]) -> Beyond:

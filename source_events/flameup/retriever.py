@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
-from source_events.flameup.depth import ReadSoFar
+from source_events.flameup.depth import KEPT, ReadSoFar
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import ListingChangedTooOften, ListingEvidence, WindowListing
@@ -173,7 +173,13 @@ class FlameupRetriever(SimpleRetriever):
         (source_events.flameup.depth): each is read as a listing of its own."""
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
         unread = []
-        for beyond in read.beyond(start, end):
+        parts = read.beyond(start, end)
+        if any(beyond.upper - beyond.lower > end - start - KEPT for beyond in parts):
+            # the part beyond is (about) the whole part again: the listing reached no further than the seconds at
+            # its edge, denser than Flameup serves. What lies past them is asked on its own: it would otherwise be
+            # reached only through them, never deeper, and never read
+            parts += read.past_edges(start, end)
+        for beyond in parts:
             window = window_slice(beyond.lower, beyond.upper)
             if not self._holds_unread(window, beyond.read_in_it, seen):
                 continue  # everything beyond was read: the listing ended there
