@@ -124,9 +124,7 @@ def test_a_second_denser_than_the_depth_flameup_serves_hides_no_event_beyond_it(
         output = run_read(config, catalog(FLAMEUP))
 
     lost = truth - set(keys(output, FLAMEUP))
-    near = {
-        e["id"] for e in spread + burst if abs(datetime.fromisoformat(e["timestamp"]) - dense) <= timedelta(seconds=3)
-    }
+    near = {e["id"] for e in spread + burst if abs(parse_timestamp(e["timestamp"]) - dense) <= timedelta(seconds=3)}
     assert not lost - near, f"{len(lost - near)} events away from the dense second lost ({len(lost & near)} in it)"
 
 
