@@ -2,9 +2,11 @@
 
 An API may serve a listing no deeper than some position (search backends cap `offset + limit`: Elasticsearch at
 10,000) and answer past it with an empty page, or a 400 about `limit` for a size it served higher up. Such an
-answer is no evidence that the listing ended. So once a listing that returned a full page ends, a request asks
+answer is no evidence that the listing ended. So once a listing that went a full page deep ends, a request asks
 the part of the window's time range beyond the events read, in the direction the listing went (older than the
-oldest for a newest-first listing, newer than the newest for an oldest-first one; both when unclear).
+oldest for a newest-first listing, newer than the newest for an oldest-first one; both when unclear). A full page
+deep, not a full page: an API that filters pages after cutting them (hidden events) seldom returns a full one, and
+may serve no deeper all the same.
 
 That part also holds the events read at its edge (bounds compared at a second's precision, inclusive or not,
 on `timestamp` or `created_at`: undocumented), often many (a burst of events in a second). The request skips
@@ -49,7 +51,7 @@ class ReadSoFar:
         self._last: dict[str, datetime] = {}
         self._near_oldest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self._near_newest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
-        self.full_page = False  # the listing returned a full page
+        self.page_deep = False  # the listing reached a full page deep: its end may be a depth Flameup serves
         self.count = 0  # events read
         self.refused = False  # the listing ended on a refusal to serve it deeper
 
@@ -67,10 +69,19 @@ class ReadSoFar:
             _keep(self._near_newest[field], value, lambda t, edge: t >= edge - KEPT, max)
 
     def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
-        """The parts of [start, end) that lie beyond the events read, in the directions the listing went."""
+        """The parts of [start, end) that lie beyond the events read, in the directions the listing went. When one
+        is (about) the whole range again, the listing reached no further than the seconds at its edge, denser than
+        Flameup serves: what lies past them is asked on its own too (it would otherwise be reached only through
+        them, never deeper, and never read)."""
+        parts = self._beyond_edges(start, end)
+        if any(part.upper - part.lower > end - start - KEPT for part in parts):
+            parts += self._past_edges(start, end)
+        return parts
+
+    def _beyond_edges(self, start: datetime, end: datetime) -> list[Beyond]:
         oldest = {f: min(times) for f, times in self._near_oldest.items() if times}
         newest = {f: max(times) for f, times in self._near_newest.items() if times}
-        if not self.full_page or not oldest:
+        if not self.page_deep or not oldest:
             return []
         went = self._went()
         parts = []
@@ -84,13 +95,12 @@ class ReadSoFar:
                 parts.append(self._part(max(newer_than, start), end, self._near_newest))
         return parts
 
-    def past_edges(self, start: datetime, end: datetime) -> list[Beyond]:
+    def _past_edges(self, start: datetime, end: datetime) -> list[Beyond]:
         """The parts of [start, end) past the seconds the events read reach into, in the directions the listing
-        went: for when the part beyond the events read is the whole range again (its listing reaches into the same
-        dense seconds, and no deeper). Those seconds' unread events cannot be reached, but what lies past them can:
+        went. Those seconds' unread events cannot be reached, but what lies past them can:
         each part is asked so that no event of those seconds is in it, by either field (bounds widened, at a
         second's precision), and certainly holds none of the events read (`read_in_it` 0)."""
-        if not self.full_page or not self._first:
+        if not self.page_deep or not self._first:
             return []
         went, parts = self._went(), []
         if went != {1}:

@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
-from source_events.flameup.depth import KEPT, ReadSoFar
+from source_events.flameup.depth import ReadSoFar
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import ListingChangedTooOften, ListingEvidence, WindowListing
@@ -134,14 +134,16 @@ class FlameupRetriever(SimpleRetriever):
     ) -> Iterable[Record]:
         """One listing of the window's time range `part`, to an empty page."""
         while not listing.done:
-            response = self.ask(part, listing.offset)
+            asked_at = listing.offset
+            response = self.ask(part, asked_at)
             answered = time.monotonic()
             if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
-                read.full_page = read.refused = True
+                read.page_deep = read.refused = True
                 listing.served_no_deeper()
                 return
             events, _ = events_page(response)
-            read.full_page |= len(events) >= self.page_sizes.full
+            # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
+            read.page_deep |= asked_at + len(events) >= self.page_sizes.full
             try:
                 fresh = set(listing.take(_ids(events)))
             except ListingChangedTooOften as error:
@@ -173,13 +175,7 @@ class FlameupRetriever(SimpleRetriever):
         (source_events.flameup.depth): each is read as a listing of its own."""
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
         unread = []
-        parts = read.beyond(start, end)
-        if any(beyond.upper - beyond.lower > end - start - KEPT for beyond in parts):
-            # the part beyond is (about) the whole part again: the listing reached no further than the seconds at
-            # its edge, denser than Flameup serves. What lies past them is asked on its own: it would otherwise be
-            # reached only through them, never deeper, and never read
-            parts += read.past_edges(start, end)
-        for beyond in parts:
+        for beyond in read.beyond(start, end):
             window = window_slice(beyond.lower, beyond.upper)
             if not self._holds_unread(window, beyond.read_in_it, seen):
                 continue  # everything beyond was read: the listing ended there
