@@ -6,7 +6,11 @@ position moves every later event down one offset, and a reader that advances by 
 skips one still-existing event per deletion. Flameup may also filter a page after cutting it (permissions,
 soft-deleted rows), so a page can hold fewer events than the cap although more follow. So:
 
-- **Each request after a full page overlaps the last event read** (offset = position - 1, the anchor). Where
+- **Each request after a full page overlaps the last event read** (offset = position - 1, the anchor), or the
+  whole tie it ends (the events at the page's end sharing its `timestamp` or `created_at`): a listing sorted by
+  time without a tie-breaker (SQL `ORDER BY timestamp`) may list a tie in another order on each request, and a
+  tie split by a page boundary then loses the events that moved behind it. Asked whole, a tie shorter than a
+  page comes back whole (a longer one cannot: docs/exactness.md). Where
   the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
   events were inserted before it (they are read again, never emitted twice); absent, events before it were
   deleted (or it was): the reader steps back until an answer holds an event it read, then reads on from there.
@@ -24,8 +28,11 @@ its ends can also come back in the neighbouring window; the retriever emits each
 
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from enum import Enum
+from typing import Any
 
+from source_events.common.timestamps import parse_timestamp
 from source_events.flameup.page_size import PageSize
 from source_events.flameup.seen import SeenEvents
 
@@ -34,6 +41,41 @@ LOGGER = logging.getLogger("airbyte")
 # Steps back a window may take to find a position it read before failing the sync: a listing that changes this
 # often under the reader is not read to the end with confidence.
 MAX_STEPS_BACK = 24
+
+
+def tied_at_end(events: Sequence[Any]) -> int:
+    """How many events at the end of a page share the last one's time, by `timestamp` or by `created_at` (the
+    field the listing is sorted by is undocumented): the tie a request that reads on overlaps whole."""
+    if not events or not isinstance(events[-1], Mapping):
+        return 1
+    run = 1
+    for field in ("timestamp", "created_at"):
+        last = _instant(events[-1].get(field))
+        if last is None:
+            continue
+        tied = 0
+        for event in reversed(events):
+            if not isinstance(event, Mapping) or _instant(event.get(field)) != last:
+                break
+            tied += 1
+        run = max(run, tied)
+    return run
+
+
+def _reordered(before: list[str], ids: list[str]) -> bool:
+    """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
+    pages filtered after cutting, move events but keep their order: only a reordered tie changes it."""
+    overlapped = set(before)
+    again = [event_id for event_id in ids if event_id in overlapped]
+    returned = set(again)
+    return again != [event_id for event_id in before if event_id in returned]
+
+
+def _instant(value: Any) -> Any:
+    try:
+        return parse_timestamp(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 class ListingEvidence:
@@ -67,6 +109,11 @@ class ListingChangedTooOften(Exception):
     """The listing moved under the reader more than MAX_STEPS_BACK times in one window."""
 
 
+class TieTooLongToRead(Exception):
+    """A tie filling a whole page came back in another order when overlapped: the API lists ties in another order
+    on each request, and a tie longer than a page cannot be read by offset."""
+
+
 class WindowListing:
     def __init__(self, page_size: PageSize, evidence: ListingEvidence, seen: SeenEvents | None = None) -> None:
         self._page_size = page_size
@@ -78,6 +125,8 @@ class WindowListing:
         # the events read: this listing's, and those of the window's listings before it (source_events.flameup.depth)
         self._seen = SeenEvents() if seen is None else seen
         self._previous_page: int | None = None  # the size of the data page before this one, if there was one
+        self._tied = 1  # the events at the last page's end sharing its time: what the next request overlaps
+        self._overlapped: list[str] = []  # those events, when the tie was longer than the overlap
         self._back_by = 0
         self._steps_back = 0
 
@@ -89,9 +138,15 @@ class WindowListing:
     def limit(self) -> int:
         return self._page_size.limit
 
-    def take(self, ids: list[str]) -> list[str]:
-        """The answer to the request at `self.offset`: the IDs it listed, in order. Returns the ones to emit
-        (never emitted by this window before) and sets the next request, or ends the listing."""
+    def take(self, ids: list[str], tied: int = 1) -> list[str]:
+        """The answer to the request at `self.offset`: the IDs it listed, in order, and how many at its end share
+        the last one's time (`tied_at_end`). Returns the ones to emit (never emitted by this window before) and
+        sets the next request, or ends the listing."""
+        if self.step is Step.ANCHORED and _reordered(self._overlapped, ids):
+            raise TieTooLongToRead(f"{len(self._overlapped)} events overlapped of a longer tie came back reordered")
+        # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
+        self._tied = max(1, min(tied, len(ids) - 1))
+        self._overlapped = ids[-self._tied :] if tied > self._tied else []
         known = self._seen.add(ids)
         anchor = self._anchor(ids, known)
         fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
@@ -106,7 +161,9 @@ class WindowListing:
             self._end() if not ids else self._read_on(asked_at, ids, fresh)
         elif anchor is None:
             self._step_back()
-        elif anchor == len(ids) - 1 and len(ids) < self._page_size.full:  # confirmed, and nothing follows it
+        elif len(ids) < self._page_size.full and (
+            anchor == len(ids) - 1 or (not fresh and asked_at + len(ids) <= self._position)
+        ):  # confirmed, and nothing follows it (the overlap alone, maybe its tie listed in another order)
             self._back_by = 0
             self._learn(len(ids), followed=bool(fresh))
             self._position, self._last = asked_at + len(ids), ids[-1]
@@ -129,8 +186,9 @@ class WindowListing:
         self._learn(len(ids), followed=bool(fresh))
         self._position, self._last = asked_at + len(ids), ids[-1]
         full = len(ids) >= self._page_size.full
-        # a full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again
-        anchored = (full or self._evidence.short_pages_mid_listing) and moved_on
+        # a full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again;
+        # a page ending in a tie is, overlapping it, even when short: the tie may go on past the page
+        anchored = (full or self._evidence.short_pages_mid_listing or self._tied > 1) and moved_on
         self._ask(Step.ANCHORED if anchored else Step.AFTER)
 
     def _learn(self, size: int, followed: bool) -> None:
@@ -156,7 +214,8 @@ class WindowListing:
 
     def _ask(self, step: Step) -> None:
         self.step = step
-        self.offset = self._position if step is Step.AFTER else max(self._position - 1, 0)
+        overlap = self._tied if step is Step.ANCHORED else 1
+        self.offset = self._position if step is Step.AFTER else max(self._position - overlap, 0)
 
     def served_no_deeper(self) -> None:
         """Flameup refused to serve the listing this deep: it ends here (source_events.flameup.depth looks beyond)."""

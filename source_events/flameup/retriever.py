@@ -25,7 +25,13 @@ from source_events.common.timestamps import parse_timestamp
 from source_events.flameup.depth import ReadSoFar
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
-from source_events.flameup.listing import ListingChangedTooOften, ListingEvidence, WindowListing
+from source_events.flameup.listing import (
+    ListingChangedTooOften,
+    ListingEvidence,
+    TieTooLongToRead,
+    WindowListing,
+    tied_at_end,
+)
 from source_events.flameup.page_size import PageSize
 from source_events.flameup.seen import SeenEvents
 from source_events.flameup.windows import BoundaryClaims, window_slice
@@ -133,6 +139,7 @@ class FlameupRetriever(SimpleRetriever):
         self, records_schema: Mapping[str, Any], part: StreamSlice, listing: WindowListing, read: ReadSoFar, claims: Any
     ) -> Iterable[Record]:
         """One listing of the window's time range `part`, to an empty page."""
+        last_time = None  # of the last event read: a tie the next request overlaps
         while not listing.done:
             asked_at = listing.offset
             response = self.ask(part, asked_at)
@@ -145,7 +152,15 @@ class FlameupRetriever(SimpleRetriever):
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
             read.page_deep |= asked_at + len(events) >= self.page_sizes.full
             try:
-                fresh = set(listing.take(_ids(events)))
+                fresh = set(listing.take(_ids(events), tied_at_end(events)))
+            except TieTooLongToRead as error:
+                raise AirbyteTracedException(
+                    message="Flameup lists events that share a time in another order on each request, and more of "
+                    f"them share the time {last_time} than a page holds: they cannot all be read by offset. "
+                    "Narrow the stream with `flameup.event` or `flameup.user_id`.",
+                    internal_message=str(error),
+                    failure_type=FailureType.system_error,
+                ) from None
             except ListingChangedTooOften as error:
                 raise AirbyteTracedException(
                     message="Flameup's listing kept changing while a window was read (events deleted or added under "
@@ -153,6 +168,8 @@ class FlameupRetriever(SimpleRetriever):
                     internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
                     failure_type=FailureType.transient_error,
                 ) from None
+            if events and isinstance(events[-1], Mapping):
+                last_time = events[-1].get("timestamp")
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=part

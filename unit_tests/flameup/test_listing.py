@@ -1,0 +1,74 @@
+"""WindowListing's overlap of a tie (pure logic: which request comes next for which answer). The reads through real
+HTTP, with ties listed in another order on each request, are in integration_tests/test_adversary.py."""
+
+import pytest
+
+from source_events.flameup.listing import ListingEvidence, Step, TieTooLongToRead, WindowListing, tied_at_end
+from source_events.flameup.page_size import PageSize
+
+
+def _event(timestamp: str, created_at: str = "2026-01-01T09:00:00.123456Z") -> dict:
+    return {"id": timestamp + created_at, "timestamp": timestamp, "created_at": created_at}
+
+
+def test_a_tie_is_counted_by_either_field_and_by_instant_not_by_spelling():
+    page = [
+        _event("2026-01-01T10:00:00Z"),
+        _event("2026-01-01T10:00:01Z", "2026-01-01T10:00:05Z"),
+        _event("2026-01-01T10:00:01.000Z", "2026-01-01T10:00:06Z"),
+        _event("2026-01-01T10:00:01.000000Z", "2026-01-01T10:00:07Z"),
+    ]
+    assert tied_at_end(page) == 3  # by `timestamp`, spelled three ways
+    by_created = [_event(f"2026-01-01T10:00:0{n}Z", "2026-01-01T10:00:09Z") for n in range(4)]
+    assert tied_at_end(by_created) == 4  # by `created_at`
+    untied = [_event("2026-01-01T10:00:00Z", "2026-01-01T10:00:02Z"), _event("2026-01-01T10:00:01Z")]
+    assert tied_at_end(untied) == 1
+    assert tied_at_end([]) == 1 and tied_at_end([{"id": "x"}]) == 1  # nothing to compare: the last event alone
+
+
+def _listing(limit: int) -> WindowListing:
+    return WindowListing(PageSize(limit), ListingEvidence())
+
+
+def test_the_next_request_overlaps_the_whole_tie_a_full_page_ends_in():
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 6)
+
+
+def test_a_tie_filling_the_page_is_overlapped_but_for_its_first_event():
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=10)
+
+    assert listing.offset == 1
+
+
+def test_a_short_page_ending_in_a_tie_is_asked_again_overlapping_it_then_ends_on_an_empty_page():
+    listing = _listing(10)
+    listing.take(["a", "b", "c", "d"], tied=2)
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 2)
+
+    # the tie comes back in another order, nothing follows: the position is confirmed
+    assert listing.take(["d", "c"], tied=2) == []
+    assert (listing.step, listing.offset) == (Step.AFTER, 4)
+    listing.take([])
+    assert listing.done
+
+
+def test_a_tie_filling_the_page_that_comes_back_in_another_order_fails_rather_than_skips():
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=10)  # e1..e9 overlapped
+
+    with pytest.raises(TieTooLongToRead):
+        listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0"], tied=1)
+
+
+def test_a_tie_filling_the_page_that_comes_back_moved_but_in_order_reads_on():
+    """Events deleted or added meanwhile move a tie, never reorder it."""
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=10)
+
+    fresh = listing.take(["e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0", "f1", "f2"], tied=1)
+    assert fresh == ["f0", "f1", "f2"]
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 10)
