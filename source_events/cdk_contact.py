@@ -96,6 +96,23 @@ def without_the_memory_monitor_notice() -> Iterator[None]:
 MEMORY_MONITOR_NOTICE = "MemoryMonitor instantiated"
 
 
+@contextmanager
+def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[None]:
+    """While it is entered, the HttpClient's ERROR line for a request that failed (`'GET' request to '<url>' failed
+    with status code …`, with the response's body and headers) is dropped from `requester_logger`: `check` says the
+    same in one line naming the setting to fix (with `--debug`, the CDK logs each request and response anyway)."""
+    requester_logger.addFilter(_not_a_failed_request_line)
+    try:
+        yield
+    finally:
+        requester_logger.removeFilter(_not_a_failed_request_line)
+
+
+def _not_a_failed_request_line(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not (record.levelno == logging.ERROR and message.startswith("'") and " request to '" in message)
+
+
 def _not_the_memory_monitor_notice(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith(MEMORY_MONITOR_NOTICE)
 

@@ -8,11 +8,13 @@ generic "Exhausted available request attempts". Behind an HTTP proxy the probe i
 
 import logging
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from requests.utils import get_environ_proxies
 
+from source_events import cdk_contact
 from source_events.manifest import stream_sections
 
 API_NAMES = {"flameup": "Flameup", "bem": "bem"}  # as the vendors write them
@@ -20,12 +22,13 @@ API_NAMES = {"flameup": "Flameup", "bem": "bem"}  # as the vendors write them
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def check_stream(stream: AbstractStream, request_url: str, logger: logging.Logger) -> str | None:
+def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger) -> str | None:
     """None when the stream's first page reads; else the reason, naming the setting to fix."""
-    unreachable = _unreachable_host(request_url, stream_sections().get(stream.name, ""))
+    unreachable = _unreachable_host(requester.get_url(), stream_sections().get(stream.name, ""))
     if unreachable:
         return unreachable
-    availability = stream.check_availability()
+    with cdk_contact.without_failed_request_lines(requester.logger):  # the reason below says it in one line
+        availability = stream.check_availability()
     if availability.is_available:
         logger.info(f"Stream {stream.name}: the first page was read")
         return None

@@ -102,8 +102,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         failures = []
         for stream in streams:
-            request_url = cdk_contact.retriever_of(stream).requester.get_url()
-            failure = check_stream(stream, request_url, logger)
+            failure = check_stream(stream, cdk_contact.retriever_of(stream).requester, logger)
             if failure:
                 failures.append(failure)
         if failures:

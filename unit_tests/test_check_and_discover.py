@@ -87,6 +87,9 @@ def test_check_fails_with_the_setting_to_fix_after_one_request(config, http, fla
     assert len(http.request_history) == 1
     printed = "\n".join(str(m) for m in output.get_message_iterator())
     assert FLAMEUP_KEY not in printed and BEM_KEY not in printed
+    # the failure is said once, naming the setting: not also as the HTTP client's line with the response's headers
+    errors = [m.log.message for m in output.logs if m.log.level.value == "ERROR"]
+    assert not [line for line in errors if " request to '" in line], errors
 
 
 def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):

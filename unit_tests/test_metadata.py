@@ -109,12 +109,15 @@ def test_the_lock_pins_every_dependency_of_setup_py_within_its_range_on_each_pyt
         assert requirement.specifier.contains(locked[canonicalize_name(requirement.name)]), line
 
 
-def test_the_image_and_the_test_command_install_with_the_lock():
+def test_the_image_the_readme_and_the_test_command_install_with_the_lock():
     assert re.search(r"^COPY [^\n]*\bconstraints\.txt\b", DOCKERFILE, re.MULTILINE)
     assert re.search(r"pip install [^\n]*-c constraints\.txt \.", DOCKERFILE)
     test_command = (ROOT / "scripts" / "test.sh").read_text()
     assert re.search(r"pip install [^\n]*-c constraints\.txt -e '\.\[tests\]'", test_command)
     assert "--output-file constraints.txt" in (ROOT / "scripts" / "lock.sh").read_text()
+    run_command = re.search(r"^python3 -m venv \.venv && .*$", (ROOT / "README.md").read_text(), re.MULTILINE)
+    assert run_command and "pip install -q -c constraints.txt -e ." in run_command.group(0)
+    assert "grep -m1 '^python3 -m venv .venv && ' README.md" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_pyairbyte_installs_the_package_setup_py_builds():
