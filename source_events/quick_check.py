@@ -7,8 +7,8 @@ nearly all of it): the CDK's check took about 2.2 s from launch to exit. This on
 It only ever answers SUCCEEDED, and only when everything the CDK's check would look at passes:
 - the config file is a JSON object that, after the preprocessing the CDK path applies (the spec's defaults and
   switches, source_events.manifest.with_spec_defaults; the CDK's internal test keys left out), passes the spec's
-  JSON Schema as the CDK validates it, and source_events.config's own rules, with no setting the spec lacks (the
-  CDK path names those in a warning);
+  JSON Schema as the CDK validates it, and source_events.config's own rules (a setting the spec lacks gets the
+  CDK path's warning, word for word);
 - for each configured API, one GET built from the manifest's own declarations (the requester's `url`, its
   authenticator, its `request_parameters` that need no stream slice, rendered against the config as the CDK
   renders them) plus the paging parameters the stream's first request sends, answers 200 with an events page.
@@ -99,21 +99,24 @@ def quick_check(config_path: str) -> bool:
     if os.environ.get("LOG_LEVEL", "info").lower() == "debug":
         return False  # the platform asks for the CDK's debug logs (as --debug does)
     try:
-        config = valid_config(config_path)
-        if config is None:
+        checked = valid_config(config_path)
+        if checked is None:
             return False
+        config, warnings = checked
         requests_to_send = first_requests(config)
         if not requests_to_send or not all_answered(requests_to_send):
             return False
-        print(SUCCEEDED_LINES, end="", flush=True)
+        # the CDK path's warning for each setting the spec lacks, in its words and its LOG message's shape
+        lines = [json.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}) + "\n" for line in warnings]
+        print("".join(lines) + SUCCEEDED_LINES, end="", flush=True)
         return True
     except Exception:
         return False
 
 
-def valid_config(config_path: str) -> dict[str, Any] | None:
-    """The config as the CDK path reads it (the spec's defaults filled in), or None when the CDK path would
-    refuse it or say something about it."""
+def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
+    """The config as the CDK path reads it (the spec's defaults filled in) and the warnings it would log about it
+    (settings the spec lacks), or None when the CDK path would refuse it."""
     spec = manifest.manifest()["spec"]
     if set(spec) - {"type", "documentation_url", "connection_specification"}:
         return None  # e.g. config migrations or transformations: the CDK applies them before it checks
@@ -126,8 +129,6 @@ def valid_config(config_path: str) -> dict[str, Any] | None:
         settings = read_settings(config)
     except ConfigError:
         return None
-    if unknown_settings(settings):
-        return None  # the CDK path warns about each one
 
     # as the CDK validates it (check_config_against_spec_or_exit: jsonschema.validate, no format checker)
     schema = manifest.connection_specification()
@@ -135,7 +136,7 @@ def valid_config(config_path: str) -> dict[str, Any] | None:
     validator_class.check_schema(schema)
     if not validator_class(schema).is_valid({k: v for k, v in config.items() if k not in CDK_INTERNAL_KEYS}):
         return None
-    return config
+    return config, unknown_settings(settings)
 
 
 def first_requests(config: Mapping[str, Any]) -> list[FirstRequest]:
