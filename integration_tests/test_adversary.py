@@ -36,11 +36,14 @@ def _flameup_sync(events, behaviour, expect_failure=False):
         return truth, output, requests_of(server, "flameup")
 
 
-def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole():
-    # Elasticsearch's `offset + limit <= 10,000`, scaled down: pages of 10, nothing served past position 500.
-    # The planner's probe asks at offset MAX_PAGES_PER_WINDOW pages * 10: empty, so the 3,000 events are one window.
+@pytest.mark.parametrize("beyond_max_offset", ["empty", "empty_page"])
+def test_a_flameup_listing_served_no_deeper_than_a_position_is_read_whole(beyond_max_offset):
+    # Elasticsearch's `offset + limit <= 10,000`, scaled down: pages of 10, nothing served past position 500 (a page
+    # reaching past it cut short, or answered empty whole). The planner's probe asks at offset MAX_PAGES_PER_WINDOW
+    # pages * 10: empty, so the 3,000 events are one window.
     events = flameup_history(3000, timedelta(days=2), seed=23)
-    truth, output, sent = _flameup_sync(events, FlameupBehaviour(limit_cap=10, max_offset=500))
+    behaviour = FlameupBehaviour(limit_cap=10, max_offset=500, beyond_max_offset=beyond_max_offset)
+    truth, output, sent = _flameup_sync(events, behaviour)
 
     assert any(int(query["offset"]) >= 500 for query in sent), "the depth cap never fired"
     lost = truth - set(keys(output, FLAMEUP))

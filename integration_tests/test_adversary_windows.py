@@ -15,7 +15,14 @@ from source_events.emulator.sample import FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer, Fault
 from source_events.flameup.windows import window_events
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, run_read, states_of
-from testkit.emulator import assert_exactly_once, emulator_config, keys, requests_of, running_emulator
+from testkit.emulator import (
+    assert_exactly_once,
+    emulator_config,
+    flameup_end_checks,
+    keys,
+    requests_of,
+    running_emulator,
+)
 
 PAGE = 5  # windows of window_events(5) = 1,000 events: a sync of many windows, read side by side (pace lifted)
 EVENTS = 2_600
@@ -130,7 +137,12 @@ def test_a_second_denser_than_the_depth_flameup_serves_hides_no_event_beyond_it(
 
 @pytest.mark.parametrize(
     "newest_first, beyond_max_offset, filter_field",
-    [(True, "empty", "timestamp"), (False, "empty", "created_at"), (True, "reject", "created_at")],
+    [
+        (True, "empty", "timestamp"),
+        (False, "empty", "created_at"),
+        (True, "reject", "created_at"),
+        (False, "empty_page", "timestamp"),
+    ],
 )
 def test_a_listing_served_no_deeper_than_a_position_with_hidden_events_is_read_whole(
     newest_first, beyond_max_offset, filter_field
@@ -154,3 +166,25 @@ def test_a_listing_served_no_deeper_than_a_position_with_hidden_events_is_read_w
         output = run_read(config, catalog(FLAMEUP))
 
     assert_exactly_once(keys(output, FLAMEUP), truth, "a depth cap with pages filtered after cutting")
+
+
+def test_a_window_that_ends_shallower_than_an_answer_flameup_gave_is_not_checked_beyond_its_end():
+    """The first look's probe found an event at offset window_events(5) = 1,000: no depth cap lies above it, so the
+    two windows of ~550 events end on their empty pages, with no request for what lies beyond (depth.ServedDepth)."""
+    events = flameup_events(
+        1_100, datetime.now(timezone.utc) - timedelta(days=3), datetime.now(timezone.utc), WORKSPACE_ID, seed=5
+    )
+    with running_emulator(flameup_events=events, flameup_behaviour=FlameupBehaviour(limit_cap=PAGE)) as server:
+        truth = server.ground_truth()[FLAMEUP]
+        # pages of 5 asked: a cap on `offset + limit` as asked lies past offset 1,000 + 1 too (with 1,000 asked, it
+        # could lie between a window's end and its end + 1,000)
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z", "page_size": PAGE})
+        output = run_read(config, catalog(FLAMEUP))
+        queries = requests_of(server, "flameup")
+
+    probes = [q for q in queries if q["limit"] == "1" and int(q["offset"]) >= window_events(PAGE)]
+    assert probes, "no probe as deep as a window: nothing to learn the depth from"
+    pages = [q for q in queries[1:] if q["limit"] != "1"]
+    windows = {(q["since"], q["until"]) for q in pages}
+    assert len(windows - flameup_end_checks(pages)) >= 2 and not flameup_end_checks(pages)
+    assert_exactly_once(keys(output, FLAMEUP), truth, "two windows, no check beyond their ends")

@@ -48,10 +48,10 @@ class FlameupBehaviour(BaseModel, frozen=True):
     total_fraction: float = Field(0.7, ge=0)  # "under": the share of the real count reported
     total_cap: int = Field(10_000, ge=0)  # "capped": the largest count reported
     # the deepest position a listing serves, as search backends cap `offset + limit` (Elasticsearch's 10,000,
-    # GitHub search's 1,000): past it a page is cut short or empty ("empty"), or the request is refused with a
-    # 400 naming the cap ("reject"). None: no cap.
+    # GitHub search's 1,000): past it a page is cut short or empty ("empty"), a page reaching past it is answered
+    # empty whole ("empty_page"), or the request is refused with a 400 naming the cap ("reject"). None: no cap.
     max_offset: int | None = Field(None, ge=1)
-    beyond_max_offset: Literal["empty", "reject"] = "empty"
+    beyond_max_offset: Literal["empty", "empty_page", "reject"] = "empty"
     # the order of events that share the compared field's value: the same on every request ("stable"), or drawn
     # anew for each request ("per_request"), as `ORDER BY timestamp LIMIT .. OFFSET ..` without a tie-breaker
     # gives in SQL databases (seeded by the request's number: the same run after run)
@@ -105,7 +105,7 @@ class FlameupApi:
             if self.behaviour.beyond_max_offset == "reject":
                 message = f"Result window is too large: offset + limit must be at most {deepest}"
                 return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
-            size = max(deepest - offset, 0)
+            size = max(deepest - offset, 0) if self.behaviour.beyond_max_offset == "empty" else 0
         key = self._question(query, since, until)
         selected = self._select(key, query, since, until)
         if self.behaviour.tie_order == "per_request":

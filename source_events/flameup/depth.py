@@ -13,8 +13,14 @@ on `timestamp` or `created_at`: undocumented), often many (a burst of events in 
 as many of them as certainly lie in it (`offset`), so its answer starts at or before the first event beyond.
 An event there that the window has not read means the listing was cut: that part is read as a listing of its
 own (it holds fewer events), again until its end is shown. A full page of events read is asked on.
+
+That check is spared where the sync already has the evidence: an answer with events at a position at least as
+deep as the empty page, and reaching at least as far as that page asked (`ServedDepth`). A depth cap is taken to
+be the API's, the same for every listing, on `offset` or on `offset + limit` (`FlameupBehaviour.beyond_max_offset`
+models both): neither could have emptied that page.
 """
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +37,28 @@ SINCE_WIDENING, UNTIL_WIDENING = timedelta(seconds=1), timedelta(seconds=2)
 KEPT = MARGIN + SINCE_WIDENING + UNTIL_WIDENING + timedelta(seconds=1)
 # a part past the dense seconds at an edge keeps this far from them (bounds compared at a second's precision)
 PAST_EDGE = timedelta(seconds=1)
+
+
+class ServedDepth:
+    """How deep Flameup served this sync's requests (every listing, probe and check): answers with events at an
+    `offset`, reaching `offset + events`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = -1  # the deepest offset answered with events
+        self._reach = 0  # the furthest offset + events answered
+
+    def served(self, offset: int, events: int) -> None:
+        if events:
+            with self._lock:
+                self._offset, self._reach = max(self._offset, offset), max(self._reach, offset + events)
+
+    def ends_there(self, offset: int, limit: int) -> bool:
+        """Whether an empty answer at `offset` (asking `limit`) is a listing's end, not a depth Flameup serves no
+        deeper than: a cap on the offset would have emptied the deeper answer too, a cap on `offset + limit` the
+        one that reached further."""
+        with self._lock:
+            return offset <= self._offset and offset + limit <= self._reach
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,7 @@ class ReadSoFar:
         self.page_deep = False  # the listing reached a full page deep: its end may be a depth Flameup serves
         self.count = 0  # events read
         self.refused = False  # the listing ended on a refusal to serve it deeper
+        self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
 
     def read(self, event: Mapping[str, Any]) -> None:
         self.count += 1

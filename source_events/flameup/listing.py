@@ -66,7 +66,7 @@ def _reordered(before: list[str], ids: list[str]) -> bool:
     """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
     pages filtered after cutting, move events but keep their order: only a reordered tie changes it."""
     overlapped = set(before)
-    again = [event_id for event_id in ids if event_id in overlapped]
+    again = list(dict.fromkeys(event_id for event_id in ids if event_id in overlapped))  # an event listed twice: once
     returned = set(again)
     return again != [event_id for event_id in before if event_id in returned]
 
@@ -129,6 +129,9 @@ class WindowListing:
         self._overlapped: list[str] = []  # those events, when the tie was longer than the overlap
         self._back_by = 0
         self._steps_back = 0
+        self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
+        #: the listing ended where Flameup serves it no deeper (source_events.flameup.depth looks beyond)
+        self.ended_at_depth = False
 
     @property
     def done(self) -> bool:
@@ -159,7 +162,12 @@ class WindowListing:
         elif step is Step.FIRST or (anchor is None and asked_at == 0):
             # from the listing's start nothing can lie before the answer
             self._end() if not ids else self._read_on(asked_at, ids, fresh)
+        elif anchor is None and not ids and step in (Step.ANCHORED, Step.CONFIRM) and self._empty_overlaps:
+            # empty again after a step back found the listing: Flameup serves no page reaching that deep (a cap on
+            # `offset + limit`), or the listing's tail keeps vanishing; either way what lies beyond is read by time
+            self.served_no_deeper()
         elif anchor is None:
+            self._empty_overlaps += not ids and step in (Step.ANCHORED, Step.CONFIRM)
             self._step_back()
         elif len(ids) < self._page_size.full and (
             anchor == len(ids) - 1 or (not fresh and asked_at + len(ids) <= self._position)
@@ -218,7 +226,8 @@ class WindowListing:
         self.offset = self._position if step is Step.AFTER else max(self._position - overlap, 0)
 
     def served_no_deeper(self) -> None:
-        """Flameup refused to serve the listing this deep: it ends here (source_events.flameup.depth looks beyond)."""
+        """Flameup does not serve the listing this deep: it ends here (source_events.flameup.depth looks beyond)."""
+        self.ended_at_depth = True
         self._end()
 
     def _end(self) -> None:

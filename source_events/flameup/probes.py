@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from source_events.common.pages import events_page
 from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
 
@@ -40,7 +39,7 @@ class FlameupProbes:
         it then answers the planner's first question too ("more than a window?"), and saves its request. A
         `total` that overstates costs nothing more, unless the range fits in the first page (one request).
         """
-        events, total = events_page(self._retriever.ask(window_slice(lower, upper), offset=0))
+        events, total = self._retriever.ask_events(window_slice(lower, upper), offset=0)
         found = FirstLook.EMPTY if not events else FirstLook.MORE
         if events and len(events) < self._page_sizes.limit:
             window_end = window_events(len(events))
@@ -48,7 +47,7 @@ class FlameupProbes:
                 total is not None and total > window_end and self._probe_for_planner(lower, upper, window_end)
             )
             if not beyond_a_window:
-                after, _ = events_page(self._retriever.ask(window_slice(lower, upper), offset=len(events), limit=1))
+                after, _ = self._retriever.ask_events(window_slice(lower, upper), offset=len(events), limit=1)
                 found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
@@ -60,7 +59,7 @@ class FlameupProbes:
         answered = self._answered.pop((lower, upper, n), None)
         if answered is not None:
             return answered
-        events, total = events_page(self._retriever.ask(window_slice(lower, upper), offset=n, limit=1))
+        events, total = self._retriever.ask_events(window_slice(lower, upper), offset=n, limit=1)
         return ProbeAnswer(holds_more=bool(events), total=total)
 
     def _probe_for_planner(self, lower: datetime, upper: datetime, n: int) -> bool:

@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
-from source_events.flameup.depth import ReadSoFar
+from source_events.flameup.depth import ReadSoFar, ServedDepth
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import (
@@ -75,6 +75,7 @@ class FlameupRetriever(SimpleRetriever):
         self._evidence = ListingEvidence()
         self._claims = BoundaryClaims()
         self._served = 0  # the largest `limit` Flameup answered
+        self._depth = ServedDepth()  # how deep Flameup answered with events
 
     def ask(self, window: StreamSlice, offset: int, limit: int | None = None) -> requests.Response:
         """One page of `window`'s time range at `offset`, `limit` events (default: the page size). A `limit`
@@ -105,6 +106,12 @@ class FlameupRetriever(SimpleRetriever):
             internal_message=f"{SETTLE_ATTEMPTS} page sizes refused",
             failure_type=FailureType.config_error,
         )
+
+    def ask_events(self, window: StreamSlice, offset: int, limit: int | None = None) -> tuple[list, int | None]:
+        """`ask`'s answer as its events and `total` (a refusal: no events)."""
+        events, total = events_page(self.ask(window, offset, limit))
+        self._depth.served(offset, len(events))
+        return events, total
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
         try:
@@ -149,6 +156,9 @@ class FlameupRetriever(SimpleRetriever):
                 listing.served_no_deeper()
                 return
             events, _ = events_page(response)
+            self._depth.served(asked_at, len(events))
+            if not events:
+                read.ended_at = (asked_at, self.page_sizes.limit)
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
             read.page_deep |= asked_at + len(events) >= self.page_sizes.full
             try:
@@ -168,6 +178,8 @@ class FlameupRetriever(SimpleRetriever):
                     internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
                     failure_type=FailureType.transient_error,
                 ) from None
+            if listing.ended_at_depth:  # an overlapping request answered empty twice where events were read
+                read.page_deep = read.refused = True
             if events and isinstance(events[-1], Mapping):
                 last_time = events[-1].get("timestamp")
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
@@ -190,6 +202,8 @@ class FlameupRetriever(SimpleRetriever):
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
         (source_events.flameup.depth): each is read as a listing of its own."""
+        if read.ended_at and not read.refused and self._depth.ends_there(*read.ended_at):
+            return []  # Flameup answered deeper in this sync: the empty page is the end (depth.py)
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
         unread = []
         for beyond in read.beyond(start, end):
@@ -214,6 +228,7 @@ class FlameupRetriever(SimpleRetriever):
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
             ids = _ids(events_page(response)[0])
+            self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
             if not ids:

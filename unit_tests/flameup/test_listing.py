@@ -72,3 +72,11 @@ def test_a_tie_filling_the_page_that_comes_back_moved_but_in_order_reads_on():
     fresh = listing.take(["e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0", "f1", "f2"], tied=1)
     assert fresh == ["f0", "f1", "f2"]
     assert (listing.step, listing.offset) == (Step.ANCHORED, 10)
+
+
+def test_an_event_listed_twice_in_the_overlap_is_no_reordering():
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=10)
+
+    fresh = listing.take(["e1", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"], tied=10)
+    assert fresh == []
