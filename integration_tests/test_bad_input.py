@@ -63,6 +63,28 @@ BAD_CONFIGS = [
         None,
         "Invalid configuration: `flameup.start_date` '01/02/2024' is not a date or date-time: use 2024-01-01 (midnight UTC) or 2024-01-01T00:00:00Z.",
     ),
+    # the manifest's pace and readers read this setting as the source is built, before the config check
+    (
+        "requests_per_minute_a_string",
+        "check",
+        {"flameup": {**FLAMEUP, "requests_per_minute": "60"}},
+        None,
+        "Invalid configuration: `flameup.requests_per_minute` should be a valid integer.",
+    ),
+    (
+        "requests_per_minute_null",
+        "discover",
+        {"flameup": {**FLAMEUP, "requests_per_minute": None}},
+        None,
+        "Invalid configuration: `flameup.requests_per_minute` is null: leave the setting out to leave it unset.",
+    ),
+    (
+        "section_not_an_object",
+        "check",
+        {"flameup": "yes", "bem": BEM},
+        None,
+        "Invalid configuration: `flameup` should be a valid dictionary or instance of FlameupConfig.",
+    ),
     (
         "flameup_page_size_0",
         "check",

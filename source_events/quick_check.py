@@ -107,7 +107,10 @@ def quick_check(config_path: str) -> bool:
         if not requests_to_send or not all_answered(requests_to_send):
             return False
         # the CDK path's warning for each setting the spec lacks, in its words and its LOG message's shape
-        lines = [json.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}) + "\n" for line in warnings]
+        lines = [
+            json.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}, separators=(",", ":")) + "\n"
+            for line in warnings
+        ]
         print("".join(lines) + SUCCEEDED_LINES, end="", flush=True)
         return True
     except Exception:
