@@ -149,7 +149,10 @@ class WindowListing:
             raise TieTooLongToRead(f"{len(self._overlapped)} events overlapped of a longer tie came back reordered")
         # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
         self._tied = max(1, min(tied, len(ids) - 1))
-        self._overlapped = ids[-self._tied :] if tied > self._tied else []
+        # a tie filling a whole page may go on past any answer: seen reordered, it cannot be read by offset (a short
+        # answer, the listing's end, holds the rest of its tie: the request before it overlapped the tie's start)
+        full_page = len(ids) >= self._page_size.full
+        self._overlapped = ids[-self._tied :] if tied > self._tied and full_page else []
         known = self._seen.add(ids)
         anchor = self._anchor(ids, known)
         fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))

@@ -1,0 +1,188 @@
+"""Adversary review of ties overlapped whole (listing.tied_at_end, TieTooLongToRead, `_empty_overlaps`), the check
+beyond a listing's end spared by ServedDepth, and the emulator's `beyond_max_offset="empty_page"`. Each test is a
+scenario the fuzzing found, seeded, over real HTTP: a correct connector reads every event exactly once or fails
+the sync naming the cause. The xfail ones are losses (or misdiagnosed failures) the connector has today."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from source_events.emulator import FlameupBehaviour
+from source_events.emulator.server import Deletion
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, run_read
+from testkit.emulator import emulator_config, keys, requests_of, running_emulator, sync_bounds
+
+_ANCHOR_AT_END = (
+    "listing.WindowListing.take: an answer whose last event is the last event read is taken as 'nothing follows "
+    "the position' (the short-page branch goes AFTER with no overlap; _read_on's moved_on=False after a full page), "
+    "but with ties listed in another order on each request the anchor can land last while members of the tie not "
+    "read yet lie past the page (pages filtered after cutting make such pages short): the next request does not "
+    "overlap the tie, and a tie member that moved before the new offset is never listed again"
+)
+_DELETION_UNDER_A_TIE = (
+    "listing.py: a deletion before the position moves the listing down one; the overlap of a whole tie still finds "
+    "the last event read (it may sit anywhere in a reordered tie), so the move goes unseen and the request skips "
+    "one position: the tie member reordered into it, unread, is lost (stable order loses nothing: the skipped "
+    "position holds an event already read)"
+)
+_CAP_BELOW_A_PAGE = (
+    "probes.FlameupProbes first look / depth.ReadSoFar.page_deep: with a depth cap below Flameup's page cap, the "
+    "first page is empty ('empty_page': a page reaching past the cap is answered empty whole) or cut short with the "
+    "probe after it empty ('empty'); the range is taken as empty or one page, no listing goes a full page deep, and "
+    "nothing checks beyond it"
+)
+
+
+def _bursts(seed: int, count: int, longest: int) -> list[dict]:
+    """`count` events in ties of 1 to `longest`, a second apart, half of them at a whole second."""
+    rng = random.Random(seed)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    events: list[dict] = []
+    second = 0
+    while len(events) < count:
+        moment = base + timedelta(seconds=second, microseconds=rng.choice([0, 0, 250_000]))
+        second += 1
+        events += [a_flameup_event(iso(moment), rng) for _ in range(rng.randint(1, longest))]
+    return events[:count]
+
+
+def _sync(events, behaviour, changes=()):
+    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
+        server.changes.extend(changes)
+        at_start = server.ground_truth()
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
+        return output, sync_bounds(at_start, server)[FLAMEUP], requests_of(server, "flameup")
+
+
+def _exactly_once_or_failed(output, bounds, scenario: str) -> None:
+    """Every event that existed throughout once, none twice, or a failed sync (never a quiet loss)."""
+    if output.errors:
+        return
+    emitted = keys(output, FLAMEUP)
+    lost, twice = bounds.must - set(emitted), len(emitted) - len(set(emitted))
+    assert not lost and not twice, f"{scenario}: {len(lost)} of {len(bounds.must)} lost, {twice} twice, exit code 0"
+
+
+@pytest.mark.xfail(strict=True, reason=_ANCHOR_AT_END)
+@pytest.mark.parametrize(
+    "seed, count, longest, behaviour",
+    [
+        pytest.param(
+            0,
+            200,
+            4,
+            FlameupBehaviour(
+                tie_order="per_request",
+                limit_cap=5,
+                filter_field="created_at",
+                hidden_share=0.3,
+                since_inclusive=False,
+                max_offset=50,
+                beyond_max_offset="reject",
+            ),
+            id="cap5-hidden-depth-reject",
+        ),
+        pytest.param(
+            32,
+            200,
+            2,
+            FlameupBehaviour(
+                tie_order="per_request",
+                limit_cap=2,
+                hidden_share=0.3,
+                until_inclusive=True,
+                max_offset=203,
+                beyond_max_offset="empty_page",
+            ),
+            id="cap2-hidden-depth-empty-page",
+        ),
+    ],
+)
+def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_no_event_quietly(
+    seed, count, longest, behaviour
+):
+    """Ties of up to 4 at pages of 5, and of up to 2 at pages of 2, 30 % of events hidden, a depth cap: one event
+    of a tie is lost and the sync succeeds (stable order: none lost)."""
+    output, bounds, _ = _sync(_bursts(seed, count, longest), behaviour)
+
+    _exactly_once_or_failed(output, bounds, f"ties reordered, 30 % hidden, pages of {behaviour.limit_cap}")
+
+
+@pytest.mark.xfail(strict=True, reason=_DELETION_UNDER_A_TIE)
+@pytest.mark.parametrize(
+    "seed, cap, longest, count, newest_first, filter_field, deletion",
+    [
+        (120, 10, 2, 200, False, "created_at", dict(where="random", at_request=12, count=1, repeat_every=3, times=5)),
+        (134, 7, 2, 200, True, "created_at", dict(where="random", at_request=14, count=1, repeat_every=5, times=4)),
+        (137, 3, 2, 400, True, "timestamp", dict(where="random", at_request=17, count=2, repeat_every=2, times=7)),
+        (156, 7, 5, 200, False, "timestamp", dict(where="random", at_request=7, count=1, repeat_every=7, times=8)),
+        # retention deleting the oldest events under an oldest-first listing: before the reader's position
+        (2, 5, 3, 300, False, "timestamp", dict(where="oldest", at_request=5, count=2, repeat_every=3, times=6)),
+        (3, 5, 3, 300, True, "timestamp", dict(where="last_served", at_request=5, count=2, repeat_every=3, times=6)),
+    ],
+)
+def test_ties_reordered_on_each_request_while_events_are_deleted_lose_no_event_quietly(
+    seed, cap, longest, count, newest_first, filter_field, deletion
+):
+    """Events deleted before the reader's position while a window pages, ties (shorter than a page) listed in another
+    order on each request: 1 or 2 events that existed throughout the sync are lost, exit code 0."""
+    behaviour = FlameupBehaviour(
+        tie_order="per_request", limit_cap=cap, newest_first=newest_first, filter_field=filter_field
+    )
+    changes = [Deletion(api="flameup", seed=seed, **deletion)]
+    output, bounds, _ = _sync(_bursts(seed, count, longest), behaviour, changes)
+
+    _exactly_once_or_failed(output, bounds, f"ties reordered, deletions, pages of {cap}")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_ties_reordered_on_each_request_while_the_oldest_are_deleted_behind_a_newest_first_reader_are_read(seed):
+    """What held: retention deleting the oldest events while a newest-first listing pages (past the reader's
+    position, so no offset moves), with reordered ties: every event that existed throughout, once."""
+    behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5)
+    changes = [Deletion(at_request=5, api="flameup", where="oldest", count=2, repeat_every=3, times=6, seed=seed)]
+    output, bounds, _ = _sync(_bursts(seed, 300, 3), behaviour, changes)
+
+    assert not output.errors
+    _exactly_once_or_failed(output, bounds, "oldest deleted, newest first")
+
+
+@pytest.mark.xfail(strict=True, reason=_CAP_BELOW_A_PAGE)
+@pytest.mark.parametrize("beyond_max_offset", ["empty_page", "empty"])
+def test_a_depth_cap_below_flameups_page_cap_loses_no_event_quietly(beyond_max_offset):
+    """Pages of 100 served, nothing past position 50: 'empty_page' answers every first page empty (300 of 300 lost),
+    'empty' cuts it to 50 and the probe after it is empty (250 of 300 lost); exit code 0 both."""
+    events = _bursts(5, 300, 1)
+    behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset=beyond_max_offset)
+    output, bounds, sent = _sync(events, behaviour)
+
+    assert len(sent) <= 4  # the first look, its probe, and a window's one or two pages
+    _exactly_once_or_failed(output, bounds, f"depth cap 50 below pages of 100, {beyond_max_offset}")
+
+
+def test_a_depth_cap_below_flameups_page_cap_that_refuses_is_read_or_fails():
+    """What held: the same cap answered with a 400 is never a quiet loss."""
+    behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset="reject")
+    output, bounds, _ = _sync(_bursts(5, 300, 1), behaviour)
+
+    _exactly_once_or_failed(output, bounds, "depth cap 50 below pages of 100, reject")
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_a_tie_shorter_than_a_page_at_a_listings_end_is_read(newest_first):
+    """Ties of up to 4 at pages of 5, no hidden events, no depth cap: each tie fits in one answer, so the sync must
+    read them all. It fails instead, saying more events share a time than a page holds."""
+    rng = random.Random(4)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    events = [a_flameup_event(iso(base + timedelta(seconds=n)), rng) for n in range(3)]
+    events += [a_flameup_event(iso(base + timedelta(seconds=10)), rng) for _ in range(4)]  # the listing's end
+    behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5, newest_first=newest_first)
+    if newest_first:  # the tie at the listing's end: the oldest second
+        events = [a_flameup_event(iso(base - timedelta(seconds=10)), rng) for _ in range(4)] + events[:3]
+    output, bounds, _ = _sync(events, behaviour)
+
+    errors = " ".join(message.trace.error.message for message in output.errors)
+    assert not errors, errors
+    _exactly_once_or_failed(output, bounds, "a tie of 4 at pages of 5")
