@@ -116,7 +116,7 @@ class FlameupWindowCursor(CheckpointingCursor):
         if look.found is not FirstLook.MORE:  # at most a page: one window
             yield window_slice(self._lower, now)
             return
-        for start, end in self._planner.windows(self._lower, now, look.plan_by):
+        for start, end in self._planner.windows(self._lower, now):
             window = window_slice(start, end)
             # planned ahead, started once the windows being read leave room (source_events.flameup.in_flight)
             try:

@@ -20,8 +20,6 @@ class FirstLook(Enum):
 class Look:
     found: FirstLook
     total: int | None  # the answer's `total`: an estimate of the range's events, never a reason to stop
-    # `total` for the window planner, unless the first look's own probe contradicted it (source_events.flameup.windows)
-    plan_by: int | None = None
 
 
 class FlameupProbes:
@@ -43,20 +41,17 @@ class FlameupProbes:
         """
         events, total = self._retriever.ask_events(window_slice(lower, upper), offset=0)
         found = FirstLook.EMPTY if not events else FirstLook.MORE
-        plan_by = total
         if events and len(events) < self._page_sizes.limit:
             window_end = window_events(len(events))
             beyond_a_window = (
                 total is not None and total > window_end and self._probe_for_planner(lower, upper, window_end)
             )
-            if total is not None and total > window_end and not beyond_a_window:
-                plan_by = None  # it said more than a window, the data says not
             if not beyond_a_window:
                 after, _ = self._retriever.ask_events(window_slice(lower, upper), offset=len(events), limit=1)
                 found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
-        return Look(found, total, plan_by)
+        return Look(found, total)
 
     def holds_more_than(self, lower: datetime, upper: datetime, n: int) -> ProbeAnswer:
         """Whether [lower, upper) holds more than n events: one `limit=1` request at `offset=n` returns an event

@@ -101,10 +101,8 @@ class WindowPlanner:
         self._holds_more_than = holds_more_than
         self._page_size = page_size  # read at each probe: the API's cap, once paging has shown it
 
-    def windows(self, lower: datetime, upper: datetime, told: int | None = None) -> Iterator[tuple[datetime, datetime]]:
-        """Half-open windows that tile [lower, upper), in time order, planned as they are needed. `told`: the
-        `total` the sync's first look was given for [lower, upper). When it says more than a window, the range is
-        cut without asking first: each part is asked anyway, and a `total` that overstated costs a window more."""
+    def windows(self, lower: datetime, upper: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Half-open windows that tile [lower, upper), in time order, planned as they are needed."""
         hint = TotalHint()
         pending = [(lower, upper)]  # a stack: the oldest range on top
         while pending:
@@ -113,14 +111,11 @@ class WindowPlanner:
                 yield start, end
                 continue
             limit = window_events(self._page_size())
-            if (start, end) == (lower, upper) and told is not None and told > limit:
-                total = told
-            else:
-                answer = self._holds_more_than(start, end, limit)
-                total = hint.of(answer, limit)  # checked against the data either way: an overstating one shows here
-                if not answer.holds_more:
-                    yield start, end
-                    continue
+            answer = self._holds_more_than(start, end, limit)
+            total = hint.of(answer, limit)  # checked against the data either way: an overstating one shows here
+            if not answer.holds_more:
+                yield start, end
+                continue
             # a trusted `total` cuts the range into parts of about TARGET_SHARE of a window each (at most
             # MAX_PARTS: each part is checked again); without one, into halves
             parts = min(math.ceil(total / (TARGET_SHARE * limit)), MAX_PARTS) if total else 2

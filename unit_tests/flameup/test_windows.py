@@ -145,30 +145,6 @@ def test_a_range_that_holds_a_window_or_less_is_one_window_after_one_probe():
     assert api.probes == 1
 
 
-@pytest.mark.parametrize("shape", [_uniform, _sparse_then_busy], ids=lambda f: f.__name__)
-def test_a_first_look_told_more_than_a_window_cuts_the_range_without_asking_it_first(shape):
-    api = CountingApi(shape(random.Random(5), int(1.04 * WINDOW_EVENTS)))
-    asked = CountingApi(api.moments)
-
-    told = list(WindowPlanner(api, lambda: PAGE).windows(LOWER, UPPER, told=len(api.moments)))
-
-    # the windows it would have planned after asking, for one probe fewer (uniform: two parts, asked once each)
-    assert _plan(asked) == told and asked.probes == api.probes + 1
-    assert all(api.count(start, end) <= WINDOW_EVENTS for start, end in told)
-    if shape is _uniform:
-        assert api.probes == len(told) == 2
-
-
-def test_a_first_look_that_overstated_costs_a_window_more_never_a_window_too_full():
-    api = CountingApi(_uniform(random.Random(6), WINDOW_EVENTS // 2))
-
-    windows = list(WindowPlanner(api, lambda: PAGE).windows(LOWER, UPPER, told=10 * WINDOW_EVENTS))
-
-    _assert_tiles(windows)
-    assert all(api.count(start, end) <= WINDOW_EVENTS for start, end in windows)
-    assert api.probes == len(windows) <= 16  # one a part, at most MAX_PARTS parts
-
-
 def test_a_smaller_page_size_makes_smaller_windows():
     """The planner reads the page size at each cut: once paging has shown the API's cap, windows follow it."""
     moments = _uniform(random.Random(3), 5_000)
