@@ -8,6 +8,7 @@ Waits are recorded instead of slept: the CDK sleeps through `rate_limiting.time`
 `call_rate.time` (the API budget), which the `clock` fixture replaces with a clock that only moves when
 the connector sleeps."""
 
+import re
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -307,6 +308,9 @@ def test_a_request_that_is_never_answered_times_out_and_is_retried_a_bounded_num
     assert len(said) == 6 * readers
     assert all(f"sent nothing for 0.2 s (`{api}.request_timeout_seconds`)" in line for line in said)
     assert len(clock.retries) == 6 * readers and sum(clock.retries) < 60 * readers
+    # the wait each line says is the wait slept; the CDK's own line, which speaks of a rate limit, is not printed
+    assert sorted(float(re.search(r"retrying in ([\d.]+) s", line).group(1)) for line in said) == sorted(clock.retries)
+    assert not [r for r in caplog.records if "Rate limit exceeded" in r.getMessage()]
     errors = [e.trace.error.message for e in output.errors]
     assert any(f"sent nothing for 0.2 s (`{api}.request_timeout_seconds`)" in error for error in errors), errors
 

@@ -96,6 +96,22 @@ def without_the_memory_monitor_notice() -> Iterator[None]:
 MEMORY_MONITOR_NOTICE = "MemoryMonitor instantiated"
 
 
+# The CDK's line for every user-defined backoff without a response: after a network failure it speaks of a rate
+# limit (airbyte_cdk...rate_limiting.user_defined_backoff_handler), and it sleeps this much more than the backoff
+CDK_RETRY_NOTICE = "UserDefinedBackoffException: Rate limit exceeded. Retrying in "
+CDK_EXTRA_RETRY_SECONDS = 1
+
+
+def without_the_cdk_network_retry_line() -> None:
+    """Drop that line from the `airbyte` logger from now on: WaitAfterNetworkError says the same in its own line,
+    naming the failure and the setting. (The line for a response, `Rate limit exceeded (HTTP 429)`, stays.)"""
+    logging.getLogger("airbyte").addFilter(_not_the_cdk_network_retry_line)  # once: a filter is added once
+
+
+def _not_the_cdk_network_retry_line(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(CDK_RETRY_NOTICE)
+
+
 @contextmanager
 def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[None]:
     """While it is entered, the HttpClient's ERROR line for a request that failed (`'GET' request to '<url>' failed

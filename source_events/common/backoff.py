@@ -14,6 +14,7 @@ import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config
 
+from source_events import cdk_contact
 from source_events.common.errors import describe_network_failure, network_failure
 
 LOGGER = logging.getLogger("airbyte")
@@ -132,6 +133,9 @@ class WaitAfterNetworkError(BackoffStrategy):
     max_retries: int = 6  # the error handler's: the last attempt is not followed by a wait, nor said to be
     max_seconds: float = 8
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        cdk_contact.without_the_cdk_network_retry_line()  # this strategy's line says it
+
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.RequestException):
             return None
@@ -139,5 +143,6 @@ class WaitAfterNetworkError(BackoffStrategy):
         if attempt_count <= self.max_retries:
             timeout = (self.config.get(self.section) or {}).get("request_timeout_seconds")
             what = describe_network_failure(self.api, self.section, network_failure(response_or_exception), timeout)
-            LOGGER.warning(f"{what}: retrying in {wait:g} s (retry {attempt_count} of {self.max_retries}).")
+            waits = wait + cdk_contact.CDK_EXTRA_RETRY_SECONDS  # what the CDK will sleep
+            LOGGER.warning(f"{what}: retrying in {waits:g} s (retry {attempt_count} of {self.max_retries}).")
         return wait
