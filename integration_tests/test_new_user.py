@@ -191,7 +191,7 @@ def test_each_commands_help_still_describes_its_options(command):
         (
             ("bem",),
             ("flameup_events", "bem_events"),
-            "`flameup_events` (needs a `flameup` section in the config). This config provides: `bem_events`.",
+            "`flameup_events` (needs a `flameup` section in the config, not switched off by `flameup.replicate`). This config provides: `bem_events`.",
         ),
         (
             ("flameup", "bem"),
@@ -201,7 +201,7 @@ def test_each_commands_help_still_describes_its_options(command):
         (
             ("flameup",),
             ("flameup_event", "bem_events"),
-            "`bem_events` (needs a `bem` section in the config), `flameup_event` (no such stream). "
+            "`bem_events` (needs a `bem` section in the config, not switched off by `bem.replicate`), `flameup_event` (no such stream). "
             "This config provides: `flameup_events`.",
         ),
     ],

@@ -27,7 +27,7 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     if not unknown:
         return
     reasons = ", ".join(
-        f"`{name}` (needs a `{sections[name]}` section in the config)"
+        f"`{name}` (needs a `{sections[name]}` section in the config, not switched off by `{sections[name]}.replicate`)"
         if name in sections
         else f"`{name}` (no such stream)"
         for name in unknown
