@@ -9,7 +9,7 @@ import pytest
 
 from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.server import Addition, Deletion
-from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, iso, run_read, state, states_of
+from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read, state, states_of
 from testkit.emulator import (
     assert_exactly_once,
     bem_history,
@@ -89,17 +89,6 @@ def test_flameup_events_sharing_a_second_reordered_between_requests_are_all_read
     assert not lost, f"{len(lost)} of {len(truth)} events lost"  # 0.5.2: 19 of 600
 
 
-def _bursts(seed: int, count: int, longest: int) -> list[dict]:
-    """`count` events in ties of 1 to `longest` events, a second apart, with 0, 3 or 6 fractional digits."""
-    rng = random.Random(seed)
-    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
-    events: list[dict] = []
-    while len(events) < count:
-        moment = base + timedelta(seconds=len(events), microseconds=rng.choice([0, 0, 250_000]))
-        events += [a_flameup_event(iso(moment), rng) for _ in range(rng.randint(1, longest))]
-    return events[:count]
-
-
 @pytest.mark.parametrize(
     "seed, cap, newest_first, filter_field, hidden_share, longest",
     [
@@ -116,7 +105,7 @@ def test_flameup_ties_shorter_than_a_page_reordered_on_every_request_are_all_rea
 ):
     """Each request after a page overlaps the whole tie the page ends in: listed in another order, it comes back
     whole, whatever the page cap, sort order, compared field, or pages filtered after cutting."""
-    events = _bursts(seed, 900, longest)
+    events = flameup_ties(seed, 900, longest)
     behaviour = FlameupBehaviour(
         tie_order="per_request",
         limit_cap=cap,

@@ -10,7 +10,7 @@ import pytest
 
 from source_events.emulator import FlameupBehaviour
 from source_events.emulator.server import Deletion
-from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, run_read
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read
 from testkit.emulator import emulator_config, keys, requests_of, running_emulator, sync_bounds
 
 _ANCHOR_AT_END = (
@@ -32,19 +32,6 @@ _CAP_BELOW_A_PAGE = (
     "probe after it empty ('empty'); the range is taken as empty or one page, no listing goes a full page deep, and "
     "nothing checks beyond it"
 )
-
-
-def _bursts(seed: int, count: int, longest: int) -> list[dict]:
-    """`count` events in ties of 1 to `longest`, a second apart, half of them at a whole second."""
-    rng = random.Random(seed)
-    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
-    events: list[dict] = []
-    second = 0
-    while len(events) < count:
-        moment = base + timedelta(seconds=second, microseconds=rng.choice([0, 0, 250_000]))
-        second += 1
-        events += [a_flameup_event(iso(moment), rng) for _ in range(rng.randint(1, longest))]
-    return events[:count]
 
 
 def _sync(events, behaviour, changes=()):
@@ -105,7 +92,7 @@ def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_n
 ):
     """Ties of up to 4 at pages of 5, and of up to 2 at pages of 2, 30 % of events hidden, a depth cap: one event
     of a tie is lost and the sync succeeds (stable order: none lost)."""
-    output, bounds, _ = _sync(_bursts(seed, count, longest), behaviour)
+    output, bounds, _ = _sync(flameup_ties(seed, count, longest), behaviour)
 
     _exactly_once_or_failed(output, bounds, f"ties reordered, 30 % hidden, pages of {behaviour.limit_cap}")
 
@@ -132,7 +119,7 @@ def test_ties_reordered_on_each_request_while_events_are_deleted_lose_no_event_q
         tie_order="per_request", limit_cap=cap, newest_first=newest_first, filter_field=filter_field
     )
     changes = [Deletion(api="flameup", seed=seed, **deletion)]
-    output, bounds, _ = _sync(_bursts(seed, count, longest), behaviour, changes)
+    output, bounds, _ = _sync(flameup_ties(seed, count, longest), behaviour, changes)
 
     _exactly_once_or_failed(output, bounds, f"ties reordered, deletions, pages of {cap}")
 
@@ -143,7 +130,7 @@ def test_ties_reordered_on_each_request_while_the_oldest_are_deleted_behind_a_ne
     position, so no offset moves), with reordered ties: every event that existed throughout, once."""
     behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5)
     changes = [Deletion(at_request=5, api="flameup", where="oldest", count=2, repeat_every=3, times=6, seed=seed)]
-    output, bounds, _ = _sync(_bursts(seed, 300, 3), behaviour, changes)
+    output, bounds, _ = _sync(flameup_ties(seed, 300, 3), behaviour, changes)
 
     assert not output.errors
     _exactly_once_or_failed(output, bounds, "oldest deleted, newest first")
@@ -154,7 +141,7 @@ def test_ties_reordered_on_each_request_while_the_oldest_are_deleted_behind_a_ne
 def test_a_depth_cap_below_flameups_page_cap_loses_no_event_quietly(beyond_max_offset):
     """Pages of 100 served, nothing past position 50: 'empty_page' answers every first page empty (300 of 300 lost),
     'empty' cuts it to 50 and the probe after it is empty (250 of 300 lost); exit code 0 both."""
-    events = _bursts(5, 300, 1)
+    events = flameup_ties(5, 300, 1)
     behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset=beyond_max_offset)
     output, bounds, sent = _sync(events, behaviour)
 
@@ -165,7 +152,7 @@ def test_a_depth_cap_below_flameups_page_cap_loses_no_event_quietly(beyond_max_o
 def test_a_depth_cap_below_flameups_page_cap_that_refuses_is_read_or_fails():
     """What held: the same cap answered with a 400 is never a quiet loss."""
     behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset="reject")
-    output, bounds, _ = _sync(_bursts(5, 300, 1), behaviour)
+    output, bounds, _ = _sync(flameup_ties(5, 300, 1), behaviour)
 
     _exactly_once_or_failed(output, bounds, "depth cap 50 below pages of 100, reject")
 

@@ -101,6 +101,20 @@ def states_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
     ]
 
 
+def flameup_ties(seed: int, count: int, longest: int) -> list[dict[str, Any]]:
+    """`count` Flameup events in ties (events sharing a time) of 1 to `longest` events, a second apart, a third of
+    them with a fraction of a second; seeded."""
+    rng = random.Random(seed)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    events: list[dict[str, Any]] = []
+    second = 0
+    while len(events) < count:
+        moment = base + timedelta(seconds=second, microseconds=rng.choice([0, 0, 250_000]))
+        second += 1
+        events += [a_flameup_event(iso(moment), rng) for _ in range(rng.randint(1, longest))]
+    return events[:count]
+
+
 def a_flameup_event(timestamp: str, rng: random.Random | None = None, **fields: Any) -> dict[str, Any]:
     rng = rng or random.Random(timestamp)
     return {
