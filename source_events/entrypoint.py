@@ -2,8 +2,8 @@
 and `main.py`): it sends each command where it is answered.
 
 `spec`, `check`, `discover` and `read` (the Airbyte protocol) all run through the CDK's entrypoint
-(source_events.cdk_run), whatever their options, but for a `check` that succeeds (source_events.quick_check: it
-answers only SUCCEEDED, and leaves every other answer to the CDK's check). What needs no CDK is answered before the
+(source_events.cdk_run), whatever their options, but for a `check` that succeeds or whose config our rules refuse
+(source_events.quick_check: it leaves every other answer to the CDK's check). What needs no CDK is answered before the
 CDK's import, which takes about a second: the usage message, each command's `--help` and its usage errors (options
 checked here as the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo`
 (source_events.demo).

@@ -4,7 +4,8 @@ Why it exists: the Airbyte form waits for `check` before it saves a source, and 
 importing the CDK alone takes 1.2 to 1.6 s (any `airbyte_cdk.*` import runs the package's `__init__`, which imports
 nearly all of it): the CDK's check took about 2.2 s from launch to exit. This one takes about 0.6 s.
 
-It only ever answers SUCCEEDED, and only when everything the CDK's check would look at passes:
+It answers SUCCEEDED only when everything the CDK's check would look at passes (and FAILED only for a config
+source_events.config's rules refuse, with the CDK path's line):
 - the config file is a JSON object that, after the preprocessing the CDK path applies (the spec's defaults and
   switches, source_events.manifest.with_spec_defaults; the CDK's internal test keys left out), passes the spec's
   JSON Schema as the CDK validates it, and source_events.config's own rules (a setting the spec lacks gets the
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import orjson
 import requests
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -95,11 +97,18 @@ class FirstRequest:
 
 def quick_check(config_path: str) -> bool:
     """Print a successful check's messages and return True when the config is valid and every configured API
-    answers its first page; otherwise print nothing and return False. Never raises."""
+    answers its first page, or the CDK path's one line when source_events.config's rules refuse the config;
+    otherwise print nothing and return False. Never raises."""
     if os.environ.get("LOG_LEVEL", "info").lower() == "debug":
         return False  # the platform asks for the CDK's debug logs (as --debug does)
     try:
-        checked = valid_config(config_path)
+        try:
+            checked = valid_config(config_path)
+        except ConfigError as refused:
+            # the CDK path's answer, word for word: its entrypoint checks these rules first (SourceEvents.settings)
+            status = {"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": refused.message}}
+            print(orjson.dumps(status).decode() + "\n", end="", flush=True)
+            return True
         if checked is None:
             return False
         config, warnings = checked
@@ -108,7 +117,7 @@ def quick_check(config_path: str) -> bool:
             return False
         # the CDK path's warning for each setting the spec lacks, in its words and its LOG message's shape
         lines = [
-            json.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}, separators=(",", ":")) + "\n"
+            orjson.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}).decode() + "\n"
             for line in warnings
         ]
         print("".join(lines) + SUCCEEDED_LINES, end="", flush=True)
@@ -119,7 +128,8 @@ def quick_check(config_path: str) -> bool:
 
 def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
     """The config as the CDK path reads it (the spec's defaults filled in) and the warnings it would log about it
-    (settings the spec lacks), or None when the CDK path would refuse it."""
+    (settings the spec lacks); ConfigError when source_events.config's rules refuse it; None when anything else
+    might (the spec's JSON Schema, a file that is no JSON object): the CDK path says what."""
     spec = manifest.manifest()["spec"]
     if set(spec) - {"type", "documentation_url", "connection_specification"}:
         return None  # e.g. config migrations or transformations: the CDK applies them before it checks
@@ -128,10 +138,7 @@ def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
     if not isinstance(raw, dict):
         return None
     config = manifest.with_spec_defaults(raw) or {}  # as SourceEvents reads it
-    try:
-        settings = read_settings(config)
-    except ConfigError:
-        return None
+    settings = read_settings(config)  # ConfigError: refused by name
 
     # as the CDK validates it (check_config_against_spec_or_exit: jsonschema.validate, no format checker)
     schema = manifest.connection_specification()

@@ -429,13 +429,55 @@ _INVALID = {
 }
 
 
-@pytest.mark.parametrize("overrides", _INVALID.values(), ids=_INVALID)
-def test_an_invalid_config_falls_back_before_any_request(tmp_path, capsys, http, config, overrides):
+# what source_events.config's rules refuse: answered at once, as the CDK path answers them
+_REFUSED_BY_OUR_RULES = (
+    "page_size_out_of_bounds",
+    "flameup_page_size_zero",
+    "missing_api_key",
+    "no_api",
+    "future_start",
+    "http_to_a_public_host",
+    "bad_switch",
+)
+
+
+def _invalid(config, overrides):
     for section, values in overrides.items():
         config.with_flameup(**values) if section == "flameup" else config.with_bem(**values)
-    cfg = _without_nulls(config.build())
+    return _without_nulls(config.build()) if overrides else {}
 
-    assert _quick(tmp_path, cfg, capsys) == (False, "")
+
+@pytest.mark.parametrize("name", [name for name in _INVALID if name not in _REFUSED_BY_OUR_RULES])
+def test_a_config_only_the_spec_or_the_cdk_refuses_falls_back_before_any_request(tmp_path, capsys, http, config, name):
+    assert _quick(tmp_path, _invalid(config, _INVALID[name]), capsys) == (False, "")
+    assert http.request_history == []
+
+
+@pytest.mark.parametrize("name", _REFUSED_BY_OUR_RULES)
+def test_a_config_our_rules_refuse_is_answered_at_once_with_the_cdk_paths_line(tmp_path, capsys, http, config, name):
+    path = _write(tmp_path, _invalid(config, _INVALID[name]))
+    todays = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
+
+    ours = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "source_events", "check", "--config", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    cdk = subprocess.run(
+        [sys.executable, "-c", todays, "check", "--config", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert ours.returncode == cdk.returncode == 0
+    assert ours.stdout == cdk.stdout  # one CONNECTION_STATUS FAILED line naming the setting, byte for byte
+    assert json.loads(ours.stdout)["connectionStatus"]["status"] == "FAILED"
+    imported = [line.rsplit("|", 1)[-1].strip() for line in ours.stderr.splitlines() if "|" in line]
+    assert not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
     assert http.request_history == []
 
 
