@@ -2,8 +2,8 @@
 and `main.py`): it sends each command where it is answered.
 
 `spec`, `check`, `discover` and `read` (the Airbyte protocol) all run through the CDK's entrypoint
-(source_events.cdk_run), whatever their options, but for a `check` that succeeds or whose config our rules refuse
-(source_events.quick_check: it leaves every other answer to the CDK's check). What needs no CDK is answered before the
+(source_events.cdk_run), whatever their options, but for `spec` and for a `check` that succeeds or whose config
+our rules refuse (source_events.quick_check: it leaves every other answer to the CDK). What needs no CDK is answered before the
 CDK's import, which takes about a second: the usage message, each command's `--help` and its usage errors (options
 checked here as the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo`
 (source_events.demo).
@@ -56,7 +56,13 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(state_command(args[1:]))
     options = protocol_parser(command).parse_args(args[1:])  # --help and usage errors: answered (and exit) here
     try:
-        # a check that succeeds needs no CDK (source_events.quick_check); any other answer is the CDK's
+        # a spec, and a check that succeeds or whose config our rules refuse, need no CDK (source_events.quick_check);
+        # any other answer is the CDK's
+        if command == "spec" and not options.debug:
+            from source_events.quick_check import quick_spec
+
+            if quick_spec():
+                return
         if command == "check" and not options.debug:
             from source_events.quick_check import quick_check
 

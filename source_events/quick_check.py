@@ -126,6 +126,29 @@ def quick_check(config_path: str) -> bool:
         return False
 
 
+def quick_spec() -> bool:
+    """Print the SPEC message the CDK prints for this manifest (AirbyteEntrypoint.spec: the spec's JSON Schema and
+    documentation URL, no normalization, no dbt) and return True; False, printing nothing, when the manifest's spec
+    declares more than those (config migrations, advanced auth…), which the CDK alone renders."""
+    try:
+        spec = manifest.manifest()["spec"]
+        if set(spec) - {"type", "documentation_url", "connection_specification"}:
+            return False
+        message = {
+            "type": "SPEC",
+            "spec": {
+                "connectionSpecification": manifest.connection_specification(),
+                "documentationUrl": spec["documentation_url"],
+                "supportsNormalization": False,
+                "supportsDBT": False,
+            },
+        }
+        print(orjson.dumps(message).decode() + "\n", end="", flush=True)
+        return True
+    except Exception:
+        return False
+
+
 def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
     """The config as the CDK path reads it (the spec's defaults filled in) and the warnings it would log about it
     (settings the spec lacks); ConfigError when source_events.config's rules refuse it; None when anything else

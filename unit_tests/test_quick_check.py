@@ -295,6 +295,20 @@ def test_an_unknown_setting_gets_the_cdks_warning_word_for_word_from_the_fast_pa
     assert [m for m in todays.of_type("LOG") if "the first page was read" in m["log"]["message"]]
 
 
+def test_spec_is_the_cdks_byte_for_byte_without_importing_the_cdk():
+    todays = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
+    ours = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "source_events", "spec"], capture_output=True, text=True, timeout=120
+    )
+    cdk = subprocess.run([sys.executable, "-c", todays, "spec"], capture_output=True, text=True, timeout=120)
+
+    assert ours.returncode == cdk.returncode == 0
+    assert ours.stdout == cdk.stdout and json.loads(ours.stdout)["type"] == "SPEC"
+    imported = [line.rsplit("|", 1)[-1].strip() for line in ours.stderr.splitlines() if "|" in line]
+    assert "source_events.quick_check" in imported
+    assert not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
+
+
 def test_the_cli_with_debug_runs_the_cdks_check(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(quick_check, "quick_check", lambda path: calls.append("quick") or True)
