@@ -193,20 +193,12 @@ def test_it_goes_through_the_proxy_the_environment_names(tmp_path, capsys, monke
 def test_the_cli_answers_a_successful_check_without_importing_the_cdk(tmp_path):
     with running_emulator() as server:
         path = _write(tmp_path, emulator_config(server, flameup={}, bem={}))
-        result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "source_events", "check", "--config", path],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result, imported = _ours("check", "--config", path)
         requests_by_api = dict(server.requests_by_api)
 
     assert result.returncode == 0
     assert [json.loads(line) for line in result.stdout.splitlines()] == SUCCEEDED
-    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
-    assert "source_events.quick_check" in imported
-    assert not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
+    assert "source_events.quick_check" in imported and _without_the_cdk(imported)
     assert requests_by_api == {"flameup": 1, "bem": 1}  # the CDK's check would have sent three
     assert FLAMEUP_KEY not in result.stdout + result.stderr and BEM_KEY not in result.stdout + result.stderr
 
@@ -222,13 +214,38 @@ def test_the_fast_path_imports_nothing_of_the_cdk_even_indirectly():
     assert result.stdout.strip() == "[]"
 
 
+# today's CLI before the fast paths: every protocol command through the CDK's entrypoint
+_THROUGH_THE_CDK = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
+
+
+def _ours(*args: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`source-events ARGS`, and the modules it imported (`-X importtime`)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "source_events", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result, [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+
+
+def _through_the_cdk(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _THROUGH_THE_CDK, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _without_the_cdk(imported: list[str]) -> bool:
+    return not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
+
+
 def _both_checks(path) -> tuple[CliRun, CliRun]:
     """`source-events check` now, and today's check: the CDK's, as the entrypoint ran it before the fast path
     (side by side: the emulator's answers do not depend on the order of requests)."""
-    todays = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
     commands = [
         [sys.executable, "-m", "source_events", "check", "--config", path],
-        [sys.executable, "-c", todays, "check", "--config", path],
+        [sys.executable, "-c", _THROUGH_THE_CDK, "check", "--config", path],
     ]
     processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
     runs = []
@@ -296,17 +313,12 @@ def test_an_unknown_setting_gets_the_cdks_warning_word_for_word_from_the_fast_pa
 
 
 def test_spec_is_the_cdks_byte_for_byte_without_importing_the_cdk():
-    todays = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
-    ours = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "source_events", "spec"], capture_output=True, text=True, timeout=120
-    )
-    cdk = subprocess.run([sys.executable, "-c", todays, "spec"], capture_output=True, text=True, timeout=120)
+    ours, imported = _ours("spec")
+    cdk = _through_the_cdk("spec")
 
     assert ours.returncode == cdk.returncode == 0
     assert ours.stdout == cdk.stdout and json.loads(ours.stdout)["type"] == "SPEC"
-    imported = [line.rsplit("|", 1)[-1].strip() for line in ours.stderr.splitlines() if "|" in line]
-    assert "source_events.quick_check" in imported
-    assert not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
+    assert "source_events.quick_check" in imported and _without_the_cdk(imported)
 
 
 def test_the_cli_with_debug_runs_the_cdks_check(monkeypatch, tmp_path):
@@ -470,28 +482,13 @@ def test_a_config_only_the_spec_or_the_cdk_refuses_falls_back_before_any_request
 @pytest.mark.parametrize("name", _REFUSED_BY_OUR_RULES)
 def test_a_config_our_rules_refuse_is_answered_at_once_with_the_cdk_paths_line(tmp_path, capsys, http, config, name):
     path = _write(tmp_path, _invalid(config, _INVALID[name]))
-    todays = "import sys\nfrom source_events.cdk_run import run\nrun(sys.argv[1:])\n"
-
-    ours = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "source_events", "check", "--config", path],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    cdk = subprocess.run(
-        [sys.executable, "-c", todays, "check", "--config", path],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ours, imported = _ours("check", "--config", path)
+    cdk = _through_the_cdk("check", "--config", path)
 
     assert ours.returncode == cdk.returncode == 0
     assert ours.stdout == cdk.stdout  # one CONNECTION_STATUS FAILED line naming the setting, byte for byte
     assert json.loads(ours.stdout)["connectionStatus"]["status"] == "FAILED"
-    imported = [line.rsplit("|", 1)[-1].strip() for line in ours.stderr.splitlines() if "|" in line]
-    assert not [module for module in imported if module.split(".")[0] == "airbyte_cdk"]
+    assert _without_the_cdk(imported)
     assert http.request_history == []
 
 

@@ -9,6 +9,7 @@ version, and hands `fromisoformat` only the one form that every version reads.
 
 import re
 from datetime import datetime, timezone
+from typing import Any
 
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -41,6 +42,16 @@ def parse_timestamp(value: str) -> datetime:
         return parsed.astimezone(timezone.utc)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before datetime.min in UTC
         raise ValueError(f"not a representable date-time: {value!r}") from None
+
+
+def time_of(value: Any) -> datetime | None:
+    """A record's time field parsed, or None when it is missing, not a string, or no date-time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
 
 
 def format_timestamp(value: datetime) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from source_events.common.timestamps import parse_timestamp
+from source_events.common.timestamps import time_of
 
 FIELDS = ("timestamp", "created_at")
 # the part beyond reaches a second into the events read (bounds compared at a second's precision)
@@ -86,7 +86,7 @@ class ReadSoFar:
 
     def read(self, event: Mapping[str, Any]) -> None:
         self.count += 1
-        times = {field: _time(event.get(field)) for field in FIELDS}
+        times = {field: time_of(event.get(field)) for field in FIELDS}
         times = {field: value for field, value in times.items() if value is not None}
         if not times:
             return
@@ -163,12 +163,3 @@ def _keep(times: list[datetime], value: datetime, near, edge_of) -> None:
     if len(times) > 64 and len(times) & (len(times) - 1) == 0:  # now and then: drop those far from the edge
         edge = edge_of(times)
         times[:] = [t for t in times if near(t, edge)]
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
-from source_events.common.timestamps import parse_timestamp
+from source_events.common.timestamps import time_of
 from source_events.flameup.page_size import PageSize
 from source_events.flameup.seen import SeenEvents
 
@@ -50,12 +50,12 @@ def tied_at_end(events: Sequence[Any]) -> int:
         return 1
     run = 1
     for field in ("timestamp", "created_at"):
-        last = _instant(events[-1].get(field))
+        last = time_of(events[-1].get(field))
         if last is None:
             continue
         tied = 0
         for event in reversed(events):
-            if not isinstance(event, Mapping) or _instant(event.get(field)) != last:
+            if not isinstance(event, Mapping) or time_of(event.get(field)) != last:
                 break
             tied += 1
         run = max(run, tied)
@@ -69,13 +69,6 @@ def _reordered(before: list[str], ids: list[str]) -> bool:
     again = list(dict.fromkeys(event_id for event_id in ids if event_id in overlapped))  # an event listed twice: once
     returned = set(again)
     return again != [event_id for event_id in before if event_id in returned]
-
-
-def _instant(value: Any) -> Any:
-    try:
-        return parse_timestamp(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 class ListingEvidence:
