@@ -131,6 +131,19 @@ def test_a_tie_longer_than_a_page_reordered_on_every_request_fails_the_sync_nami
     assert "in another order on each request" in errors and "`flameup.event`" in errors, errors
 
 
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_a_tie_exactly_a_page_long_reordered_on_every_request_is_read_whole(newest_first):
+    """The page held it whole: the next answer shows it ends there, so its order no longer matters."""
+    rng = random.Random(9)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    events = [a_flameup_event(iso(base + timedelta(seconds=n)), rng) for n in range(30)]
+    events += [a_flameup_event(iso(base + timedelta(seconds=40)), rng) for _ in range(10)]  # 10 at pages of 10
+    behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=10, newest_first=newest_first)
+    truth, output, _ = _flameup_sync(events, behaviour)
+
+    assert_exactly_once(keys(output, FLAMEUP), truth, "a reordered tie of 10 at pages of 10")
+
+
 def test_a_tie_longer_than_a_page_in_a_stable_order_is_read_whole():
     """The check that fails the sync above fires only on evidence: a long tie listed the same way twice is read."""
     rng = random.Random(9)

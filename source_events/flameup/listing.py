@@ -28,7 +28,7 @@ its ends can also come back in the neighbouring window; the retriever emits each
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -46,20 +46,33 @@ MAX_STEPS_BACK = 24
 def tied_at_end(events: Sequence[Any]) -> int:
     """How many events at the end of a page share the last one's time, by `timestamp` or by `created_at` (the
     field the listing is sorted by is undocumented): the tie a request that reads on overlaps whole."""
-    if not events or not isinstance(events[-1], Mapping):
+    if not events:
         return 1
-    run = 1
-    for field in ("timestamp", "created_at"):
-        last = time_of(events[-1].get(field))
-        if last is None:
-            continue
-        tied = 0
-        for event in reversed(events):
-            if not isinstance(event, Mapping) or time_of(event.get(field)) != last:
-                break
-            tied += 1
-        run = max(run, tied)
-    return run
+    return max(1, _sharing_the_time_of(events[-1], reversed(events)))
+
+
+def tied_at_start(events: Sequence[Any], last_read: Any) -> int:
+    """How many events at the start of a page share the time of `last_read` (the last event of the page before), by
+    either field: how far the tie that page ended in goes on in this one."""
+    return _sharing_the_time_of(last_read, iter(events))
+
+
+def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
+    """The longest run from the start of `events` that shares `event`'s `timestamp`, or its `created_at`."""
+    if not isinstance(event, Mapping):
+        return 0
+    runs = {field: time_of(event.get(field)) for field in ("timestamp", "created_at")}
+    counts = dict.fromkeys(runs, 0)
+    for other in events:
+        still = [
+            f for f, t in runs.items() if t is not None and isinstance(other, Mapping) and time_of(other.get(f)) == t
+        ]
+        if not still:
+            break
+        for field in still:
+            counts[field] += 1
+        runs = {f: runs[f] for f in still}
+    return max(counts.values())
 
 
 def _reordered(before: list[str], ids: list[str]) -> bool:
@@ -134,12 +147,15 @@ class WindowListing:
     def limit(self) -> int:
         return self._page_size.limit
 
-    def take(self, ids: list[str], tied: int = 1) -> list[str]:
-        """The answer to the request at `self.offset`: the IDs it listed, in order, and how many at its end share
-        the last one's time (`tied_at_end`). Returns the ones to emit (never emitted by this window before) and
-        sets the next request, or ends the listing."""
-        if self.step is Step.ANCHORED and _reordered(self._overlapped, ids):
-            raise TieTooLongToRead(f"{len(self._overlapped)} events overlapped of a longer tie came back reordered")
+    def take(self, ids: list[str], tied: int = 1, goes_on: int | None = None) -> list[str]:
+        """The answer to the request at `self.offset`: the IDs it listed, in order, how many at its end share the
+        last one's time (`tied_at_end`), and how many at its start share the time of the last event read
+        (`tied_at_start`; None: unknown). Returns the ones to emit (never emitted by this window before) and sets
+        the next request, or ends the listing."""
+        overlapped = len(self._overlapped)
+        longer = goes_on is None or goes_on > overlapped  # the tie goes on past the page that held it whole
+        if self.step is Step.ANCHORED and longer and _reordered(self._overlapped, ids):
+            raise TieTooLongToRead(f"{overlapped} events overlapped of a longer tie came back reordered")
         # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
         self._tied = max(1, min(tied, len(ids) - 1))
         # a tie filling a whole page may go on past any answer: seen reordered, it cannot be read by offset (a short

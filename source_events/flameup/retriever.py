@@ -31,6 +31,7 @@ from source_events.flameup.listing import (
     TieTooLongToRead,
     WindowListing,
     tied_at_end,
+    tied_at_start,
 )
 from source_events.flameup.page_size import PageSize
 from source_events.flameup.seen import SeenEvents
@@ -146,7 +147,7 @@ class FlameupRetriever(SimpleRetriever):
         self, records_schema: Mapping[str, Any], part: StreamSlice, listing: WindowListing, read: ReadSoFar, claims: Any
     ) -> Iterable[Record]:
         """One listing of the window's time range `part`, to an empty page."""
-        last_time = None  # of the last event read: a tie the next request overlaps
+        last_read = None  # the last event of the page before: the tie the next request overlaps
         while not listing.done:
             asked_at = listing.offset
             response = self.ask(part, asked_at)
@@ -162,11 +163,12 @@ class FlameupRetriever(SimpleRetriever):
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
             read.page_deep |= asked_at + len(events) >= self.page_sizes.full
             try:
-                fresh = set(listing.take(_ids(events), tied_at_end(events)))
+                fresh = set(listing.take(_ids(events), tied_at_end(events), tied_at_start(events, last_read)))
             except TieTooLongToRead as error:
+                tie_time = last_read.get("timestamp") if isinstance(last_read, Mapping) else None
                 raise AirbyteTracedException(
                     message="Flameup lists events that share a time in another order on each request, and more of "
-                    f"them share the time {last_time} than a page holds: they cannot all be read by offset. "
+                    f"them share the time {tie_time} than a page holds: they cannot all be read by offset. "
                     "Narrow the stream with `flameup.event` or `flameup.user_id`.",
                     internal_message=str(error),
                     failure_type=FailureType.system_error,
@@ -180,8 +182,8 @@ class FlameupRetriever(SimpleRetriever):
                 ) from None
             if listing.ended_at_depth:  # an overlapping request answered empty twice where events were read
                 read.page_deep = read.refused = True
-            if events and isinstance(events[-1], Mapping):
-                last_time = events[-1].get("timestamp")
+            if events:
+                last_read = events[-1]
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=part

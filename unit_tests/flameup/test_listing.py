@@ -3,7 +3,14 @@ HTTP, with ties listed in another order on each request, are in integration_test
 
 import pytest
 
-from source_events.flameup.listing import ListingEvidence, Step, TieTooLongToRead, WindowListing, tied_at_end
+from source_events.flameup.listing import (
+    ListingEvidence,
+    Step,
+    TieTooLongToRead,
+    WindowListing,
+    tied_at_end,
+    tied_at_start,
+)
 from source_events.flameup.page_size import PageSize
 
 
@@ -60,8 +67,8 @@ def test_a_tie_filling_the_page_that_comes_back_in_another_order_fails_rather_th
     listing = _listing(10)
     listing.take([f"e{n}" for n in range(10)], tied=10)  # e1..e9 overlapped
 
-    with pytest.raises(TieTooLongToRead):
-        listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0"], tied=1)
+    with pytest.raises(TieTooLongToRead):  # the tie goes on past the page (10 of its events lead this answer)
+        listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "g0"], tied=10, goes_on=10)
 
 
 def test_a_tie_filling_the_page_that_comes_back_moved_but_in_order_reads_on():
@@ -80,3 +87,25 @@ def test_an_event_listed_twice_in_the_overlap_is_no_reordering():
 
     fresh = listing.take(["e1", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"], tied=10)
     assert fresh == []
+
+
+def test_a_tie_is_counted_on_into_the_next_page_by_either_field():
+    last = _event("2026-01-01T10:00:05Z", "2026-01-01T10:00:09Z")
+    page = [
+        _event("2026-01-01T10:00:05.000Z", "2026-01-01T10:00:08Z"),
+        _event("2026-01-01T10:00:05Z"),
+        _event("2026-01-01T10:00:04Z"),
+    ]
+
+    assert tied_at_start(page, last) == 2
+    assert tied_at_start(page, None) == 0 and tied_at_start([], last) == 0
+
+
+def test_a_tie_exactly_filling_the_page_that_comes_back_reordered_is_read_on():
+    """The next answer shows the tie ending where the page ended (its other events have another time): the page
+    held it whole, so its order no longer matters."""
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=10)
+
+    fresh = listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0"], tied=1, goes_on=9)
+    assert fresh == ["f0"]
