@@ -107,7 +107,7 @@ def quick_check(config_path: str) -> bool:
         except ConfigError as refused:
             # the CDK path's answer, word for word: its entrypoint checks these rules first (SourceEvents.settings)
             status = {"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": refused.message}}
-            print(orjson.dumps(status).decode() + "\n", end="", flush=True)
+            print(_line(status), end="", flush=True)
             return True
         if checked is None:
             return False
@@ -116,10 +116,7 @@ def quick_check(config_path: str) -> bool:
         if not requests_to_send or not all_answered(requests_to_send):
             return False
         # the CDK path's warning for each setting the spec lacks, in its words and its LOG message's shape
-        lines = [
-            orjson.dumps({"type": "LOG", "log": {"level": "WARN", "message": line}}).decode() + "\n"
-            for line in warnings
-        ]
+        lines = [_line({"type": "LOG", "log": {"level": "WARN", "message": line}}) for line in warnings]
         print("".join(lines) + SUCCEEDED_LINES, end="", flush=True)
         return True
     except Exception:
@@ -131,8 +128,8 @@ def quick_spec() -> bool:
     documentation URL, no normalization, no dbt) and return True; False, printing nothing, when the manifest's spec
     declares more than those (config migrations, advanced auth…), which the CDK alone renders."""
     try:
-        spec = manifest.manifest()["spec"]
-        if set(spec) - {"type", "documentation_url", "connection_specification"}:
+        spec = _plain_spec()
+        if spec is None:
             return False
         message = {
             "type": "SPEC",
@@ -143,18 +140,29 @@ def quick_spec() -> bool:
                 "supportsDBT": False,
             },
         }
-        print(orjson.dumps(message).decode() + "\n", end="", flush=True)
+        print(_line(message), end="", flush=True)
         return True
     except Exception:
         return False
+
+
+def _plain_spec() -> dict[str, Any] | None:
+    """The manifest's spec when it declares only its JSON Schema and documentation URL; None when it declares more
+    (config migrations or transformations, advanced auth…), which the CDK alone applies and renders."""
+    spec = manifest.manifest()["spec"]
+    return None if set(spec) - {"type", "documentation_url", "connection_specification"} else spec
+
+
+def _line(message: Mapping[str, Any]) -> str:
+    """A protocol message as the CDK writes it: compact JSON (orjson), one line."""
+    return orjson.dumps(message).decode() + "\n"
 
 
 def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
     """The config as the CDK path reads it (the spec's defaults filled in) and the warnings it would log about it
     (settings the spec lacks); ConfigError when source_events.config's rules refuse it; None when anything else
     might (the spec's JSON Schema, a file that is no JSON object): the CDK path says what."""
-    spec = manifest.manifest()["spec"]
-    if set(spec) - {"type", "documentation_url", "connection_specification"}:
+    if _plain_spec() is None:
         return None  # e.g. config migrations or transformations: the CDK applies them before it checks
     with open(config_path) as handle:  # as the CDK reads it (BaseConnector.read_config)
         raw = json.loads(handle.read())
