@@ -28,6 +28,9 @@ _DEPTH_CAP = (
 )
 
 
+_REORDERED_LOG = "in another order on two requests"
+
+
 def _flameup_sync(events, behaviour, expect_failure=False):
     with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
         truth = server.ground_truth()[FLAMEUP]
@@ -117,6 +120,22 @@ def test_flameup_ties_shorter_than_a_page_reordered_on_every_request_are_all_rea
 
     assert len(sent) > 900 / cap, "too few pages for ties to cross their boundaries"
     assert_exactly_once(keys(output, FLAMEUP), truth, f"ties reordered at pages of {cap}")
+    # the request overlapping a tie's last event alone was answered in another order: ties are then overlapped whole
+    assert any(_REORDERED_LOG in message.log.message for message in output.logs)
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_flameup_ties_in_a_stable_order_are_read_overlapping_one_event_a_page(newest_first):
+    """The answer after a page ending in a tie starts with its last event and holds only new ones after it: the
+    tie's order held, and the next request overlaps one event, not the whole tie (0.5.3, overlapping every tie whole:
+    132 pages for these 900 events, at ties of up to 9 events and pages of 10)."""
+    events = flameup_ties(1, 900, 9)
+    truth, output, sent = _flameup_sync(events, FlameupBehaviour(limit_cap=10, newest_first=newest_first))
+
+    assert_exactly_once(keys(output, FLAMEUP), truth, "stable ties at pages of 10")
+    pages = [query for query in sent if int(query["limit"]) > 1]
+    assert len(pages) <= 900 / 9 + 6, f"{len(pages)} pages for 900 events: more than a one-event overlap"
+    assert not any(_REORDERED_LOG in message.log.message for message in output.logs)
 
 
 def test_a_tie_longer_than_a_page_reordered_on_every_request_fails_the_sync_naming_the_cause():

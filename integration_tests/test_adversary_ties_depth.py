@@ -24,7 +24,8 @@ _DELETION_UNDER_A_TIE = (
     "listing.py: a deletion before the position moves the listing down one; the overlap of a whole tie still finds "
     "the last event read (it may sit anywhere in a reordered tie), so the move goes unseen and the request skips "
     "one position: the tie member reordered into it, unread, is lost (stable order loses nothing: the skipped "
-    "position holds an event already read)"
+    "position holds an event already read). A tie split so that the page holds one of its events looks like no "
+    "tie at all: the next request overlaps that event alone"
 )
 _CAP_BELOW_A_PAGE = (
     "probes.FlameupProbes first look / depth.ReadSoFar.page_deep: with a depth cap below Flameup's page cap, the "
@@ -97,31 +98,48 @@ def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_n
     _exactly_once_or_failed(output, bounds, f"ties reordered, 30 % hidden, pages of {behaviour.limit_cap}")
 
 
-@pytest.mark.xfail(strict=True, reason=_DELETION_UNDER_A_TIE)
-@pytest.mark.parametrize(
-    "seed, cap, longest, count, newest_first, filter_field, deletion",
-    [
-        (120, 10, 2, 200, False, "created_at", dict(where="random", at_request=12, count=1, repeat_every=3, times=5)),
-        (134, 7, 2, 200, True, "created_at", dict(where="random", at_request=14, count=1, repeat_every=5, times=4)),
-        (137, 3, 2, 400, True, "timestamp", dict(where="random", at_request=17, count=2, repeat_every=2, times=7)),
-        (156, 7, 5, 200, False, "timestamp", dict(where="random", at_request=7, count=1, repeat_every=7, times=8)),
-        # retention deleting the oldest events under an oldest-first listing: before the reader's position
-        (2, 5, 3, 300, False, "timestamp", dict(where="oldest", at_request=5, count=2, repeat_every=3, times=6)),
-        (3, 5, 3, 300, True, "timestamp", dict(where="last_served", at_request=5, count=2, repeat_every=3, times=6)),
-    ],
-)
-def test_ties_reordered_on_each_request_while_events_are_deleted_lose_no_event_quietly(
-    seed, cap, longest, count, newest_first, filter_field, deletion
-):
-    """Events deleted before the reader's position while a window pages, ties (shorter than a page) listed in another
-    order on each request: 1 or 2 events that existed throughout the sync are lost, exit code 0."""
+_DELETIONS_READ = [
+    (120, 10, 2, 200, False, "created_at", dict(where="random", at_request=12, count=1, repeat_every=3, times=5)),
+    (134, 7, 2, 200, True, "created_at", dict(where="random", at_request=14, count=1, repeat_every=5, times=4)),
+    (137, 3, 2, 400, True, "timestamp", dict(where="random", at_request=17, count=2, repeat_every=2, times=7)),
+    # retention deleting the oldest events under an oldest-first listing: before the reader's position
+    (2, 5, 3, 300, False, "timestamp", dict(where="oldest", at_request=5, count=2, repeat_every=3, times=6)),
+    (3, 5, 3, 300, True, "timestamp", dict(where="last_served", at_request=5, count=2, repeat_every=3, times=6)),
+]
+_DELETIONS_LOST = [
+    (156, 7, 5, 200, False, "timestamp", dict(where="random", at_request=7, count=1, repeat_every=7, times=8)),
+    (1002, 10, 2, 200, False, "created_at", dict(where="random", at_request=7, count=2, repeat_every=3, times=8)),
+    (1020, 3, 2, 300, False, "created_at", dict(where="oldest", at_request=12, count=1, repeat_every=4, times=5)),
+]
+
+
+def _sync_with_deletions(seed, cap, longest, count, newest_first, filter_field, deletion):
     behaviour = FlameupBehaviour(
         tie_order="per_request", limit_cap=cap, newest_first=newest_first, filter_field=filter_field
     )
     changes = [Deletion(api="flameup", seed=seed, **deletion)]
     output, bounds, _ = _sync(flameup_ties(seed, count, longest), behaviour, changes)
-
     _exactly_once_or_failed(output, bounds, f"ties reordered, deletions, pages of {cap}")
+
+
+@pytest.mark.parametrize("seed, cap, longest, count, newest_first, filter_field, deletion", _DELETIONS_READ)
+def test_ties_reordered_on_each_request_while_events_are_deleted_are_read_in_these_scenarios(
+    seed, cap, longest, count, newest_first, filter_field, deletion
+):
+    """Scenarios 0.5.3 lost 1 or 2 events of (strict xfails then): the answer that leaves a tie's order in doubt emits
+    what it holds before the tie is asked again whole, and that covers the position a deletion skipped. Not a
+    guarantee: the scenarios below still lose one."""
+    _sync_with_deletions(seed, cap, longest, count, newest_first, filter_field, deletion)
+
+
+@pytest.mark.xfail(strict=True, reason=_DELETION_UNDER_A_TIE)
+@pytest.mark.parametrize("seed, cap, longest, count, newest_first, filter_field, deletion", _DELETIONS_LOST)
+def test_ties_reordered_on_each_request_while_events_are_deleted_lose_no_event_quietly(
+    seed, cap, longest, count, newest_first, filter_field, deletion
+):
+    """Events deleted before the reader's position while a window pages, ties (shorter than a page) listed in another
+    order on each request: 1 or 2 events that existed throughout the sync are lost, exit code 0."""
+    _sync_with_deletions(seed, cap, longest, count, newest_first, filter_field, deletion)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

@@ -6,11 +6,14 @@ position moves every later event down one offset, and a reader that advances by 
 skips one still-existing event per deletion. Flameup may also filter a page after cutting it (permissions,
 soft-deleted rows), so a page can hold fewer events than the cap although more follow. So:
 
-- **Each request after a full page overlaps the last event read** (offset = position - 1, the anchor), or the
-  whole tie it ends (the events at the page's end sharing its `timestamp` or `created_at`): a listing sorted by
-  time without a tie-breaker (SQL `ORDER BY timestamp`) may list a tie in another order on each request, and a
-  tie split by a page boundary then loses the events that moved behind it. Asked whole, a tie shorter than a
-  page comes back whole (a longer one cannot: docs/exactness.md). Where
+- **Each request after a full page overlaps the last event read** (offset = position - 1, the anchor). A listing
+  sorted by time without a tie-breaker (SQL `ORDER BY timestamp`) may list a tie (the events at a page's end
+  sharing its `timestamp` or `created_at`) in another order on each request, and a tie split by a page boundary
+  then loses the events that moved behind it. The answer after a page ending in a tie proves its order held when
+  it starts with the anchor and every event after it is new: exactly one event of the tie came back twice, so
+  the two answers together hold as many of its events as it has positions. Any other answer is asked again
+  overlapping the whole tie, and once a tie came back reordered, every tie is overlapped whole from the start.
+  Asked whole, a tie shorter than a page comes back whole (a longer one cannot: docs/exactness.md). Where
   the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
   events were inserted before it (they are read again, never emitted twice); absent, events before it were
   deleted (or it was): the reader steps back until an answer holds an event it read, then reads on from there.
@@ -75,6 +78,11 @@ def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
     return max(counts.values())
 
 
+def _not_read(ids: list[str], known: list[bool]) -> list[str]:
+    """The IDs not `known`, each once, in order."""
+    return list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
+
+
 def _reordered(before: list[str], ids: list[str]) -> bool:
     """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
     pages filtered after cutting, move events but keep their order: only a reordered tie changes it."""
@@ -90,6 +98,7 @@ class ListingEvidence:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.short_pages_mid_listing = False
+        self.ties_reordered = False
 
     def saw_short_page_mid_listing(self) -> None:
         with self._lock:
@@ -102,10 +111,23 @@ class ListingEvidence:
             "empty page at a confirmed position."
         )
 
+    def saw_tie_reordered(self) -> None:
+        with self._lock:
+            if self.ties_reordered:
+                return
+            self.ties_reordered = True
+        LOGGER.info(
+            "Stream flameup_events: Flameup listed events that share a time in another order on two requests; every "
+            "request after a page ending in such a tie now overlaps the whole tie."
+        )
+
 
 class Step(Enum):
     FIRST = "the listing's first page"
-    ANCHORED = "the next page, overlapping the last event read"
+    ANCHORED = "the next page, overlapping the last event read (the whole tie it ends, once ties came back reordered)"
+    TIE_AGAIN = (
+        "the next page again, overlapping the whole tie: the answer overlapping its last event left its order in doubt"
+    )
     AFTER = "the page after the position, no overlap: empty ends the listing"
     CONFIRM = "the last event read, to confirm the position before an empty page is trusted"
     STEP_BACK = "an earlier page, to find a position read before"
@@ -132,7 +154,10 @@ class WindowListing:
         self._seen = SeenEvents() if seen is None else seen
         self._previous_page: int | None = None  # the size of the data page before this one, if there was one
         self._tied = 1  # the events at the last page's end sharing its time: what the next request overlaps
+        self._tie: list[str] = []  # those events, in the order they were listed
         self._overlapped: list[str] = []  # those events, when the tie was longer than the overlap
+        self._trusting_tie = False  # the request overlaps the last event of a tie alone (ties' order held so far)
+        self._doubted: set[str] = set()  # events first read in the answer that left a tie's order in doubt
         self._back_by = 0
         self._steps_back = 0
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
@@ -152,19 +177,28 @@ class WindowListing:
         last one's time (`tied_at_end`), and how many at its start share the time of the last event read
         (`tied_at_start`; None: unknown). Returns the ones to emit (never emitted by this window before) and sets
         the next request, or ends the listing."""
+        if self._trusting_tie:
+            self._trusting_tie = False
+            if not (ids and ids[0] == self._last and not any(self._seen.known(ids[1:]))):
+                return self._doubt_the_tie(ids)
         overlapped = len(self._overlapped)
         longer = goes_on is None or goes_on > overlapped  # the tie goes on past the page that held it whole
-        if self.step is Step.ANCHORED and longer and _reordered(self._overlapped, ids):
+        if self.step in (Step.ANCHORED, Step.TIE_AGAIN) and longer and _reordered(self._overlapped, ids):
             raise TieTooLongToRead(f"{overlapped} events overlapped of a longer tie came back reordered")
         # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
         self._tied = max(1, min(tied, len(ids) - 1))
+        self._tie = ids[-tied:] if tied > 1 else []
         # a tie filling a whole page may go on past any answer: seen reordered, it cannot be read by offset (a short
         # answer, the listing's end, holds the rest of its tie: the request before it overlapped the tie's start)
         full_page = len(ids) >= self._page_size.full
         self._overlapped = ids[-self._tied :] if tied > self._tied and full_page else []
         known = self._seen.add(ids)
+        emitted = _not_read(ids, known)
+        if self._doubted:  # the answer in doubt only emitted its events: this page is placed as if it never came
+            known = [read and event_id not in self._doubted for event_id, read in zip(ids, known, strict=True)]
+            self._doubted = set()
         anchor = self._anchor(ids, known)
-        fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
+        fresh = _not_read(ids, known)  # new to this listing's positions
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:
             if not ids:  # empty: the end, once the position is confirmed
@@ -174,12 +208,17 @@ class WindowListing:
         elif step is Step.FIRST or (anchor is None and asked_at == 0):
             # from the listing's start nothing can lie before the answer
             self._end() if not ids else self._read_on(asked_at, ids, fresh)
-        elif anchor is None and not ids and step in (Step.ANCHORED, Step.CONFIRM) and self._empty_overlaps:
+        elif (
+            anchor is None
+            and not ids
+            and step in (Step.ANCHORED, Step.TIE_AGAIN, Step.CONFIRM)
+            and self._empty_overlaps
+        ):
             # empty again after a step back found the listing: Flameup serves no page reaching that deep (a cap on
             # `offset + limit`), or the listing's tail keeps vanishing; either way what lies beyond is read by time
             self.served_no_deeper()
         elif anchor is None:
-            self._empty_overlaps += not ids and step in (Step.ANCHORED, Step.CONFIRM)
+            self._empty_overlaps += not ids and step in (Step.ANCHORED, Step.TIE_AGAIN, Step.CONFIRM)
             self._step_back()
         elif len(ids) < self._page_size.full and (
             anchor == len(ids) - 1 or (not fresh and asked_at + len(ids) <= self._position)
@@ -191,7 +230,18 @@ class WindowListing:
         else:
             self._back_by = 0
             self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
-        return fresh
+        return emitted
+
+    def _doubt_the_tie(self, ids: list[str]) -> list[str]:
+        """The answer to a request overlapping the last event of a tie alone does not prove the tie's order held
+        (module docstring): the events it holds that this window did not read are emitted, and the page is asked
+        again overlapping the whole tie, from the position before this answer, as if this answer never came."""
+        if _reordered(self._tie, ids):
+            self._evidence.saw_tie_reordered()
+        emitted = _not_read(ids, self._seen.add(ids))
+        self._doubted = set(emitted)
+        self.step, self.offset = Step.TIE_AGAIN, max(self._position - self._tied, 0)
+        return emitted
 
     def _anchor(self, ids: list[str], known: list[bool]) -> int | None:
         """Where the answer holds a position read before: the last event read, else the furthest event this
@@ -234,7 +284,8 @@ class WindowListing:
 
     def _ask(self, step: Step) -> None:
         self.step = step
-        overlap = self._tied if step is Step.ANCHORED else 1
+        self._trusting_tie = step is Step.ANCHORED and self._tied > 1 and not self._evidence.ties_reordered
+        overlap = self._tied if step is Step.ANCHORED and not self._trusting_tie else 1
         self.offset = self._position if step is Step.AFTER else max(self._position - overlap, 0)
 
     def served_no_deeper(self) -> None:

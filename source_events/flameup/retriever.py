@@ -28,6 +28,7 @@ from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import (
     ListingChangedTooOften,
     ListingEvidence,
+    Step,
     TieTooLongToRead,
     WindowListing,
     tied_at_end,
@@ -182,7 +183,7 @@ class FlameupRetriever(SimpleRetriever):
                 ) from None
             if listing.ended_at_depth:  # an overlapping request answered empty twice where events were read
                 read.page_deep = read.refused = True
-            if events:
+            if events and listing.step is not Step.TIE_AGAIN:  # else the page before is asked again
                 last_read = events[-1]
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
             for record in self.record_selector.select_records(

@@ -33,19 +33,88 @@ def test_a_tie_is_counted_by_either_field_and_by_instant_not_by_spelling():
     assert tied_at_end([]) == 1 and tied_at_end([{"id": "x"}]) == 1  # nothing to compare: the last event alone
 
 
-def _listing(limit: int) -> WindowListing:
-    return WindowListing(PageSize(limit), ListingEvidence())
+def _listing(limit: int, reordered: bool = False) -> WindowListing:
+    """`reordered`: ties came back in another order earlier in the sync, so every tie is overlapped whole."""
+    evidence = ListingEvidence()
+    if reordered:
+        evidence.saw_tie_reordered()
+    return WindowListing(PageSize(limit), evidence)
 
 
-def test_the_next_request_overlaps_the_whole_tie_a_full_page_ends_in():
+def test_after_a_page_ending_in_a_tie_the_next_request_overlaps_its_last_event_alone():
     listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 9)
+
+
+def test_an_answer_that_starts_at_the_tie_s_last_event_and_holds_only_new_ones_proves_its_order_held():
+    """Exactly one of the tie's events came back twice: the two answers hold as many of its events as it has
+    positions, in whatever order each listed them."""
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+
+    fresh = listing.take(["e9"] + [f"f{n}" for n in range(9)], tied=1, goes_on=3)
+    assert fresh == [f"f{n}" for n in range(9)]
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 18)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["e9", "e8", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"],  # an event of the tie came back twice...
+        ["e7", "e9", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"],  # ...or the anchor is not at the top
+        ["f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"],  # ...or not there at all
+        [],
+    ],
+)
+def test_any_other_answer_is_asked_again_overlapping_the_whole_tie_and_its_new_events_are_emitted(answer):
+    listing = _listing(10)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+
+    fresh = listing.take(answer, tied=1, goes_on=2)
+    assert fresh == [event_id for event_id in answer if event_id.startswith("f")]
+    assert (listing.step, listing.offset) == (Step.TIE_AGAIN, 6)  # from the position before the doubtful answer
+
+
+def test_a_tie_seen_in_another_order_has_every_later_tie_overlapped_whole_from_the_start():
+    evidence = ListingEvidence()
+    listing = WindowListing(PageSize(10), evidence)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+    listing.take(["e9", "e8", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"], tied=1)  # e8 after e9: reordered
+    assert evidence.ties_reordered
+
+    listing.take(["e9", "e6", "e8", "e7", "f0", "f1", "f2", "f3", "f4", "f5"], tied=3)  # the whole tie again
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 13)  # its next tie: overlapped whole (3)
+
+
+def test_a_tie_moved_in_order_by_events_added_before_it_is_no_evidence_of_reordering():
+    evidence = ListingEvidence()
+    listing = WindowListing(PageSize(10), evidence)
+    listing.take([f"e{n}" for n in range(10)], tied=4)
+
+    listing.take(["e8", "e9", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"], tied=1)  # one event added before
+    assert listing.step is Step.TIE_AGAIN and not evidence.ties_reordered
+
+
+def test_a_tie_longer_than_a_page_listed_in_the_same_order_is_read_a_page_a_request():
+    listing = _listing(10)
+    listing.take([f"e{n:02}" for n in range(10)], tied=10)
+    assert listing.offset == 9
+
+    fresh = listing.take([f"e{n:02}" for n in range(9, 19)], tied=10, goes_on=10)
+    assert fresh == [f"e{n:02}" for n in range(10, 19)] and listing.offset == 18
+
+
+def test_once_ties_came_back_reordered_the_next_request_overlaps_the_whole_tie_a_full_page_ends_in():
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=4)
 
     assert (listing.step, listing.offset) == (Step.ANCHORED, 6)
 
 
 def test_a_tie_filling_the_page_is_overlapped_but_for_its_first_event():
-    listing = _listing(10)
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=10)
 
     assert listing.offset == 1
@@ -54,9 +123,11 @@ def test_a_tie_filling_the_page_is_overlapped_but_for_its_first_event():
 def test_a_short_page_ending_in_a_tie_is_asked_again_overlapping_it_then_ends_on_an_empty_page():
     listing = _listing(10)
     listing.take(["a", "b", "c", "d"], tied=2)
-    assert (listing.step, listing.offset) == (Step.ANCHORED, 2)
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 3)
 
-    # the tie comes back in another order, nothing follows: the position is confirmed
+    # the tie comes back in another order: asked again, whole; nothing follows it: the position is confirmed
+    assert listing.take(["c"], tied=1) == []
+    assert (listing.step, listing.offset) == (Step.TIE_AGAIN, 2)
     assert listing.take(["d", "c"], tied=2) == []
     assert (listing.step, listing.offset) == (Step.AFTER, 4)
     listing.take([])
@@ -64,7 +135,7 @@ def test_a_short_page_ending_in_a_tie_is_asked_again_overlapping_it_then_ends_on
 
 
 def test_a_tie_filling_the_page_that_comes_back_in_another_order_fails_rather_than_skips():
-    listing = _listing(10)
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=10)  # e1..e9 overlapped
 
     with pytest.raises(TieTooLongToRead):  # the tie goes on past the page (10 of its events lead this answer)
@@ -73,7 +144,7 @@ def test_a_tie_filling_the_page_that_comes_back_in_another_order_fails_rather_th
 
 def test_a_tie_filling_the_page_that_comes_back_moved_but_in_order_reads_on():
     """Events deleted or added meanwhile move a tie, never reorder it."""
-    listing = _listing(10)
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=10)
 
     fresh = listing.take(["e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0", "f1", "f2"], tied=1)
@@ -82,7 +153,7 @@ def test_a_tie_filling_the_page_that_comes_back_moved_but_in_order_reads_on():
 
 
 def test_an_event_listed_twice_in_the_overlap_is_no_reordering():
-    listing = _listing(10)
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=10)
 
     fresh = listing.take(["e1", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"], tied=10)
@@ -104,7 +175,7 @@ def test_a_tie_is_counted_on_into_the_next_page_by_either_field():
 def test_a_tie_exactly_filling_the_page_that_comes_back_reordered_is_read_on():
     """The next answer shows the tie ending where the page ended (its other events have another time): the page
     held it whole, so its order no longer matters."""
-    listing = _listing(10)
+    listing = _listing(10, reordered=True)
     listing.take([f"e{n}" for n in range(10)], tied=10)
 
     fresh = listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0"], tied=1, goes_on=9)
