@@ -120,8 +120,10 @@ def test_flameup_ties_shorter_than_a_page_reordered_on_every_request_are_all_rea
 
     assert len(sent) > 900 / cap, "too few pages for ties to cross their boundaries"
     assert_exactly_once(keys(output, FLAMEUP), truth, f"ties reordered at pages of {cap}")
-    # the request overlapping a tie's last event alone was answered in another order: ties are then overlapped whole
-    assert any(_REORDERED_LOG in message.log.message for message in output.logs)
+    # ties are overlapped whole once the evidence is in: a tie answered in another order, or (hidden events) a page
+    # short in the middle of a listing
+    said = [message.log.message for message in output.logs]
+    assert any(_REORDERED_LOG in line or "short page in the middle" in line for line in said)
 
 
 @pytest.mark.parametrize("newest_first", [True, False])

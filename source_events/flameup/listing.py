@@ -11,8 +11,9 @@ soft-deleted rows), so a page can hold fewer events than the cap although more f
   sharing its `timestamp` or `created_at`) in another order on each request, and a tie split by a page boundary
   then loses the events that moved behind it. The answer after a page ending in a tie proves its order held when
   it starts with the anchor and every event after it is new: exactly one event of the tie came back twice, so
-  the two answers together hold as many of its events as it has positions. Any other answer is asked again
-  overlapping the whole tie, and once a tie came back reordered, every tie is overlapped whole from the start.
+  the two answers together hold as many of its events as it has positions. Any other answer is set aside and the
+  page asked again overlapping the whole tie. Once a tie came back reordered, a listing moved, or a page came back
+  short mid-listing (ListingEvidence.ties_doubted), every tie is overlapped whole from the start.
   Asked whole, a tie shorter than a page comes back whole (a longer one cannot: docs/exactness.md). Where
   the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
   events were inserted before it (they are read again, never emitted twice); absent, events before it were
@@ -99,6 +100,7 @@ class ListingEvidence:
         self._lock = threading.Lock()
         self.short_pages_mid_listing = False
         self.ties_reordered = False
+        self.listing_moved = False  # a listing moved under its reader (events deleted before its position)
 
     def saw_short_page_mid_listing(self) -> None:
         with self._lock:
@@ -110,6 +112,18 @@ class ListingEvidence:
             "after cutting them); every page is now checked against the one before, and a listing ends only on an "
             "empty page at a confirmed position."
         )
+
+    @property
+    def ties_doubted(self) -> bool:
+        """Whether an answer overlapping a tie's last event alone can no longer prove the tie's order held: ties came
+        back reordered, a listing moved under its reader, or pages are filtered after cutting (offsets then count
+        events no answer shows). Each tie is then overlapped whole, which also finds a position a move shifted."""
+        with self._lock:
+            return self.ties_reordered or self.listing_moved or self.short_pages_mid_listing
+
+    def saw_listing_move(self) -> None:
+        with self._lock:
+            self.listing_moved = True
 
     def saw_tie_reordered(self) -> None:
         with self._lock:
@@ -157,7 +171,6 @@ class WindowListing:
         self._tie: list[str] = []  # those events, in the order they were listed
         self._overlapped: list[str] = []  # those events, when the tie was longer than the overlap
         self._trusting_tie = False  # the request overlaps the last event of a tie alone (ties' order held so far)
-        self._doubted: set[str] = set()  # events first read in the answer that left a tie's order in doubt
         self._back_by = 0
         self._steps_back = 0
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
@@ -194,9 +207,6 @@ class WindowListing:
         self._overlapped = ids[-self._tied :] if tied > self._tied and full_page else []
         known = self._seen.add(ids)
         emitted = _not_read(ids, known)
-        if self._doubted:  # the answer in doubt only emitted its events: this page is placed as if it never came
-            known = [read and event_id not in self._doubted for event_id, read in zip(ids, known, strict=True)]
-            self._doubted = set()
         anchor = self._anchor(ids, known)
         fresh = _not_read(ids, known)  # new to this listing's positions
         step, asked_at = self.step, self.offset
@@ -234,14 +244,13 @@ class WindowListing:
 
     def _doubt_the_tie(self, ids: list[str]) -> list[str]:
         """The answer to a request overlapping the last event of a tie alone does not prove the tie's order held
-        (module docstring): the events it holds that this window did not read are emitted, and the page is asked
-        again overlapping the whole tie, from the position before this answer, as if this answer never came."""
+        (module docstring): it is set aside, and the page asked again overlapping the whole tie, from the position
+        before this answer. Its events lie past the position, where the listing reads them; emitted and taken as
+        read, they would let a later step back read on from them, past an event not read yet."""
         if _reordered(self._tie, ids):
             self._evidence.saw_tie_reordered()
-        emitted = _not_read(ids, self._seen.add(ids))
-        self._doubted = set(emitted)
         self.step, self.offset = Step.TIE_AGAIN, max(self._position - self._tied, 0)
-        return emitted
+        return []
 
     def _anchor(self, ids: list[str], known: list[bool]) -> int | None:
         """Where the answer holds a position read before: the last event read, else the furthest event this
@@ -275,6 +284,7 @@ class WindowListing:
     def _step_back(self) -> None:
         """No event of the answer was read before: events before the position were deleted (or the anchor was),
         so the position now lies earlier. Ask further back each time, down to the listing's start."""
+        self._evidence.saw_listing_move()
         self._steps_back += 1
         if self._steps_back > MAX_STEPS_BACK:
             raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times")
@@ -284,7 +294,7 @@ class WindowListing:
 
     def _ask(self, step: Step) -> None:
         self.step = step
-        self._trusting_tie = step is Step.ANCHORED and self._tied > 1 and not self._evidence.ties_reordered
+        self._trusting_tie = step is Step.ANCHORED and self._tied > 1 and not self._evidence.ties_doubted
         overlap = self._tied if step is Step.ANCHORED and not self._trusting_tie else 1
         self.offset = self._position if step is Step.AFTER else max(self._position - overlap, 0)
 
