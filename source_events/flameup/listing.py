@@ -103,15 +103,22 @@ class ListingEvidence:
         self.listing_moved = False  # a listing moved under its reader (events deleted before its position)
 
     def saw_short_page_mid_listing(self) -> None:
-        with self._lock:
-            if self.short_pages_mid_listing:
-                return
-            self.short_pages_mid_listing = True
-        LOGGER.info(
-            "Stream flameup_events: Flameup returned a short page in the middle of a listing (it filters pages "
-            "after cutting them); every page is now checked against the one before, and a listing ends only on an "
-            "empty page at a confirmed position."
-        )
+        if self._first_to_see("short_pages_mid_listing"):
+            LOGGER.info(
+                "Stream flameup_events: Flameup returned a short page in the middle of a listing (it filters pages "
+                "after cutting them); every page is now checked against the one before, and a listing ends only on "
+                "an empty page at a confirmed position."
+            )
+
+    def saw_listing_move(self) -> None:
+        self._first_to_see("listing_moved")
+
+    def saw_tie_reordered(self) -> None:
+        if self._first_to_see("ties_reordered"):
+            LOGGER.info(
+                "Stream flameup_events: Flameup listed events that share a time in another order on two requests; "
+                "every request after a page ending in such a tie now overlaps the whole tie."
+            )
 
     @property
     def ties_doubted(self) -> bool:
@@ -121,19 +128,12 @@ class ListingEvidence:
         with self._lock:
             return self.ties_reordered or self.listing_moved or self.short_pages_mid_listing
 
-    def saw_listing_move(self) -> None:
+    def _first_to_see(self, evidence: str) -> bool:
+        """Sets the flag `evidence`; whether this call set it (what it changes is then said once a sync)."""
         with self._lock:
-            self.listing_moved = True
-
-    def saw_tie_reordered(self) -> None:
-        with self._lock:
-            if self.ties_reordered:
-                return
-            self.ties_reordered = True
-        LOGGER.info(
-            "Stream flameup_events: Flameup listed events that share a time in another order on two requests; every "
-            "request after a page ending in such a tie now overlaps the whole tie."
-        )
+            first = not getattr(self, evidence)
+            setattr(self, evidence, True)
+        return first
 
 
 class Step(Enum):
