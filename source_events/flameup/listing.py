@@ -79,11 +79,6 @@ def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
     return max(counts.values())
 
 
-def _not_read(ids: list[str], known: list[bool]) -> list[str]:
-    """The IDs not `known`, each once, in order."""
-    return list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
-
-
 def _reordered(before: list[str], ids: list[str]) -> bool:
     """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
     pages filtered after cutting, move events but keep their order: only a reordered tie changes it."""
@@ -138,7 +133,7 @@ class ListingEvidence:
 
 class Step(Enum):
     FIRST = "the listing's first page"
-    ANCHORED = "the next page, overlapping the last event read (the whole tie it ends, once ties came back reordered)"
+    ANCHORED = "the next page, overlapping the last event read (or the whole tie it ends: ListingEvidence.ties_doubted)"
     TIE_AGAIN = (
         "the next page again, overlapping the whole tie: the answer overlapping its last event left its order in doubt"
     )
@@ -206,9 +201,8 @@ class WindowListing:
         full_page = len(ids) >= self._page_size.full
         self._overlapped = ids[-self._tied :] if tied > self._tied and full_page else []
         known = self._seen.add(ids)
-        emitted = _not_read(ids, known)
         anchor = self._anchor(ids, known)
-        fresh = _not_read(ids, known)  # new to this listing's positions
+        fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:
             if not ids:  # empty: the end, once the position is confirmed
@@ -240,7 +234,7 @@ class WindowListing:
         else:
             self._back_by = 0
             self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
-        return emitted
+        return fresh
 
     def _doubt_the_tie(self, ids: list[str]) -> list[str]:
         """The answer to a request overlapping the last event of a tie alone does not prove the tie's order held

@@ -39,10 +39,10 @@ class FlameupProbes:
         it then answers the planner's first question too ("more than a window?"), and saves its request. A
         `total` that overstates costs nothing more, unless the range fits in the first page (one request).
 
-        The first page is kept (`FlameupRetriever.ask_events`): a range read as one window asks the very same
+        The first page is kept (`FlameupRetriever.first_look`): a range read as one window asks the very same
         first, and takes it instead of asking again.
         """
-        events, total = self._retriever.ask_events(window_slice(lower, upper), offset=0, keep=True)
+        events, total = self._retriever.first_look(window_slice(lower, upper))
         found = FirstLook.EMPTY if not events else FirstLook.MORE
         if events and len(events) < self._page_sizes.limit:
             window_end = window_events(len(events))

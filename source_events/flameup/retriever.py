@@ -8,7 +8,6 @@ look and the window planner's checks go through it, with the same auth, error ha
 """
 
 import logging
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
@@ -79,9 +78,8 @@ class FlameupRetriever(SimpleRetriever):
         self._claims = BoundaryClaims()
         self._served = 0  # the largest `limit` Flameup answered
         self._depth = ServedDepth()  # how deep Flameup answered with events
-        # the first look's answers, by window (start, end) and offset: a range read as one window asks the same
-        self._kept: dict[tuple[str, str], dict[int, tuple[int, requests.Response]]] = {}
-        self._kept_lock = threading.Lock()
+        # the first look's first page, by its range and `limit`: a range read as one window asks the very same first
+        self._first_page: tuple[str, str, int, requests.Response] | None = None
 
     def ask(self, window: StreamSlice, offset: int, limit: int | None = None) -> requests.Response:
         """One page of `window`'s time range at `offset`, `limit` events (default: the page size). A `limit`
@@ -113,18 +111,20 @@ class FlameupRetriever(SimpleRetriever):
             failure_type=FailureType.config_error,
         )
 
-    def ask_events(
-        self, window: StreamSlice, offset: int, limit: int | None = None, keep: bool = False
-    ) -> tuple[list, int | None]:
-        """`ask`'s answer as its events and `total` (a refusal: no events). `keep`: the first look's, which the
-        window's first listing takes instead of asking the same again (`_kept_answers`)."""
-        response = self.ask(window, offset, limit)
-        events, total = events_page(response)
+    def ask_events(self, window: StreamSlice, offset: int, limit: int | None = None) -> tuple[list, int | None]:
+        """`ask`'s answer as its events and `total` (a refusal: no events)."""
+        events, total = events_page(self.ask(window, offset, limit))
         self._depth.served(offset, len(events))
-        if keep and response.status_code == 200:
-            asked = self.page_sizes.limit if limit is None else limit
-            with self._kept_lock:
-                self._kept.setdefault((window["start_time"], window["end_time"]), {})[offset] = (asked, response)
+        return events, total
+
+    def first_look(self, window: StreamSlice) -> tuple[list, int | None]:
+        """The first page of the sync's range, kept: a range read as one window takes it as its listing's first page
+        (`_read_window`) instead of asking the very same request again."""
+        response = self.ask(window, offset=0)
+        events, total = events_page(response)
+        self._depth.served(0, len(events))
+        if response.status_code == 200:
+            self._first_page = (window["start_time"], window["end_time"], self.page_sizes.limit, response)
         return events, total
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
@@ -141,14 +141,13 @@ class FlameupRetriever(SimpleRetriever):
         claims = self._claims.of_window(stream_slice["start_time"], stream_slice["end_time"])
         seen = SeenEvents()  # every event this window's listings returned
         parts, whole_again = [stream_slice], 0
-        with self._kept_lock:
-            kept = self._kept.pop((stream_slice["start_time"], stream_slice["end_time"]), {})
+        first_page = self._first_page_of(stream_slice)
         while parts:
             part = parts.pop()
             read = ReadSoFar()
             listing = WindowListing(self.page_sizes, self._evidence, seen)
-            yield from self._read_listing(records_schema, part, listing, read, claims, kept)
-            kept = {}  # a listing read again reads what changed since: nothing kept serves it
+            yield from self._read_listing(records_schema, part, listing, read, claims, first_page)
+            first_page = None  # a listing read again reads what changed since
             if part is not stream_slice and not read.count and read.refused:
                 raise _cannot_read_deeper(part, len(seen))  # it holds events not read, and refused to serve them
             for beyond in self._unread_parts(part, read, seen):
@@ -166,14 +165,15 @@ class FlameupRetriever(SimpleRetriever):
         listing: WindowListing,
         read: ReadSoFar,
         claims: Any,
-        kept: dict[int, tuple[int, requests.Response]],
+        first_page: requests.Response | None = None,
     ) -> Iterable[Record]:
-        """One listing of the window's time range `part`, to an empty page. `kept`: answers the first look received to
-        requests this listing may send again, by offset."""
+        """One listing of the window's time range `part`, to an empty page; `first_page`: the answer to its first
+        request, if the sync's first look asked the very same."""
         last_read = None  # the last event of the page before: the tie the next request overlaps
         while not listing.done:
             asked_at = listing.offset
-            response = _kept_answer(kept, asked_at, self.page_sizes.limit) or self.ask(part, asked_at)
+            response = first_page if first_page is not None else self.ask(part, asked_at)
+            first_page = None
             answered = time.monotonic()
             if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
                 read.page_deep = read.refused = True
@@ -224,6 +224,13 @@ class FlameupRetriever(SimpleRetriever):
             # requests' `elapsed`: from sending the request to its answer's headers, the pace's waits left out
             self.windows_in_flight.cycle(response.elapsed.total_seconds() + time.monotonic() - answered - handed_on)
 
+    def _first_page_of(self, window: StreamSlice) -> requests.Response | None:
+        """The first look's first page, if it answered the very request `window`'s listing asks first (taken once)."""
+        kept, self._first_page = self._first_page, None
+        if kept is None or kept[:3] != (window["start_time"], window["end_time"], self.page_sizes.limit):
+            return None
+        return kept[3]
+
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
         (source_events.flameup.depth): each is read as a listing of its own."""
@@ -260,13 +267,6 @@ class FlameupRetriever(SimpleRetriever):
                 return False  # only an empty page ends it, as it ends a listing
             offset += len(ids)
         return True
-
-
-def _kept_answer(kept: dict[int, tuple[int, requests.Response]], offset: int, limit: int) -> requests.Response | None:
-    """The kept answer to the very request at `offset` for `limit` events, once. (An empty answer to a smaller
-    `limit` is no such page: an API that filters pages after cutting them answers a cut of hidden events empty.)"""
-    asked, response = kept.pop(offset, (0, None))
-    return response if asked == limit else None
 
 
 def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:
