@@ -80,6 +80,9 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, nargs="+", help="--bem: 50 200; --flameup, --kills: 50")
     parser.add_argument("--pairs", type=int, default=2, help="--bem: raw-loop/connector pairs a latency (2)")
     parser.add_argument("--minutes", type=float, default=3, help="--flameup: complete budget minutes a case (3)")
+    parser.add_argument(
+        "--pages-of-1000", action="store_true", help="--flameup: only the case whose API serves pages of 1,000"
+    )
     parser.add_argument("--points", type=int, default=3, help="--kills: kill points a stream (3)")
     parser.add_argument("--seed", type=int, default=1, help="--kills: where the kill points fall (1)")
     parser.add_argument(
@@ -97,7 +100,8 @@ def main() -> int:
         records = args.records or 100_000
         rows += bem_report(records, first_sync(records, latency or [50, 200], args.pairs))
     if args.flameup:
-        rows += pace(args.minutes, (latency or [50])[0])
+        cases = [case for case in CASES if case[2] == 1000] if args.pages_of_1000 else CASES
+        rows += pace(args.minutes, (latency or [50])[0], cases=cases)
     if args.kills:
         rows += kills(args.points, args.seed, *args.kill_sizes, latency_ms=(latency or [50])[0])
     if args.memory:
