@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemBehaviour, FlameupBehaviour
-from source_events.emulator.server import Addition, Deletion
+from source_events.emulator.server import Addition, Deletion, Mutation
 from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read, state, states_of
 from testkit.emulator import (
     assert_exactly_once,
@@ -199,3 +200,43 @@ def test_bem_ignoring_the_event_ids_filter_costs_requests_never_events(unknown_c
         confirmations = [q for q in requests_of(server, "bem") if "eventIDs" in q]
         assert confirmations, "no position was confirmed: the switch decided nothing"
         assert not lost, f"{len(lost)} lost by the incremental sync"
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+@pytest.mark.parametrize("arrive_at", [1, 2])
+def test_an_incremental_sync_keeping_its_first_page_reads_late_events_in_a_tie_and_those_arriving_as_it_reads(
+    newest_first, arrive_at
+):
+    """Late events on the newest tie's time (within the lookback) arrive between two syncs, and new ones arrive
+    while the second reads (before its second or third request). The second sync reads its one window from the
+    first look's kept page (one request at offset 0, not two): the union of both syncs misses nothing that existed
+    when the second began, and the second emits nothing twice."""
+    rng = random.Random(3)
+    shift = timedelta(minutes=115)  # the ties' seconds a few minutes before now: within the 10-minute lookback
+    events = []
+    for event in flameup_ties(3, 120, 9):
+        moment = iso(parse_timestamp(event["timestamp"]) + shift)
+        events.append({**event, "timestamp": moment, "created_at": moment})
+    newest = max(event["timestamp"] for event in events)
+    late = [a_flameup_event(newest, rng) for _ in range(3)]
+    arriving = [a_flameup_event(iso(datetime.now(timezone.utc) - timedelta(seconds=30)), rng) for _ in range(5)]
+    with running_emulator(
+        flameup_events=events, flameup_behaviour=FlameupBehaviour(limit_cap=10, newest_first=newest_first)
+    ) as server:
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        first = run_read(config, catalog(FLAMEUP))
+        server.changes.append(Mutation(at_request=len(server.received) + 1, flameup_events=late))
+        server.changes.append(Mutation(at_request=len(server.received) + 1 + arrive_at, flameup_events=arriving))
+        asked_before = len(requests_of(server, "flameup"))
+        second = run_read(config, catalog(FLAMEUP), state(FLAMEUP, states_of(first, FLAMEUP)[-1]))
+        sent = requests_of(server, "flameup")[asked_before:]
+        truth = server.ground_truth()[FLAMEUP]
+
+    assert len(server.changes) == 0, "both arrivals fired"
+    read_again = keys(second, FLAMEUP)
+    assert len(read_again) == len(set(read_again)), "the second sync emitted an event twice"
+    missing = truth - {event["id"] for event in arriving} - set(keys(first, FLAMEUP)) - set(read_again)
+    assert not missing, f"{len(missing)} events lost, late ones among them: {sorted(missing)[:3]}"
+    assert {event["id"] for event in late} <= set(read_again)
+    first_pages = [query for query in sent if query["offset"] == "0" and int(query["limit"]) > 1]
+    assert len(first_pages) == 1, f"the first page was asked {len(first_pages)} times: the kept page went unused"
