@@ -12,13 +12,14 @@ from source_events.emulator import FlameupBehaviour
 from source_events.emulator.server import Deletion
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read
 from testkit.emulator import emulator_config, keys, requests_of, running_emulator, sync_bounds
+from testkit.tie_fuzz import one_sync
 
 _ANCHOR_AT_END = (
-    "listing.WindowListing.take: an answer whose last event is the last event read is taken as 'nothing follows "
-    "the position' (the short-page branch goes AFTER with no overlap; _read_on's moved_on=False after a full page), "
-    "but with ties listed in another order on each request the anchor can land last while members of the tie not "
-    "read yet lie past the page (pages filtered after cutting make such pages short): the next request does not "
-    "overlap the tie, and a tie member that moved before the new offset is never listed again"
+    "listing.WindowListing.take: a short answer whose last event is the last event read is taken as 'nothing "
+    "follows the position' (the short-page branch goes AFTER with no overlap; a full page ending in a tie is "
+    "overlapped since 0.5.5), but with ties listed in another order on each request the anchor can land last while "
+    "members of the tie not read yet lie past the page (pages filtered after cutting make such pages short): the "
+    "next request does not overlap the tie, and a tie member that moved before the new offset is never listed again"
 )
 _DELETION_UNDER_A_TIE = (
     "listing.py: a deletion before the position moves the listing down one; the overlap of a whole tie still finds "
@@ -99,6 +100,26 @@ _DELETIONS = [
     (2, 5, 3, 300, False, "timestamp", dict(where="oldest", at_request=5, count=2, repeat_every=3, times=6)),
     (3, 5, 3, 300, True, "timestamp", dict(where="last_served", at_request=5, count=2, repeat_every=3, times=6)),
 ]
+
+
+# seeds of `scripts/fuzz_flameup_ties.py --change late-events / none` that 0.5.4 lost events in, exit code 0: a page
+# ending on the last event read in a tie read past without overlap, and pages of 2 whose one-event overlap could
+# never show a reorder
+_LOST_BY_054 = [
+    ("late-events", 3014),  # pages of 2, ties of up to 4
+    ("late-events", 3041),  # pages of 2, ties of up to 2 before events arrive in them
+    ("late-events", 3045),  # pages of 4, ties of up to 8
+    ("late-events", 3071),  # pages of 2, ties of up to 2 before events arrive in them
+    ("none", 3039),  # pages of 2, ties of up to 3, nothing changes
+    ("none", 3072),  # pages of 3, ties of up to 6
+]
+
+
+@pytest.mark.parametrize("change, seed", _LOST_BY_054)
+def test_ties_reordered_on_each_request_longer_than_a_page_are_read_or_fail_naming_the_cause(change, seed):
+    outcome = one_sync(seed, change)
+
+    assert outcome == 0 or (isinstance(outcome, str) and "share a time" in outcome), f"{outcome} lost, exit code 0"
 
 
 @pytest.mark.xfail(strict=True, reason=_DELETION_UNDER_A_TIE)

@@ -81,11 +81,12 @@ def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
 
 def _reordered(before: list[str], ids: list[str]) -> bool:
     """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
-    pages filtered after cutting, move events but keep their order: only a reordered tie changes it."""
+    pages filtered after cutting, move events but keep their order: only a reordered tie changes it. An event
+    listed twice in either counts where it is first listed."""
     overlapped = set(before)
     again = list(dict.fromkeys(event_id for event_id in ids if event_id in overlapped))  # an event listed twice: once
     returned = set(again)
-    return again != [event_id for event_id in before if event_id in returned]
+    return again != [event_id for event_id in dict.fromkeys(before) if event_id in returned]
 
 
 class ListingEvidence:
@@ -164,7 +165,7 @@ class WindowListing:
         self._previous_page: int | None = None  # the size of the data page before this one, if there was one
         self._tied = 1  # the events at the last page's end sharing its time: what the next request overlaps
         self._tie: list[str] = []  # those events, in the order they were listed
-        self._overlapped: list[str] = []  # those events, when the tie was longer than the overlap
+        self._page_long_tie: list[str] = []  # those events, when the tie filled the page (longer than the overlap)
         self._trusting_tie = False  # the request overlaps the last event of a tie alone (ties' order held so far)
         self._back_by = 0
         self._steps_back = 0
@@ -185,21 +186,24 @@ class WindowListing:
         last one's time (`tied_at_end`), and how many at its start share the time of the last event read
         (`tied_at_start`; None: unknown). Returns the ones to emit (never emitted by this window before) and sets
         the next request, or ends the listing."""
+        # how many events of the page before this request asked again, and whether the tie goes on past them
+        overlapped = self._position - self.offset if self.step in (Step.ANCHORED, Step.TIE_AGAIN) else 0
+        longer = goes_on is None or goes_on > overlapped
+        if overlapped and longer and _reordered(self._page_long_tie, ids):
+            raise TieTooLongToRead(f"a tie of {len(self._page_long_tie)} events filling a page came back reordered")
         if self._trusting_tie:
             self._trusting_tie = False
             if not (ids and ids[0] == self._last and not any(self._seen.known(ids[1:]))):
                 return self._doubt_the_tie(ids)
-        overlapped = len(self._overlapped)
-        longer = goes_on is None or goes_on > overlapped  # the tie goes on past the page that held it whole
-        if self.step in (Step.ANCHORED, Step.TIE_AGAIN) and longer and _reordered(self._overlapped, ids):
-            raise TieTooLongToRead(f"{overlapped} events overlapped of a longer tie came back reordered")
         # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
         self._tied = max(1, min(tied, len(ids) - 1))
         self._tie = ids[-tied:] if tied > 1 else []
         # a tie filling a whole page may go on past any answer: seen reordered, it cannot be read by offset (a short
-        # answer, the listing's end, holds the rest of its tie: the request before it overlapped the tie's start)
+        # answer, the listing's end, holds the rest of its tie: the request before it overlapped the tie's start).
+        # The next answer's order is checked against all of it, not only the events it overlaps: at pages of 2 the
+        # overlap is one event, and only its order against the page's other event can show a reorder.
         full_page = len(ids) >= self._page_size.full
-        self._overlapped = ids[-self._tied :] if tied > self._tied and full_page else []
+        self._page_long_tie = self._tie if tied > self._tied and full_page else []
         known = self._seen.add(ids)
         anchor = self._anchor(ids, known)
         fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
@@ -259,9 +263,10 @@ class WindowListing:
         self._learn(len(ids), followed=bool(fresh))
         self._position, self._last = asked_at + len(ids), ids[-1]
         full = len(ids) >= self._page_size.full
-        # a full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again;
-        # a page ending in a tie is, overlapping it, even when short: the tie may go on past the page
-        anchored = (full or self._evidence.short_pages_mid_listing or self._tied > 1) and moved_on
+        # A page ending in a tie is overlapped, even when short or holding nothing past the anchor: the tie may go on
+        # past the page, and an anchor at the page's end may be its first event, listed in another order this time.
+        # A full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again.
+        anchored = bool(self._tie) or ((full or self._evidence.short_pages_mid_listing) and moved_on)
         self._ask(Step.ANCHORED if anchored else Step.AFTER)
 
     def _learn(self, size: int, followed: bool) -> None:

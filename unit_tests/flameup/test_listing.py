@@ -199,3 +199,34 @@ def test_a_tie_exactly_filling_the_page_that_comes_back_reordered_is_read_on():
 
     fresh = listing.take(["e2", "e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "f0"], tied=1, goes_on=9)
     assert fresh == ["f0"]
+
+
+@pytest.mark.parametrize("reordered", [False, True])
+def test_at_pages_of_two_a_tie_filling_the_page_that_comes_back_in_another_order_fails_rather_than_skips(reordered):
+    """The request after a page of two overlaps one event: the answer's order is checked against the whole tie the
+    page held, not the one event overlapped (0.5.4 compared that one event alone, so no reorder could show)."""
+    listing = _listing(2, reordered)
+    listing.take(["a", "b"], tied=2)
+    assert listing.offset == 1
+
+    with pytest.raises(TieTooLongToRead):
+        listing.take(["b", "a"], tied=2, goes_on=2)
+
+
+def test_a_full_page_ending_on_the_last_event_read_in_a_tie_is_overlapped_not_read_past():
+    """The page before cut a tie after its first event (d): it looked like no tie, and the next answer lists the tie
+    with d last. d may be listed anywhere in it on the next request; reading past it (0.5.4: the page after the
+    position, no overlap) skipped the tie's events listed before d that time."""
+    listing = _listing(4, reordered=True)
+    listing.take(["p", "q", "r", "d"], tied=1)
+    assert listing.offset == 3
+
+    assert listing.take(["x", "y", "z", "d"], tied=4, goes_on=4) == ["x", "y", "z"]
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 4)  # the tie overlapped, but for its first event
+
+
+def test_an_event_listed_twice_in_a_page_long_tie_is_no_reordering():
+    listing = _listing(2)
+    listing.take(["a", "a"], tied=2)
+
+    assert listing.take(["a", "b"], tied=2, goes_on=2) == ["b"]

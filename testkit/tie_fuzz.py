@@ -1,0 +1,64 @@
+"""Seeded syncs against the emulator listing ties (events sharing a time) in another order on each request, while
+the listing changes under the reader or not: scripts/fuzz_flameup_ties.py counts the syncs that lose events, and
+integration_tests/test_adversary_ties_depth.py keeps seeds that lost events in earlier versions."""
+
+import random
+from typing import Literal
+
+from source_events.emulator import FlameupBehaviour
+from source_events.emulator.server import Deletion, Mutation
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, run_read
+from testkit.emulator import emulator_config, keys, running_emulator, sync_bounds
+
+Change = Literal["deletions", "late-events", "none"]
+CHANGES = ["deletions", "late-events", "none"]
+
+
+def one_sync(seed: int, change: Change) -> str | int:
+    """Events lost (or emitted twice) by the seed's sync, or the message of the error it failed with."""
+    rng = random.Random(seed)
+    if change == "deletions":
+        cap, longest, count = rng.choice([3, 5, 7, 10]), rng.choice([2, 3, 5]), rng.choice([200, 300, 400])
+        deletion = Deletion(
+            api="flameup",
+            seed=seed,
+            where=rng.choice(["random", "oldest", "last_served"]),
+            at_request=rng.randint(3, 17),
+            count=rng.randint(1, 2),
+            repeat_every=rng.randint(2, 7),
+            times=rng.randint(4, 8),
+        )
+    else:
+        cap = rng.choice([2, 3, 4, 5, 7, 10])
+        longest, count = rng.choice([2, 3, max(cap - 1, 2), cap, cap + 3, 2 * cap]), rng.choice([40, 80, 150])
+    behaviour = FlameupBehaviour(
+        tie_order="per_request",
+        limit_cap=cap,
+        newest_first=rng.random() < 0.5,
+        filter_field=rng.choice(["timestamp", "created_at"]),
+    )
+    events = flameup_ties(seed, count, longest)
+    if change == "deletions":
+        changes = [deletion]
+    elif change == "late-events":
+        changes = [
+            Mutation(at_request=rng.randint(2, count // cap + 5), flameup_events=[_late(rng.choice(events), rng)])
+            for _ in range(rng.choice([1, 2, 4, 8]))
+        ]
+    else:
+        changes = []
+    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
+        server.changes.extend(changes)
+        at_start = server.ground_truth()
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
+        bounds = sync_bounds(at_start, server)[FLAMEUP]
+    if output.errors:
+        return output.errors[0].trace.error.message
+    emitted = keys(output, FLAMEUP)
+    return len(bounds.must - set(emitted)) + len(emitted) - len(set(emitted))
+
+
+def _late(listed: dict, rng: random.Random) -> dict:
+    """A new event on the time of one listed already: it lands in that event's tie."""
+    return a_flameup_event(listed["timestamp"], rng, created_at=listed["created_at"])
