@@ -232,3 +232,27 @@ def test_a_date_range_state_from_the_cdks_own_cursor_is_resumed_at_its_first_gap
     assert result.returncode == 0 and not result.errors
     records = [m["record"]["data"] for m in result.of_type("RECORD")]
     assert records and min(r["timestamp"] for r in records) >= "2026-11-20T00:00:00"
+
+
+_DISCOVERED = {"streams": [{**s["stream"]} for s in CATALOG["streams"]]}
+_NO_SYNC_MODE = {"streams": [{k: v for k, v in s.items() if k != "sync_mode"} for s in CATALOG["streams"]]}
+
+
+@pytest.mark.parametrize(
+    "catalog, expected",
+    [
+        (_DISCOVERED, "it holds the streams as `discover` lists them, not a configured catalog"),
+        (_NO_SYNC_MODE, 'streams/0/sync_mode: "sync_mode" is a required property'),
+    ],
+    ids=["discover_output", "stream_without_sync_mode"],
+)
+def test_a_catalog_read_cannot_use_is_refused_naming_the_field_and_the_command_that_writes_one(
+    tmp_path, catalog, expected
+):
+    result = run_cli(tmp_path, "read", {"flameup": FLAMEUP, "bem": BEM}, catalog)
+
+    (error,) = result.errors
+    assert error["failure_type"] == "config_error" and result.returncode == 1
+    assert expected in error["message"]
+    assert "`source-events catalog --config CONFIG --output catalog.json`" in error["message"]
+    assert "\n" not in error["message"]

@@ -116,3 +116,26 @@ def test_an_unknown_setting_is_named_once_a_command(tmp_path):
 
     for run in (run_cli(tmp_path, "check", config), run_cli(tmp_path, "read", config, BEM_ONLY)):
         assert [line for line in _logs(run) if "Unknown setting" in line] == [expected]
+
+
+def test_the_catalog_command_writes_the_catalog_of_a_one_api_config_that_read_takes(tmp_path):
+    config = _write(tmp_path, "config.json", emulator_config(session_emulator(), flameup={}, bem={}))
+    bem_only = _write(tmp_path, "bem_only.json", _session_config())
+
+    written = subprocess.run(_cli("catalog", "--config", bem_only, "--output", str(tmp_path / "catalog.json")))
+    read = subprocess.run(
+        _cli("read", "--config", bem_only, "--catalog", str(tmp_path / "catalog.json")),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    both = subprocess.run(_cli("catalog", "--config", config), capture_output=True, text=True, timeout=60)
+    other = subprocess.run(
+        _cli("catalog", "--config", bem_only, "--stream", "flameup_events"), capture_output=True, text=True, timeout=60
+    )
+
+    assert written.returncode == 0 and read.returncode == 0
+    records = [json.loads(line)["record"] for line in read.stdout.splitlines() if '"RECORD"' in line]
+    assert records and {r["stream"] for r in records} == {"bem_events"}
+    assert [s["stream"]["name"] for s in json.loads(both.stdout)["streams"]] == ["flameup_events", "bem_events"]
+    assert other.returncode == 1 and "provides bem_events, not flameup_events" in other.stderr

@@ -120,7 +120,7 @@ def test_a_malformed_start_date_is_one_line_naming_the_setting_before_any_reques
 
 # --- the usage message ----------------------------------------------------------------------------------
 
-COMMANDS = ["spec", "check", "discover", "read", "state", "demo"]
+COMMANDS = ["spec", "check", "discover", "read", "catalog", "state", "demo"]
 
 
 def _source_events(*args: str) -> subprocess.CompletedProcess:
@@ -176,7 +176,7 @@ def test_each_commands_help_still_describes_its_options(command):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: source-events {command} ")
-    if command in ("check", "discover", "read"):
+    if command in ("check", "discover", "read", "catalog"):
         assert "--config CONFIG" in result.stdout
     if command == "read":
         assert "--catalog CATALOG" in result.stdout and "--state STATE" in result.stdout
@@ -222,7 +222,8 @@ def test_a_catalog_stream_the_config_does_not_provide_is_refused_in_one_line_bef
     assert [(e["message"], e["failure_type"]) for e in result.errors] == [
         (
             f"The catalog names streams this config does not provide: {named} Remove them from the catalog "
-            "(`source-events discover --config …` lists the streams) or configure their API.",
+            "(`source-events catalog --config … --output catalog.json` writes one of the streams it provides) or "
+            "configure their API.",
             "config_error",
         )
     ]

@@ -4,7 +4,6 @@ in another (only `.venv/bin/` is replaced by this interpreter, the folder is a s
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +25,6 @@ def _here(commands: str) -> str:
 
 def test_the_readmes_commands_run_as_written(tmp_path):
     emulator, commands = _blocks()
-    (tmp_path / "integration_tests").mkdir()
-    shutil.copy(ROOT / "integration_tests" / "configured_catalog.json", tmp_path / "integration_tests")
     server = subprocess.Popen(shlex.split(_here(emulator)), cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
         started = [server.stdout.readline()]
@@ -49,6 +46,8 @@ def test_the_readmes_commands_run_as_written(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     last_read = [json.loads(line) for line in (tmp_path / "read.jsonl").read_text().splitlines()]
     assert not [m for m in last_read if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())  # written by `source-events catalog`
+    assert [s["stream"]["name"] for s in catalog["streams"]] == ["flameup_events", "bem_events"]
     states = json.loads((tmp_path / "state.json").read_text())
     assert sorted(s["stream"]["stream_descriptor"]["name"] for s in states) == ["bem_events", "flameup_events"]
     assert result.stderr.count("source-events state: the state of") == 2

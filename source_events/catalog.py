@@ -36,7 +36,8 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
         message=(
             f"The catalog names streams this config does not provide: {reasons}. This config provides: "
             f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
-            "(`source-events discover --config …` lists the streams) or configure their API."
+            "(`source-events catalog --config … --output catalog.json` writes one of the streams it provides) or "
+            "configure their API."
         ),
         internal_message=f"catalog streams not provided by the config: {unknown}",
         failure_type=FailureType.config_error,

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
@@ -111,10 +112,36 @@ def _create_source(parsed_args: argparse.Namespace) -> SourceEvents:
 
 _REMEDIES = {
     "config": "Pass a JSON config file: the one Airbyte wrote, or one written as the README's Configuration shows",
-    "catalog": "Pass a JSON configured catalog: the one Airbyte wrote, or one made from `discover`'s output",
+    "catalog": "Pass a JSON configured catalog: the one Airbyte wrote, or the one `source-events catalog --config "
+    "CONFIG --output catalog.json` writes for the streams the config provides",
     "state": "Pass the JSON list of states Airbyte wrote, or the file `source-events state READ_OUTPUT --output "
     "state.json` writes from a read's output; leave --state out for a first sync",
 }
+
+
+def _problem_named(error: Exception) -> str:
+    """What is wrong with an input file, naming where: the protocol models' validation lists each field at fault
+    (`streams/0/sync_mode`) on lines after its first."""
+    located = [
+        f"{item.instance_path or 'the top level'}: {item.message}"
+        for item in getattr(error, "errors", None) or []
+        if hasattr(item, "instance_path") and hasattr(item, "message")
+    ]
+    if located:
+        more = f" (and {len(located) - 3} more)" if len(located) > 3 else ""
+        return "; ".join(located[:3]) + more
+    return str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
+
+
+def _discovered_catalog(path: str) -> str | None:
+    """Says so when the catalog file holds `discover`'s catalog (streams without sync modes), not a configured one."""
+    try:
+        streams = json.loads(Path(path).read_text(encoding="utf-8")).get("streams")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(streams, list) and streams and all(isinstance(s, dict) and "name" in s for s in streams):
+        return "it holds the streams as `discover` lists them, not a configured catalog (each stream wrapped with its sync mode)"
+    return None
 
 
 def _read_input(kind: str, reader: Any, path: str | None) -> Any:
@@ -123,9 +150,11 @@ def _read_input(kind: str, reader: Any, path: str | None) -> Any:
     try:
         return reader(path)
     except Exception as error:
-        detail = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
+        detail = _problem_named(error)
         if kind == "state":
             detail = state_file_problem(path) or detail
+        if kind == "catalog":
+            detail = _discovered_catalog(path) or detail
         raise AirbyteTracedException(
             message=f"The {kind} file {path} cannot be used: {detail}. {_REMEDIES[kind]}.",
             internal_message=f"unreadable --{kind} file",

@@ -1,11 +1,12 @@
-"""The console entrypoint, `source-events spec|check|discover|read|state|demo` (also `python -m source_events`
+"""The console entrypoint, `source-events spec|check|discover|read|catalog|state|demo` (also `python -m source_events`
 and `main.py`): it sends each command where it is answered.
 
 `spec`, `check`, `discover` and `read` (the Airbyte protocol) all run through the CDK's entrypoint
 (source_events.cdk_run), whatever their options, but for `spec` and for a `check` that succeeds or whose config
 our rules refuse (source_events.quick_check: it leaves every other answer to the CDK). What needs no CDK is answered before the
 CDK's import, which takes about a second: the usage message, each command's `--help` and its usage errors (options
-checked here as the CDK's entrypoint declares them), `state` (source_events.state_file) and `demo`
+checked here as the CDK's entrypoint declares them), `catalog` (source_events.catalog_file), `state`
+(source_events.state_file) and `demo`
 (source_events.demo).
 """
 
@@ -20,6 +21,7 @@ COMMANDS = {
     "check": "test a config against the APIs: check --config CONFIG",
     "discover": "list the streams a config provides: discover --config CONFIG",
     "read": "replicate records and state: read --config CONFIG --catalog CATALOG [--state STATE]",
+    "catalog": "write the catalog read takes, for a config's streams: catalog --config CONFIG -o CATALOG",
     "state": "save a read's last state of each stream for the next read: state READ_OUTPUT -o STATE",
     "demo": "a real sync of both streams against the embedded API emulator, end to end",
 }
@@ -50,6 +52,10 @@ def main(args: list[str] | None = None) -> None:
         from source_events.demo import main as demo
 
         sys.exit(demo(args[1:]))
+    if command == "catalog":
+        from source_events.catalog_file import catalog_command
+
+        sys.exit(catalog_command(args[1:]))
     if command == "state":
         from source_events.state_file import state_command
 

@@ -1,0 +1,95 @@
+"""`source-events catalog`: the configured catalog of every stream a config provides, as `read --catalog` takes
+it. Needs neither the CDK nor the HTTP stack.
+
+Airbyte writes the configured catalog itself; run by hand, `discover` prints the streams but not in the form
+`read` takes (a configured catalog wraps each stream with its sync mode, cursor and primary key). A config with
+one API provides one stream, and a catalog naming the other is refused (source_events.catalog): this command
+writes the catalog that fits the config.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from source_events import manifest
+
+SCHEMAS = Path(__file__).with_name("schemas")
+
+CATALOG_HELP = """Write the configured catalog that `source-events read --catalog` takes, for every stream the config
+provides (a config with one API: that API's stream), read incrementally and deduplicated by primary key:
+
+  source-events catalog --config config.json --output catalog.json
+  source-events read --config config.json --catalog catalog.json > read.jsonl"""
+
+
+def catalog_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="source-events catalog", description=CATALOG_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", required=True, help="the connector config: its API sections choose the streams")
+    parser.add_argument("-o", "--output", help="the catalog file to write (default: standard output)")
+    parser.add_argument(
+        "--stream", action="append", dest="streams", metavar="NAME", help="only this stream (repeat for several)"
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="read every stream whole each time (sync mode full_refresh, destination overwrite)",
+    )
+    options = parser.parse_args(argv)
+    try:
+        provided = streams_provided(options.config)
+    except (OSError, ValueError) as error:
+        print(f"source-events catalog: the config {options.config} cannot be used: {error}", file=sys.stderr)
+        return 1
+    chosen = options.streams or provided
+    refused = [name for name in chosen if name not in provided]
+    if refused or not chosen:
+        print(
+            f"source-events catalog: the config provides {', '.join(provided) or 'no stream'}"
+            + (f", not {', '.join(refused)}" if refused else "")
+            + ": configure the API of each stream you want (`flameup`, `bem`)",
+            file=sys.stderr,
+        )
+        return 1
+    text = json.dumps(configured_catalog(chosen, options.full_refresh), indent=2) + "\n"
+    if options.output:
+        Path(options.output).write_text(text, encoding="utf-8")
+        print(f"source-events catalog: wrote {', '.join(chosen)} to {options.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def streams_provided(config_path: str) -> list[str]:
+    """The streams the config switches on, in the manifest's order. ValueError: no JSON object, or a bad switch."""
+    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    if not isinstance(config, dict):
+        raise ValueError("it holds no JSON object")
+    config = manifest.replicated_sections(config)
+    return [name for name, section in manifest.stream_sections().items() if isinstance(config.get(section), dict)]
+
+
+def configured_catalog(streams: list[str], full_refresh: bool = False) -> dict[str, Any]:
+    keys, cursors = manifest.primary_keys(), manifest.cursor_fields()
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8")),
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                    "source_defined_cursor": True,
+                    "default_cursor_field": [cursors[name]],
+                    "source_defined_primary_key": [[keys[name]]],
+                },
+                "sync_mode": "full_refresh" if full_refresh else "incremental",
+                "cursor_field": [cursors[name]],
+                "destination_sync_mode": "overwrite" if full_refresh else "append_dedup",
+                "primary_key": [[keys[name]]],
+            }
+            for name in streams
+        ]
+    }
