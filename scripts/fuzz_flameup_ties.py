@@ -12,6 +12,8 @@ or 5 events, 200-400 events, a newest- or oldest-first listing on `timestamp` or
 `--change late-events`: a page cap of 2-10, ties of up to 2 to twice a page, 40-150 events, and 1-8 late events
 arriving, each at a random request, on the time of an event listed already (into its tie).
 `--change none`: the same draws, nothing changes: only the ties' order.
+`--change hidden`: a page cap of 2-5, ties of up to 2, 3 or 5 events, 200 events, 30 % of them hidden (pages
+filtered after cutting: a known limit with reordered ties), nothing changes.
 A sync that fails (a tie longer than a page, named) is counted apart: it loses nothing quietly.
 """
 

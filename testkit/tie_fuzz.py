@@ -10,8 +10,8 @@ from source_events.emulator.server import Deletion, Mutation
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, run_read
 from testkit.emulator import emulator_config, keys, running_emulator, sync_bounds
 
-Change = Literal["deletions", "late-events", "none"]
-CHANGES = ["deletions", "late-events", "none"]
+Change = Literal["deletions", "late-events", "none", "hidden"]
+CHANGES = ["deletions", "late-events", "none", "hidden"]
 
 
 def one_sync(seed: int, change: Change) -> str | int:
@@ -28,6 +28,8 @@ def one_sync(seed: int, change: Change) -> str | int:
             repeat_every=rng.randint(2, 7),
             times=rng.randint(4, 8),
         )
+    elif change == "hidden":
+        cap, longest, count = rng.choice([2, 3, 4, 5]), rng.choice([2, 3, 5]), 200
     else:
         cap = rng.choice([2, 3, 4, 5, 7, 10])
         longest, count = rng.choice([2, 3, max(cap - 1, 2), cap, cap + 3, 2 * cap]), rng.choice([40, 80, 150])
@@ -36,6 +38,7 @@ def one_sync(seed: int, change: Change) -> str | int:
         limit_cap=cap,
         newest_first=rng.random() < 0.5,
         filter_field=rng.choice(["timestamp", "created_at"]),
+        hidden_share=0.3 if change == "hidden" else 0.0,
     )
     events = flameup_ties(seed, count, longest)
     if change == "deletions":

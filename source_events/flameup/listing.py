@@ -149,7 +149,12 @@ class ListingChangedTooOften(Exception):
 
 class TieTooLongToRead(Exception):
     """A tie filling a whole page came back in another order when overlapped: the API lists ties in another order
-    on each request, and a tie longer than a page cannot be read by offset."""
+    on each request, and a tie longer than a page cannot be read by offset. `filtered`: pages came back filtered
+    after cutting too; a tie's hidden events then hold positions, and a tie that fits a page can seem longer."""
+
+    def __init__(self, message: str, filtered: bool = False) -> None:
+        super().__init__(message)
+        self.filtered = filtered
 
 
 class WindowListing:
@@ -190,7 +195,10 @@ class WindowListing:
         overlapped = self._position - self.offset if self.step in (Step.ANCHORED, Step.TIE_AGAIN) else 0
         longer = goes_on is None or goes_on > overlapped
         if overlapped and longer and _reordered(self._page_long_tie, ids):
-            raise TieTooLongToRead(f"a tie of {len(self._page_long_tie)} events filling a page came back reordered")
+            raise TieTooLongToRead(
+                f"a tie of {len(self._page_long_tie)} events filling a page came back reordered",
+                filtered=self._evidence.short_pages_mid_listing,
+            )
         if self._trusting_tie:
             self._trusting_tie = False
             if not (ids and ids[0] == self._last and not any(self._seen.known(ids[1:]))):

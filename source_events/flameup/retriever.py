@@ -189,10 +189,16 @@ class FlameupRetriever(SimpleRetriever):
                 fresh = set(listing.take(_ids(events), tied_at_end(events), tied_at_start(events, last_read)))
             except TieTooLongToRead as error:
                 tie_time = last_read.get("timestamp") if isinstance(last_read, Mapping) else None
+                # pages filtered after cutting: positions hold events no page shows, and the tie may fit a page
+                why = (
+                    "and it filters pages after cutting them (they come back short mid-listing): the events sharing "
+                    f"the time {tie_time}"
+                    if error.filtered
+                    else f"and more of them share the time {tie_time} than a page holds: they"
+                )
                 raise AirbyteTracedException(
-                    message="Flameup lists events that share a time in another order on each request, and more of "
-                    f"them share the time {tie_time} than a page holds: they cannot all be read by offset. "
-                    "Narrow the stream with `flameup.event` or `flameup.user_id`.",
+                    message="Flameup lists events that share a time in another order on each request, "
+                    f"{why} cannot all be read by offset. Narrow the stream with `flameup.event` or `flameup.user_id`.",
                     internal_message=str(error),
                     failure_type=FailureType.system_error,
                 ) from None

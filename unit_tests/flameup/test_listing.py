@@ -230,3 +230,16 @@ def test_an_event_listed_twice_in_a_page_long_tie_is_no_reordering():
     listing.take(["a", "a"], tied=2)
 
     assert listing.take(["a", "b"], tied=2, goes_on=2) == ["b"]
+
+
+def test_a_reordered_page_long_tie_seen_with_pages_filtered_after_cutting_says_so():
+    """Its hidden events hold positions, and a tie that fits a page can seem to go on past it: the failure says
+    the pages are filtered, not that the tie is longer than a page."""
+    evidence = ListingEvidence()
+    evidence.saw_short_page_mid_listing()
+    listing = WindowListing(PageSize(2), evidence)
+    listing.take(["a", "b"], tied=2)
+
+    with pytest.raises(TieTooLongToRead) as failure:
+        listing.take(["b", "a"], tied=2, goes_on=2)
+    assert failure.value.filtered
