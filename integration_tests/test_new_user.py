@@ -222,7 +222,7 @@ def test_a_catalog_stream_the_config_does_not_provide_is_refused_in_one_line_bef
     assert [(e["message"], e["failure_type"]) for e in result.errors] == [
         (
             f"The catalog names streams this config does not provide: {named} Remove them from the catalog "
-            "(`source-events catalog --config … --output catalog.json` writes one of the streams it provides) or "
+            "(`source-events catalog --config … --output catalog.json` writes a catalog of the streams it provides) or "
             "configure their API.",
             "config_error",
         )

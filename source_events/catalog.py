@@ -36,7 +36,7 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
         message=(
             f"The catalog names streams this config does not provide: {reasons}. This config provides: "
             f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
-            "(`source-events catalog --config … --output catalog.json` writes one of the streams it provides) or "
+            "(`source-events catalog --config … --output catalog.json` writes a catalog of the streams it provides) or "
             "configure their API."
         ),
         internal_message=f"catalog streams not provided by the config: {unknown}",
