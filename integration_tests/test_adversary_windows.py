@@ -14,7 +14,7 @@ from source_events.emulator.datasets import flameup_events
 from source_events.emulator.sample import FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer, Fault
 from source_events.flameup.windows import window_events
-from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, run_read, states_of
+from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read, states_of
 from testkit.emulator import (
     assert_exactly_once,
     emulator_config,
@@ -22,6 +22,7 @@ from testkit.emulator import (
     keys,
     requests_of,
     running_emulator,
+    sync_bounds,
 )
 
 PAGE = 5  # windows of window_events(5) = 1,000 events: a sync of many windows, read side by side (pace lifted)
@@ -188,3 +189,27 @@ def test_a_window_that_ends_shallower_than_an_answer_flameup_gave_is_not_checked
     windows = {(q["since"], q["until"]) for q in pages}
     assert len(windows - flameup_end_checks(pages)) >= 2 and not flameup_end_checks(pages)
     assert_exactly_once(keys(output, FLAMEUP), truth, "two windows, no check beyond their ends")
+
+
+def test_ties_of_a_page_listed_in_another_order_on_each_request_are_read_exactly_across_many_windows():
+    """Pages of 3 (a silent cap), ties of up to 3 listed in another order on each request, since exclusive, until
+    inclusive, compared per second, newest first: windows of 600 events, cut between ties, each read whole, with
+    neither a failure nor an event lost or emitted twice."""
+    behaviour = FlameupBehaviour(
+        tie_order="per_request",
+        limit_cap=3,
+        newest_first=True,
+        since_inclusive=False,
+        until_inclusive=True,
+        compare_precision="second",
+    )
+    with running_emulator(flameup_events=flameup_ties(43, 1250, 3), flameup_behaviour=behaviour) as server:
+        at_start = server.ground_truth()
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
+        bounds = sync_bounds(at_start, server)[FLAMEUP]
+        ranges = {(query["since"], query["until"]) for query in requests_of(server, "flameup")}
+
+    assert not output.errors
+    assert len(ranges) >= 3  # the first look's range and two windows at least
+    assert_exactly_once(keys(output, FLAMEUP), bounds.must, "ties of a page, reordered, across windows")
