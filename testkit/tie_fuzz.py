@@ -44,8 +44,9 @@ def one_sync(seed: int, change: Change) -> str | int:
     if change == "deletions":
         changes = [deletion]
     elif change == "late-events":
+        ids = random.Random(f"late events {seed}")  # not `rng`: flameup_ties drew the listed events' IDs from `seed`
         changes = [
-            Mutation(at_request=rng.randint(2, count // cap + 5), flameup_events=[_late(rng.choice(events), rng)])
+            Mutation(at_request=rng.randint(2, count // cap + 5), flameup_events=[_late(rng.choice(events), ids)])
             for _ in range(rng.choice([1, 2, 4, 8]))
         ]
     else:
