@@ -243,8 +243,14 @@ _NO_SYNC_MODE = {"streams": [{k: v for k, v in s.items() if k != "sync_mode"} fo
     [
         (_DISCOVERED, "it holds the streams as `discover` lists them, not a configured catalog"),
         (_NO_SYNC_MODE, 'streams/0/sync_mode: "sync_mode" is a required property'),
+        ({"type": "CATALOG", "catalog": _DISCOVERED}, "it holds `discover`'s output (its CATALOG message)"),
+        (
+            '{"type": "LOG", "log": {"level": "INFO", "message": "x"}}\n'
+            + json.dumps({"type": "CATALOG", "catalog": _DISCOVERED}),
+            "it holds `discover`'s output (its CATALOG message)",
+        ),
     ],
-    ids=["discover_output", "stream_without_sync_mode"],
+    ids=["discover_streams", "stream_without_sync_mode", "discover_catalog_message", "discover_stdout"],
 )
 def test_a_catalog_read_cannot_use_is_refused_naming_the_field_and_the_command_that_writes_one(
     tmp_path, catalog, expected

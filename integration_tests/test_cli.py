@@ -133,9 +133,17 @@ def test_the_catalog_command_writes_the_catalog_of_a_one_api_config_that_read_ta
     other = subprocess.run(
         _cli("catalog", "--config", bem_only, "--stream", "flameup_events"), capture_output=True, text=True, timeout=60
     )
+    misspelled = subprocess.run(
+        _cli("catalog", "--config", bem_only, "--stream", "bem_event"), capture_output=True, text=True, timeout=60
+    )
+    bad_setting = _write(tmp_path, "bad.json", _session_config(event_types="transform"))
+    refused = subprocess.run(_cli("catalog", "--config", bad_setting), capture_output=True, text=True, timeout=60)
 
     assert written.returncode == 0 and read.returncode == 0
     records = [json.loads(line)["record"] for line in read.stdout.splitlines() if '"RECORD"' in line]
     assert records and {r["stream"] for r in records} == {"bem_events"}
     assert [s["stream"]["name"] for s in json.loads(both.stdout)["streams"]] == ["flameup_events", "bem_events"]
     assert other.returncode == 1 and "provides bem_events, not flameup_events" in other.stderr
+    assert misspelled.returncode == 1 and "no stream bem_event (did you mean bem_events?)" in misspelled.stderr
+    assert refused.returncode == 1 and "`bem.event_types` should be a valid list" in refused.stderr
+    assert refused.stdout == ""  # no catalog for a config that cannot be read

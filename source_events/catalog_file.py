@@ -8,12 +8,14 @@ writes the catalog that fits the config.
 """
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from source_events import manifest
+from source_events.config import read_settings
 
 SCHEMAS = Path(__file__).with_name("schemas")
 
@@ -45,12 +47,17 @@ def catalog_command(argv: list[str]) -> int:
         print(f"source-events catalog: the config {options.config} cannot be used: {error}", file=sys.stderr)
         return 1
     chosen = options.streams or provided
+    unknown = [name for name in chosen if name not in manifest.stream_sections()]
+    if unknown:
+        names = list(manifest.stream_sections())
+        said = ", ".join(f"{name}{_guess(name, names)}" for name in unknown)
+        print(f"source-events catalog: no stream {said}; the streams are {', '.join(names)}", file=sys.stderr)
+        return 1
     refused = [name for name in chosen if name not in provided]
-    if refused or not chosen:
+    if refused:
         print(
-            f"source-events catalog: the config provides {', '.join(provided) or 'no stream'}"
-            + (f", not {', '.join(refused)}" if refused else "")
-            + ": configure the API of each stream you want (`flameup`, `bem`)",
+            f"source-events catalog: the config provides {', '.join(provided)}, not {', '.join(refused)}: "
+            "add the API section of each stream you want (`flameup`, `bem`) to the config",
             file=sys.stderr,
         )
         return 1
@@ -63,13 +70,19 @@ def catalog_command(argv: list[str]) -> int:
     return 0
 
 
+def _guess(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def streams_provided(config_path: str) -> list[str]:
-    """The streams the config switches on, in the manifest's order. ValueError: no JSON object, or a bad switch."""
+    """The streams the config switches on, in the manifest's order. ValueError: no JSON object, or a setting to fix
+    (named, as `check` names it)."""
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     if not isinstance(config, dict):
         raise ValueError("it holds no JSON object")
-    config = manifest.replicated_sections(config)
-    return [name for name, section in manifest.stream_sections().items() if isinstance(config.get(section), dict)]
+    settings = read_settings(manifest.with_spec_defaults(config))
+    return [name for name, section in manifest.stream_sections().items() if getattr(settings, section) is not None]
 
 
 def configured_catalog(streams: list[str], full_refresh: bool = False) -> dict[str, Any]:

@@ -134,14 +134,35 @@ def _problem_named(error: Exception) -> str:
 
 
 def _discovered_catalog(path: str) -> str | None:
-    """Says so when the catalog file holds `discover`'s catalog (streams without sync modes), not a configured one."""
+    """Says so when the catalog file holds what `discover` prints (its CATALOG message, its output, or the streams
+    it lists), not a configured catalog."""
     try:
-        streams = json.loads(Path(path).read_text(encoding="utf-8")).get("streams")
-    except (OSError, ValueError, AttributeError):
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
         return None
-    if isinstance(streams, list) and streams and all(isinstance(s, dict) and "name" in s for s in streams):
-        return "it holds the streams as `discover` lists them, not a configured catalog (each stream wrapped with its sync mode)"
+    try:
+        found = [json.loads(text)]
+    except ValueError:  # several lines: the messages of a command's output
+        found = [_json_or_none(line) for line in text.splitlines() if line.strip()]
+    for value in found:
+        if not isinstance(value, dict):
+            continue
+        if value.get("type") == "CATALOG":
+            return "it holds `discover`'s output (its CATALOG message), not a configured catalog"
+        streams = value.get("streams")
+        if isinstance(streams, list) and streams and all(isinstance(s, dict) and "name" in s for s in streams):
+            return (
+                "it holds the streams as `discover` lists them, not a configured catalog (each stream wrapped with "
+                "its sync mode)"
+            )
     return None
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def _read_input(kind: str, reader: Any, path: str | None) -> Any:
