@@ -40,6 +40,7 @@ class SyncResult:
     state: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    requests: int = 0  # the requests the emulator answered during the sync
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +156,7 @@ def _read(
             if estimate:  # the connector's own estimate of a stream's rows, as the Airbyte UI draws it
                 progress.estimated(estimate["name"], estimate.get("row_estimate"))
     process.wait()
+    result.requests = server.request_count - progress.requests_before
     latest, result.errors = latest_states(protocol_lines)
     result.state = list(latest.values())
     result.seconds = time.monotonic() - began
@@ -171,7 +173,7 @@ class _ProgressBar:
 
     def __init__(self, name: str, expected: int, server: EmulatorServer) -> None:
         self._name, self._expected, self._server = name, max(expected, 1), server
-        self._requests_before = server.request_count
+        self.requests_before = server.request_count
         self._began = time.monotonic()
         self._last_draw = 0.0
         self._live = sys.stderr.isatty()
@@ -200,7 +202,7 @@ class _ProgressBar:
         done = min(records / max(expected, 1), 1.0)
         bar = "█" * int(done * self.WIDTH) + "·" * (self.WIDTH - int(done * self.WIDTH))
         elapsed = max(time.monotonic() - self._began, 1e-6)
-        pages = self._server.request_count - self._requests_before
+        pages = self._server.request_count - self.requests_before
         of_about = f" of about {expected:,}" if estimated else ""
         return (
             f"{self._name:<17}{bar} {records:>6,}{of_about} records  {pages:>4} pages  "
@@ -243,11 +245,17 @@ def _summary(full: SyncResult, incremental: SyncResult, at_start, at_end, reques
     for row in rows:
         print(f"{row[0]:<16}{row[1]:>8}{row[2]:>8}{row[3]:>8}{row[4]:>8}{row[5]:>9}{row[6]:>7}")
     print(
-        "  incr: records of the incremental sync, `again` of them read by the full sync already (the lookback's\n"
-        "  overlap; a deduplicating destination keeps one row per key). missing, extra: distinct keys of both\n"
-        "  syncs against the emulator's events at the end."
+        "  incr: records of the incremental sync; `again`: those the full sync read already, its lookback's overlap\n"
+        "  (Flameup: events of the 10 minutes before its state, `flameup.lookback_window_minutes`, 0 when the full\n"
+        "  sync read none then; bem: the seconds behind the newest ID read, `bem.lookback_window_seconds`). A\n"
+        "  deduplicating destination keeps one row per key. missing, extra: distinct keys of both syncs against\n"
+        "  the emulator's events at the end."
     )
-    print(f"\nrequests: {requests}   full sync: {full.seconds:.1f} s   incremental: {incremental.seconds:.1f} s")
+    before = requests - full.requests - incremental.requests
+    print(
+        f"\nrequests: {requests} ({before} by check, {full.requests} by the full sync, {incremental.requests} by the "
+        f"incremental sync)   full sync: {full.seconds:.1f} s   incremental: {incremental.seconds:.1f} s"
+    )
     for state in incremental.state:
         print(
             f"state {state['stream']['stream_descriptor']['name']}: {json.dumps(_short(state['stream']['stream_state']))}"
