@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsConfig) -> None:
     """Raise a config_error naming every stream of a catalog that this config does not provide."""
     sections = stream_sections()
-    provided = [stream for stream, section in sections.items() if getattr(settings, section) is not None]
+    provided = settings.streams
     unknown = sorted(set(stream_names) - set(provided))
     if not unknown:
         return

@@ -70,6 +70,38 @@ def catalog_command(argv: list[str]) -> int:
     return 0
 
 
+def catalog_file_problem(path: str) -> str | None:
+    """What a --catalog file that the CDK cannot read is, when it is what `discover` prints (its output, its CATALOG
+    message, or the streams it lists) rather than a configured catalog. None when it is none of these."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    try:
+        found = [json.loads(text)]
+    except ValueError:  # several lines: the messages of a command's output
+        found = [_json_or_none(line) for line in text.splitlines() if line.strip()]
+    for value in found:
+        if not isinstance(value, dict):
+            continue
+        if value.get("type") == "CATALOG":
+            return "it holds `discover`'s output (its CATALOG message), not a configured catalog"
+        streams = value.get("streams")
+        if isinstance(streams, list) and streams and all(isinstance(s, dict) and "name" in s for s in streams):
+            return (
+                "it holds the streams as `discover` lists them, not a configured catalog (each stream wrapped with "
+                "its sync mode)"
+            )
+    return None
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
 def _guess(name: str, names: list[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -81,8 +113,7 @@ def streams_provided(config_path: str) -> list[str]:
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     if not isinstance(config, dict):
         raise ValueError("it holds no JSON object")
-    settings = read_settings(manifest.with_spec_defaults(config))
-    return [name for name, section in manifest.stream_sections().items() if getattr(settings, section) is not None]
+    return read_settings(manifest.with_spec_defaults(config)).streams
 
 
 def configured_catalog(streams: list[str], full_refresh: bool = False) -> dict[str, Any]:

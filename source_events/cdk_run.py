@@ -11,7 +11,6 @@ import logging
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
@@ -29,6 +28,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from orjson import orjson
 
 from source_events import cdk_contact
+from source_events.catalog_file import catalog_file_problem
 from source_events.interruption import end_at_interrupt
 from source_events.source import SourceEvents
 from source_events.state_file import state_file_problem
@@ -133,38 +133,6 @@ def _problem_named(error: Exception) -> str:
     return str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
 
 
-def _discovered_catalog(path: str) -> str | None:
-    """Says so when the catalog file holds what `discover` prints (its CATALOG message, its output, or the streams
-    it lists), not a configured catalog."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return None
-    try:
-        found = [json.loads(text)]
-    except ValueError:  # several lines: the messages of a command's output
-        found = [_json_or_none(line) for line in text.splitlines() if line.strip()]
-    for value in found:
-        if not isinstance(value, dict):
-            continue
-        if value.get("type") == "CATALOG":
-            return "it holds `discover`'s output (its CATALOG message), not a configured catalog"
-        streams = value.get("streams")
-        if isinstance(streams, list) and streams and all(isinstance(s, dict) and "name" in s for s in streams):
-            return (
-                "it holds the streams as `discover` lists them, not a configured catalog (each stream wrapped with "
-                "its sync mode)"
-            )
-    return None
-
-
-def _json_or_none(line: str) -> Any:
-    try:
-        return json.loads(line)
-    except ValueError:
-        return None
-
-
 def _read_input(kind: str, reader: Any, path: str | None) -> Any:
     if not path:
         return None
@@ -175,7 +143,7 @@ def _read_input(kind: str, reader: Any, path: str | None) -> Any:
         if kind == "state":
             detail = state_file_problem(path) or detail
         if kind == "catalog":
-            detail = _discovered_catalog(path) or detail
+            detail = catalog_file_problem(path) or detail
         raise AirbyteTracedException(
             message=f"The {kind} file {path} cannot be used: {detail}. {_REMEDIES[kind]}.",
             internal_message=f"unreadable --{kind} file",

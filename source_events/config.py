@@ -177,6 +177,11 @@ class EventsConfig(_Section):
                     )
         return config
 
+    @property
+    def streams(self) -> list[str]:
+        """The streams this config provides (each API configured adds its stream), in the manifest's order."""
+        return [stream for stream, section in manifest.stream_sections().items() if getattr(self, section) is not None]
+
     @model_validator(mode="after")
     def _at_least_one_api(self) -> "EventsConfig":
         if self.flameup is None and self.bem is None:
