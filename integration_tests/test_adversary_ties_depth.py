@@ -10,8 +10,8 @@ import pytest
 
 from source_events.emulator import FlameupBehaviour
 from source_events.emulator.server import Deletion
-from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read
-from testkit.emulator import emulator_config, keys, requests_of, running_emulator, sync_bounds
+from testkit.builders import FLAMEUP, a_flameup_event, flameup_ties, iso
+from testkit.emulator import full_flameup_sync, keys
 from testkit.tie_fuzz import one_sync
 
 _ANCHOR_AT_END = (
@@ -50,15 +50,6 @@ _CAP_BELOW_A_PAGE = (
     "probe after it empty ('empty'); the range is taken as empty or one page, no listing goes a full page deep, and "
     "nothing checks beyond it"
 )
-
-
-def _sync(events, behaviour, changes=()):
-    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
-        server.changes.extend(changes)
-        at_start = server.ground_truth()
-        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
-        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
-        return output, sync_bounds(at_start, server)[FLAMEUP], requests_of(server, "flameup")
 
 
 def _exactly_once_or_failed(output, bounds, scenario: str) -> None:
@@ -100,7 +91,7 @@ def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_n
     --change hidden`), 0.5.3 lost events in 13, 0.5.4 in 12, 0.5.5 in 6 (of these two, the one with a depth cap)."""
     lost = []
     for seed, count, longest, behaviour in _HIDDEN:
-        output, bounds, _ = _sync(flameup_ties(seed, count, longest), behaviour)
+        output, bounds, _ = full_flameup_sync(flameup_ties(seed, count, longest), behaviour)
         lost += _quietly_lost(output, bounds, f"seed {seed}, pages of {behaviour.limit_cap}")
     assert not lost, lost
 
@@ -154,7 +145,7 @@ def test_ties_reordered_on_each_request_while_events_are_deleted_lose_no_event_q
             tie_order="per_request", limit_cap=cap, newest_first=newest_first, filter_field=filter_field
         )
         changes = [Deletion(api="flameup", seed=seed, **deletion)]
-        output, bounds, _ = _sync(flameup_ties(seed, count, longest), behaviour, changes)
+        output, bounds, _ = full_flameup_sync(flameup_ties(seed, count, longest), behaviour, changes)
         lost += _quietly_lost(output, bounds, f"seed {seed}, pages of {cap}")
     assert not lost, lost
 
@@ -165,7 +156,7 @@ def test_ties_reordered_on_each_request_while_the_oldest_are_deleted_behind_a_ne
     position, so no offset moves), with reordered ties: every event that existed throughout, once."""
     behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5)
     changes = [Deletion(at_request=5, api="flameup", where="oldest", count=2, repeat_every=3, times=6, seed=seed)]
-    output, bounds, _ = _sync(flameup_ties(seed, 300, 3), behaviour, changes)
+    output, bounds, _ = full_flameup_sync(flameup_ties(seed, 300, 3), behaviour, changes)
 
     assert not output.errors
     _exactly_once_or_failed(output, bounds, "oldest deleted, newest first")
@@ -178,7 +169,7 @@ def test_a_depth_cap_below_flameups_page_cap_loses_no_event_quietly(beyond_max_o
     'empty' cuts it to 50 and the probe after it is empty (250 of 300 lost); exit code 0 both."""
     events = flameup_ties(5, 300, 1)
     behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset=beyond_max_offset)
-    output, bounds, sent = _sync(events, behaviour)
+    output, bounds, sent = full_flameup_sync(events, behaviour)
 
     assert len(sent) <= 4  # the first look, its probe, and a window's one or two pages
     _exactly_once_or_failed(output, bounds, f"depth cap 50 below pages of 100, {beyond_max_offset}")
@@ -187,7 +178,7 @@ def test_a_depth_cap_below_flameups_page_cap_loses_no_event_quietly(beyond_max_o
 def test_a_depth_cap_below_flameups_page_cap_that_refuses_is_read_or_fails():
     """What held: the same cap answered with a 400 is never a quiet loss."""
     behaviour = FlameupBehaviour(limit_cap=100, max_offset=50, beyond_max_offset="reject")
-    output, bounds, _ = _sync(flameup_ties(5, 300, 1), behaviour)
+    output, bounds, _ = full_flameup_sync(flameup_ties(5, 300, 1), behaviour)
 
     _exactly_once_or_failed(output, bounds, "depth cap 50 below pages of 100, reject")
 
@@ -203,7 +194,7 @@ def test_a_tie_shorter_than_a_page_at_a_listings_end_is_read(newest_first):
     behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5, newest_first=newest_first)
     if newest_first:  # the tie at the listing's end: the oldest second
         events = [a_flameup_event(iso(base - timedelta(seconds=10)), rng) for _ in range(4)] + events[:3]
-    output, bounds, _ = _sync(events, behaviour)
+    output, bounds, _ = full_flameup_sync(events, behaviour)
 
     errors = " ".join(message.trace.error.message for message in output.errors)
     assert not errors, errors
@@ -228,7 +219,7 @@ def test_a_depth_reached_by_a_few_seconds_of_events_loses_no_event_past_them(bey
     docs/exactness.md's limit on a depth answered empty covers the unread events of those seconds, not the rest.
     (Found by the adversary review of 0.5.5.)"""
     behaviour = FlameupBehaviour(limit_cap=5, max_offset=20, beyond_max_offset=beyond_max_offset)
-    output, bounds, _ = _sync(_dense(300, 8), behaviour)
+    output, bounds, _ = full_flameup_sync(_dense(300, 8), behaviour)
 
     _exactly_once_or_failed(output, bounds, f"depth 20 answered {beyond_max_offset}, 8 events a second")
 
@@ -259,7 +250,7 @@ def test_ties_of_a_page_reordered_under_a_depth_flameup_refuses_past_lose_no_eve
         max_offset=20,
         beyond_max_offset="reject",
     )
-    output, bounds, _ = _sync(_spread_ties(215, 300, 2), behaviour)
+    output, bounds, _ = full_flameup_sync(_spread_ties(215, 300, 2), behaviour)
 
     _exactly_once_or_failed(output, bounds, "ties of 2 reordered, depth 20 refused past")
 
@@ -275,6 +266,6 @@ def test_a_tie_cut_by_a_depth_at_a_windows_oldest_edge_is_read_whole_when_ties_a
     events = [a_flameup_event(iso(base), rng) for _ in range(3)]
     events += [a_flameup_event(iso(base + timedelta(seconds=n)), rng) for n in range(1, 9)]
     behaviour = FlameupBehaviour(tie_order="per_request", limit_cap=5, max_offset=10, beyond_max_offset="empty")
-    output, bounds, _ = _sync(events, behaviour)
+    output, bounds, _ = full_flameup_sync(events, behaviour)
 
     _exactly_once_or_failed(output, bounds, "a tie of 3 at the edge of a depth of 10, reordered")

@@ -19,10 +19,10 @@ from testkit.emulator import (
     assert_exactly_once,
     emulator_config,
     flameup_end_checks,
+    full_flameup_sync,
     keys,
     requests_of,
     running_emulator,
-    sync_bounds,
 )
 
 PAGE = 5  # windows of window_events(5) = 1,000 events: a sync of many windows, read side by side (pace lifted)
@@ -203,12 +203,8 @@ def test_ties_of_a_page_listed_in_another_order_on_each_request_are_read_exactly
         until_inclusive=True,
         compare_precision="second",
     )
-    with running_emulator(flameup_events=flameup_ties(43, 1250, 3), flameup_behaviour=behaviour) as server:
-        at_start = server.ground_truth()
-        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
-        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
-        bounds = sync_bounds(at_start, server)[FLAMEUP]
-        ranges = {(query["since"], query["until"]) for query in requests_of(server, "flameup")}
+    output, bounds, requests = full_flameup_sync(flameup_ties(43, 1250, 3), behaviour)
+    ranges = {(query["since"], query["until"]) for query in requests}
 
     assert not output.errors
     assert len(ranges) >= 3  # the first look's range and two windows at least

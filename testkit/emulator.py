@@ -16,7 +16,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour, datasets
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, RateLimit
-from testkit.builders import record_ids
+from testkit.builders import FLAMEUP, catalog, record_ids, run_read
 
 # The checked-in configs (integration_tests/*_config.json) name no port: this stands for the session emulator.
 EMULATOR_PLACEHOLDER = "http://emulator.invalid"
@@ -177,6 +177,23 @@ def sync_bounds(truth_at_start: dict[str, set[str]], server: EmulatorServer) -> 
         )
         for stream in at_end
     }
+
+
+class FlameupSync(NamedTuple):
+    output: EntrypointOutput
+    bounds: SyncBounds  # of flameup_events
+    requests: list[dict[str, str]]  # the Flameup requests' queries, in order
+
+
+def full_flameup_sync(events: list[dict[str, Any]], behaviour: FlameupBehaviour, changes: Any = ()) -> FlameupSync:
+    """A first sync of Flameup alone, from 2020, against an emulator holding `events` and answering as `behaviour`
+    says, with `changes` (source_events.emulator.changes) made while it reads. A failed sync is returned too."""
+    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
+        server.changes.extend(changes)
+        at_start = server.ground_truth()
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
+        return FlameupSync(output, sync_bounds(at_start, server)[FLAMEUP], requests_of(server, "flameup"))
 
 
 def assert_within(emitted: list[str], bounds: SyncBounds, scenario: str, duplicates_allowed: bool = False) -> None:

@@ -3,15 +3,15 @@ the listing changes under the reader or not: scripts/fuzz_flameup_ties.py counts
 integration_tests/test_adversary_ties_depth.py keeps seeds that lost events in earlier versions."""
 
 import random
-from typing import Literal
+from typing import Literal, get_args
 
 from source_events.emulator import FlameupBehaviour
 from source_events.emulator.server import Deletion, Mutation
-from testkit.builders import FLAMEUP, a_flameup_event, catalog, flameup_ties, run_read
-from testkit.emulator import emulator_config, keys, running_emulator, sync_bounds
+from testkit.builders import FLAMEUP, a_flameup_event, flameup_ties
+from testkit.emulator import full_flameup_sync, keys
 
 Change = Literal["deletions", "late-events", "none", "hidden"]
-CHANGES = ["deletions", "late-events", "none", "hidden"]
+CHANGES = list(get_args(Change))
 
 
 def one_sync(seed: int, change: Change) -> str | int:
@@ -51,12 +51,7 @@ def one_sync(seed: int, change: Change) -> str | int:
         ]
     else:
         changes = []
-    with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
-        server.changes.extend(changes)
-        at_start = server.ground_truth()
-        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
-        output = run_read(config, catalog(FLAMEUP), expect_failure=True)
-        bounds = sync_bounds(at_start, server)[FLAMEUP]
+    output, bounds, _ = full_flameup_sync(events, behaviour, changes)
     if output.errors:
         return output.errors[0].trace.error.message
     emitted = keys(output, FLAMEUP)
