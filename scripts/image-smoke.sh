@@ -51,7 +51,12 @@ if [ "$STEP" != build ] && [ ! -x .venv/bin/hadolint ]; then
   exit 2
 fi
 PODMAN_WORK=${PODMAN_WORK:-/var/tmp/podman-setup}
-[ "$STEP" = smoke ] || make_stand_in
+if [ "$STEP" = smoke ]; then
+  # without the stand-in, the setup below would make its own Debian 12 base under the stand-in's name
+  podman image exists "$STAND_IN" 2>/dev/null || { echo "image-smoke.sh: no $IMAGE yet: run ./scripts/image-smoke.sh build" >&2; exit 2; }
+else
+  make_stand_in
+fi
 # podman-setup.sh configures podman; its base is the stand-in, tagged with the Dockerfile's base name
 # shellcheck source=/dev/null
 BASE_TAG=$STAND_IN BASE_ALIASES=$BASE_BY_TAG source "$SETUP"
