@@ -42,7 +42,8 @@ class PageSize:
     def full(self) -> int:
         """How many events a full page holds: the limit, or the API's cap once a page has shown it."""
         with self._lock:
-            return min(self._cap or self._limit, self._limit)
+            # a page of `largest` events came back: the cap is no smaller (pages filtered after cutting are shorter)
+            return min(max(self._cap, self._largest) if self._cap else self._limit, self._limit)
 
     @property
     def largest(self) -> int:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.emulator import FlameupBehaviour
+from source_events.flameup.page_size import PageSize
 from source_events.flameup.windows import MAX_PAGES_PER_WINDOW, window_events
 from testkit.builders import FLAMEUP, a_flameup_event, catalog, iso, record_ids, run_read
 from testkit.emulator import flameup_end_checks, requests_of
@@ -169,3 +170,15 @@ def test_a_page_size_the_user_set_that_flameup_refuses_is_a_config_error_naming_
         for m in messages
     ), messages
     assert len(requests_of(http, "flameup")) == 1
+
+
+def test_a_full_page_is_never_taken_smaller_than_a_page_received():
+    """Pages filtered after cutting come back shorter than the cap, and a short one followed by more looked like the
+    cap: at pages of 1 the listing then confirmed the last event read forever (the pure-logic fuzzing of the
+    listing, 0.5.5). A page of 3 came back, so the cap is no smaller than 3."""
+    sizes = PageSize(20)
+    sizes.received(3)
+    sizes.received(1, followed_by_more=True)
+    assert sizes.full == 3
+    sizes.received(5, followed_by_more=True)
+    assert sizes.full == 5
