@@ -14,13 +14,6 @@ from testkit.builders import FLAMEUP, a_flameup_event, flameup_ties, iso
 from testkit.emulator import full_flameup_sync, keys
 from testkit.tie_fuzz import one_sync
 
-_ANCHOR_AT_END = (
-    "listing.WindowListing.take: a short answer whose last event is the last event read is taken as 'nothing "
-    "follows the position' (the short-page branch goes AFTER with no overlap; a full page ending in a tie is "
-    "overlapped since 0.5.5), but with ties listed in another order on each request the anchor can land last while "
-    "members of the tie not read yet lie past the page (pages filtered after cutting make such pages short): the "
-    "next request does not overlap the tie, and a tie member that moved before the new offset is never listed again"
-)
 _DELETION_UNDER_A_TIE = (
     "listing.py: a deletion before the position moves the listing down one; the overlap of a whole tie still finds "
     "the last event read (it may sit anywhere in a reordered tie), so the move goes unseen and the request skips "
@@ -34,10 +27,6 @@ _DEPTH_REACHED_AT_THE_EDGE = (
     "asked at the offset of the read events it lists first, past the depth, answered empty and taken as 'nothing "
     "unread'. ReadSoFar._past_edges, which asks past those seconds, runs only when the part is about the whole range "
     "(asking it whenever edges are checked lost 104-131 instead of 280: not enough)"
-)
-_REORDERED_TIES_UNDER_A_DEPTH = (
-    "ties listed in another order on each request, under a depth Flameup refuses past (400): one event of a tie is "
-    "lost; the interplay of listing.WindowListing.take with the parts read again beyond the depth, not traced yet"
 )
 _DEPTH_CHECK_SKIPS_BY_COUNT = (
     "retriever.FlameupRetriever._holds_unread / depth.ReadSoFar._part: the check beyond a listing's end skips the "
@@ -84,11 +73,12 @@ _HIDDEN = [  # ties of up to 2 and 4 at pages of 2, 30 % hidden, the second with
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=_ANCHOR_AT_END)
 def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_no_event_quietly():
-    """Ties listed in another order on each request, 30 % of events hidden: an event of a tie is lost and the sync
-    succeeds (stable order: none lost). Over 40 such fuzzed syncs at pages of 2 to 5 (`scripts/fuzz_flameup_ties.py
-    --change hidden`), 0.5.3 lost events in 13, 0.5.4 in 12, 0.5.5 in 6 (of these two, the one with a depth cap)."""
+    """Ties listed in another order on each request, 30 % of events hidden: 0.5.5 lost an event of a tie in the one
+    with a depth cap, and the sync succeeded. Over 40 such fuzzed syncs at pages of 2 to 5
+    (`scripts/fuzz_flameup_ties.py --change hidden`), 0.5.3 lost events in 13, 0.5.4 in 12, 0.5.5 in 6, 0.5.6 in
+    none: an answer asked past a short page is placed only once the position shows it held, and an answer read
+    where the listing moved anchors nothing until one of its events is placed (listing.Unplaced)."""
     lost = []
     for seed, count, longest, behaviour in _HIDDEN:
         output, bounds, _ = full_flameup_sync(flameup_ties(seed, count, longest), behaviour)
@@ -236,10 +226,10 @@ def _spread_ties(seed: int, count: int, longest: int):
     return events[:count]
 
 
-@pytest.mark.xfail(strict=True, reason=_REORDERED_TIES_UNDER_A_DEPTH)
 def test_ties_of_a_page_reordered_under_a_depth_flameup_refuses_past_lose_no_event_quietly():
     """Ties of at most 2 at pages of 2 listed in another order on each request, no deeper than position 20 (400 past
-    it), newest first, nothing changes: 1 of 300 lost, exit code 0. (Found by the adversary review of 0.5.5.)"""
+    it), newest first, nothing changes: 0.5.5 lost 1 of 300, exit code 0 (found by the adversary review of 0.5.5);
+    read whole since 0.5.6, which places no answer asked past a short page until the position shows it held."""
     behaviour = FlameupBehaviour(
         tie_order="per_request",
         limit_cap=2,

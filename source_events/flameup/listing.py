@@ -17,13 +17,18 @@ soft-deleted rows), so a page can hold fewer events than the cap although more f
   Asked whole, a tie shorter than a page comes back whole (a longer one cannot: docs/exactness.md). Where
   the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
   events were inserted before it (they are read again, never emitted twice); absent, events before it were
-  deleted (or it was): the reader steps back until an answer holds an event it read, then reads on from there.
-  An event the answer holds that this window did not emit yet is emitted, wherever it sits.
+  deleted (or it was): the reader steps back until an answer holds an event it placed, then reads on from there.
+  An event the answer holds that this window did not emit yet is emitted, wherever it sits. An event is *placed*
+  when every event before it was read: an answer that holds no placed event is emitted, but its events anchor
+  nothing until one of them is placed (`Unplaced`).
 - **Only an empty page ends the listing.** After a page shorter than a full one, the next request asks at the
   position with no overlap: an empty answer ends the listing (the short page, an answer moments before, had
   just confirmed the position). Once a short page in the middle of a listing has been seen (the API filters
   after cutting, `ListingEvidence`), an empty answer is trusted only after one more anchored request confirms
-  the position, and every data page is anchored.
+  the position, and every data page is anchored. An answer with events there (a silent cap, events hidden
+  after cutting, or events that arrived) is emitted, and placed only once the events at the position, asked
+  again, show it held on both sides of that answer (Step.RECHECK): events deleted before the position
+  meanwhile would have made that request skip as many, unseen.
 - `total` plays no part: it is no stop signal.
 
 The window's requests ask for a wider time range than the window (source_events.flameup.windows): events near
@@ -42,8 +47,8 @@ from source_events.flameup.seen import SeenEvents
 
 LOGGER = logging.getLogger("airbyte")
 
-# Steps back a window may take to find a position it read before failing the sync: a listing that changes this
-# often under the reader is not read to the end with confidence.
+# Steps back a listing may take to find a position it read before, with no new event read between them, before
+# failing the sync: a listing that changes this often under the reader is not read to the end with confidence.
 MAX_STEPS_BACK = 24
 
 
@@ -79,6 +84,11 @@ def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
     return max(counts.values())
 
 
+def _new(ids: list[str], known: list[bool]) -> list[str]:
+    """The events of an answer not read before, once each."""
+    return list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
+
+
 def _reordered(before: list[str], ids: list[str]) -> bool:
     """Whether events of `before` come back in `ids` in another order. Events deleted or added meanwhile, and
     pages filtered after cutting, move events but keep their order: only a reordered tie changes it. An event
@@ -87,6 +97,38 @@ def _reordered(before: list[str], ids: list[str]) -> bool:
     again = list(dict.fromkeys(event_id for event_id in ids if event_id in overlapped))  # an event listed twice: once
     returned = set(again)
     return again != [event_id for event_id in dict.fromkeys(before) if event_id in returned]
+
+
+class Unplaced:
+    """Events of answers that held no placed event (every event before a placed one was read): answers asked
+    where the listing had moved, or past a short page with no overlap (Step.AFTER) until it is placed. They were
+    emitted, but anchor nothing: a later answer read on from one of them could go on past an event not read yet.
+
+    Each such answer was contiguous when it came: every event that existed throughout and lies between its first
+    and its last was in it. So once one of its events is placed, all of them are: those before it lie before a
+    placed event, those after it up to its last were in the answer. Answers sharing an event are kept as one."""
+
+    def __init__(self) -> None:
+        self._answer_of: dict[str, set[str]] = {}
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._answer_of
+
+    def add(self, ids: list[str]) -> None:
+        joined = set(ids)
+        for event_id in ids:
+            joined |= self._answer_of.get(event_id, set())
+        for event_id in joined:
+            self._answer_of[event_id] = joined
+
+    def place(self, ids: list[str]) -> bool:
+        """The events `ids` are placed: so are the answers holding any of them. Whether any event was unplaced."""
+        placed = False
+        for event_id in ids:
+            for other in self._answer_of.get(event_id, ()):
+                del self._answer_of[other]
+                placed = True
+        return placed
 
 
 class ListingEvidence:
@@ -139,12 +181,17 @@ class Step(Enum):
         "the next page again, overlapping the whole tie: the answer overlapping its last event left its order in doubt"
     )
     AFTER = "the page after the position, no overlap: empty ends the listing"
+    RECHECK = "the events at the position again, after an AFTER answer with events: placed if the position held"
     CONFIRM = "the last event read, to confirm the position before an empty page is trusted"
     STEP_BACK = "an earlier page, to find a position read before"
 
 
+# the requests that ask again the events at the position (answered empty: those events are gone)
+OVERLAPPING = (Step.ANCHORED, Step.TIE_AGAIN, Step.CONFIRM, Step.RECHECK)
+
+
 class ListingChangedTooOften(Exception):
-    """The listing moved under the reader more than MAX_STEPS_BACK times in one window."""
+    """The listing moved under the reader more than MAX_STEPS_BACK times in a row, with no new event read between."""
 
 
 class TieTooLongToRead(Exception):
@@ -174,6 +221,13 @@ class WindowListing:
         self._trusting_tie = False  # the request overlaps the last event of a tie alone (ties' order held so far)
         self._back_by = 0
         self._steps_back = 0
+        # an answer to Step.AFTER with events: (its offset, its IDs, how many at its end share a time), set aside
+        # until Step.RECHECK shows the position held; its events are emitted but anchor nothing meanwhile
+        self._set_aside: tuple[int, list[str], int] | None = None
+        self._unplaced = Unplaced()
+        self._set_aside_in_a_row = 0
+        #: the last take placed the answer set aside before it (the last event read is that answer's last)
+        self.placed_set_aside = False
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
         #: the listing ended where Flameup serves it no deeper (source_events.flameup.depth looks beyond)
         self.ended_at_depth = False
@@ -199,10 +253,52 @@ class WindowListing:
                 f"a tie of {len(self._page_long_tie)} events filling a page came back reordered",
                 filtered=self._evidence.short_pages_mid_listing,
             )
+        self.placed_set_aside = False
+        if self.step is Step.AFTER and ids:
+            return self._set_aside_after(ids, tied)
+        if self.step is Step.RECHECK:
+            aside, self._set_aside = self._set_aside, None
+            if aside is not None and self._held(ids):
+                return self._place(*aside)
         if self._trusting_tie:
             self._trusting_tie = False
             if not (ids and ids[0] == self._last and not any(self._seen.known(ids[1:]))):
                 return self._doubt_the_tie(ids)
+        self._note_tie(ids, tied)
+        known = self._seen.add(ids)
+        anchor = self._anchor(ids, known)
+        fresh = _new(ids, known)
+        step, asked_at = self.step, self.offset
+        if step is Step.AFTER:  # empty: the end, once the position is confirmed
+            self._ask(Step.CONFIRM) if self._evidence.short_pages_mid_listing else self._end()
+        elif step is Step.FIRST or (anchor is None and asked_at == 0):
+            # from the listing's start nothing can lie before the answer
+            self._end() if not ids else self._read_on(asked_at, ids, fresh)
+        elif anchor is None and not ids and step in OVERLAPPING and self._empty_overlaps:
+            # empty again after a step back found the listing: Flameup serves no page reaching that deep (a cap on
+            # `offset + limit`), or the listing's tail keeps vanishing; either way what lies beyond is read by time
+            self.served_no_deeper()
+        elif anchor is None:
+            self._empty_overlaps += not ids and step in OVERLAPPING
+            self._unplaced.add(ids)  # emitted, but where they lie is unknown: they anchor nothing
+            self._step_back()
+        elif (len(ids) < self._page_size.full or (step is Step.CONFIRM and ids == [self._last])) and (
+            anchor == len(ids) - 1 or (not fresh and asked_at + len(ids) <= self._position)
+        ):  # confirmed, and nothing follows it (the overlap alone, maybe its tie listed in another order); at pages
+            # of one event, the position confirmed on both sides of the empty page
+            self._back_by = 0
+            self._unplaced.place(ids)
+            self._learn(len(ids), followed=bool(fresh))
+            self._position, self._last = asked_at + len(ids), ids[-1]
+            self._end() if step is Step.CONFIRM else self._ask(Step.AFTER)
+        else:
+            self._back_by = 0
+            self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
+        return fresh
+
+    def _note_tie(self, ids: list[str], tied: int) -> None:
+        """The tie at the end of the page `ids` (`tied` events share the last one's time): what the next request
+        overlaps."""
         # a tie overlapped whole, but for the page's first event: each request reads on by one event at least
         self._tied = max(1, min(tied, len(ids) - 1))
         self._tie = ids[-tied:] if tied > 1 else []
@@ -212,41 +308,37 @@ class WindowListing:
         # overlap is one event, and only its order against the page's other event can show a reorder.
         full_page = len(ids) >= self._page_size.full
         self._page_long_tie = self._tie if tied > self._tied and full_page else []
+
+    def _set_aside_after(self, ids: list[str], tied: int) -> list[str]:
+        """Events past a position that a short page confirmed, asked with no overlap (Step.AFTER). Events deleted
+        before the position since that page would have made this request skip as many, unseen: the answer is
+        placed only once the events at the position, asked again (Step.RECHECK), show it held. Its events exist:
+        they are emitted now, but anchor nothing until placed (a later answer anchored on one of them could read
+        on past an event this request skipped)."""
+        self._set_aside_in_a_row += 1
+        if self._set_aside_in_a_row > MAX_STEPS_BACK:
+            raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times in a row")
         known = self._seen.add(ids)
-        anchor = self._anchor(ids, known)
-        fresh = list(dict.fromkeys(event_id for event_id, read in zip(ids, known, strict=True) if not read))
-        step, asked_at = self.step, self.offset
-        if step is Step.AFTER:
-            if not ids:  # empty: the end, once the position is confirmed
-                self._ask(Step.CONFIRM) if self._evidence.short_pages_mid_listing else self._end()
-            else:
-                self._read_on(asked_at, ids, fresh)
-        elif step is Step.FIRST or (anchor is None and asked_at == 0):
-            # from the listing's start nothing can lie before the answer
-            self._end() if not ids else self._read_on(asked_at, ids, fresh)
-        elif (
-            anchor is None
-            and not ids
-            and step in (Step.ANCHORED, Step.TIE_AGAIN, Step.CONFIRM)
-            and self._empty_overlaps
-        ):
-            # empty again after a step back found the listing: Flameup serves no page reaching that deep (a cap on
-            # `offset + limit`), or the listing's tail keeps vanishing; either way what lies beyond is read by time
-            self.served_no_deeper()
-        elif anchor is None:
-            self._empty_overlaps += not ids and step in (Step.ANCHORED, Step.TIE_AGAIN, Step.CONFIRM)
-            self._step_back()
-        elif len(ids) < self._page_size.full and (
-            anchor == len(ids) - 1 or (not fresh and asked_at + len(ids) <= self._position)
-        ):  # confirmed, and nothing follows it (the overlap alone, maybe its tie listed in another order)
-            self._back_by = 0
-            self._learn(len(ids), followed=bool(fresh))
-            self._position, self._last = asked_at + len(ids), ids[-1]
-            self._end() if step is Step.CONFIRM else self._ask(Step.AFTER)
-        else:
-            self._back_by = 0
-            self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
+        fresh = _new(ids, known)
+        self._learn(len(ids), followed=bool(fresh))  # the short page before was followed by more
+        self._unplaced.add(ids)
+        self._set_aside = (self.offset, ids, tied)
+        self.step, self.offset = Step.RECHECK, max(self._position - self._tied, 0)
         return fresh
+
+    def _held(self, ids: list[str]) -> bool:
+        """Whether the answer to Step.RECHECK lists the events it asked again (the last event read, or the tie it
+        ends) and nothing else: the position held, on both sides of the answer set aside. Deletions alone move
+        positions one way, insertions the other: the same position before and after means the same during."""
+        overlapped = self._tie[-self._tied :] if self._tie else [self._last]
+        return len(ids) == len(overlapped) and set(ids) == set(overlapped)
+
+    def _place(self, asked_at: int, ids: list[str], tied: int) -> list[str]:
+        """The answer set aside follows the position: it is read (its events were emitted when it came)."""
+        self.placed_set_aside = True
+        self._note_tie(ids, tied)
+        self._read_on(asked_at, ids, fresh=[], moved_on=True)
+        return []
 
     def _doubt_the_tie(self, ids: list[str]) -> list[str]:
         """The answer to a request overlapping the last event of a tie alone does not prove the tie's order held
@@ -263,18 +355,25 @@ class WindowListing:
         window read (any of them proves that the answer goes on from a position read)."""
         if self._last in ids:
             return ids.index(self._last)
-        read = [index for index, read_before in enumerate(known) if read_before]
+        read = [index for index, read_before in enumerate(known) if read_before and ids[index] not in self._unplaced]
         return read[-1] if read else None
 
     def _read_on(self, asked_at: int, ids: list[str], fresh: list[str], moved_on: bool = True) -> None:
         """`moved_on`: the answer holds events past the position it confirmed (or confirmed none)."""
+        self._set_aside_in_a_row = 0
+        if self._unplaced.place(ids) or fresh:  # the listing read on: its moves are counted again from here
+            self._steps_back = 0
         self._learn(len(ids), followed=bool(fresh))
         self._position, self._last = asked_at + len(ids), ids[-1]
         full = len(ids) >= self._page_size.full
         # A page ending in a tie is overlapped, even when short or holding nothing past the anchor: the tie may go on
         # past the page, and an anchor at the page's end may be its first event, listed in another order this time.
         # A full page that held nothing past the position (a cap of one event: the anchor alone) is not asked again.
-        anchored = bool(self._tie) or ((full or self._evidence.short_pages_mid_listing) and moved_on)
+        # At pages of one event an overlapping request holds the overlap alone: the next is asked past it (Step.AFTER,
+        # and its answer placed by Step.RECHECK).
+        anchored = self._page_size.full > 1 and (
+            bool(self._tie) or ((full or self._evidence.short_pages_mid_listing) and moved_on)
+        )
         self._ask(Step.ANCHORED if anchored else Step.AFTER)
 
     def _learn(self, size: int, followed: bool) -> None:
@@ -294,7 +393,7 @@ class WindowListing:
         self._evidence.saw_listing_move()
         self._steps_back += 1
         if self._steps_back > MAX_STEPS_BACK:
-            raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times")
+            raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times in a row")
         self._previous_page = None
         self._back_by = max(self._back_by * 2, self._page_size.full - 1, 1)
         self.step, self.offset = Step.STEP_BACK, max(self.offset - self._back_by, 0)

@@ -170,6 +170,7 @@ class FlameupRetriever(SimpleRetriever):
         """One listing of the window's time range `part`, to an empty page; `first_page`: the answer to its first
         request, if the sync's first look asked the very same."""
         last_read = None  # the last event of the page before: the tie the next request overlaps
+        set_aside: list = []  # the page the listing set aside (Step.RECHECK)
         while not listing.done:
             asked_at = listing.offset
             response = first_page if first_page is not None else self.ask(part, asked_at)
@@ -211,7 +212,11 @@ class FlameupRetriever(SimpleRetriever):
                 ) from None
             if listing.ended_at_depth:  # an overlapping request answered empty twice where events were read
                 read.page_deep = read.refused = True
-            if events and listing.step is not Step.TIE_AGAIN:  # else the page before is asked again
+            if listing.step is Step.RECHECK:  # set aside until the position shows it held
+                set_aside = events
+            elif listing.placed_set_aside:
+                last_read = set_aside[-1]
+            elif events and listing.step is not Step.TIE_AGAIN:  # else the page before is asked again
                 last_read = events[-1]
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
             for record in self.record_selector.select_records(

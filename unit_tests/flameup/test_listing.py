@@ -243,3 +243,89 @@ def test_a_reordered_page_long_tie_seen_with_pages_filtered_after_cutting_says_s
     with pytest.raises(TieTooLongToRead) as failure:
         listing.take(["b", "a"], tied=2, goes_on=2)
     assert failure.value.filtered
+
+
+def _ids(first: int, end: int) -> list[str]:
+    return [f"e{n}" for n in range(first, end)]
+
+
+def test_an_answer_asked_past_a_short_page_is_emitted_but_placed_only_once_the_position_shows_it_held():
+    """A first page of 5 at `limit=20` looks like the end; the request past it asks with no overlap. The 2 oldest
+    events deleted meanwhile made that request skip 2 (0.5.5 read on from its answer: 2 lost, exit code 0). Its
+    events exist: they are emitted. The last event read is asked again: alone where it was, the position held on
+    both sides of the answer, which is then read on from."""
+    listing = _listing(20)
+    listing.take(_ids(0, 5))
+    assert (listing.step, listing.offset) == (Step.AFTER, 5)
+
+    assert listing.take(_ids(7, 10)) == _ids(7, 10)  # emitted
+    assert (listing.step, listing.offset) == (Step.RECHECK, 4)
+    assert listing.take(["e4"]) == []  # where it was: placed
+    assert listing.placed_set_aside
+    assert (listing.step, listing.offset) == (Step.AFTER, 8)  # read on from the answer set aside (short: past it)
+
+
+def test_a_recheck_that_shows_the_listing_moved_steps_back_and_the_answer_set_aside_anchors_nothing():
+    listing = _listing(20)
+    listing.take(_ids(0, 20))
+    listing.take(_ids(19, 22))  # short
+    assert (listing.step, listing.offset) == (Step.AFTER, 22)
+    assert listing.take(["e24", "e25"]) == ["e24", "e25"]  # e0 and e1 deleted meanwhile: e22 and e23 skipped
+    assert (listing.step, listing.offset) == (Step.RECHECK, 21)
+
+    assert listing.take(["e23", "e24", "e25"]) == ["e23"]  # e21 is not where it was
+    assert listing.step is Step.STEP_BACK and not listing.placed_set_aside
+    step_back = listing.offset
+    listing.take(["e24", "e25"])  # only events set aside: where they lie is unknown
+    assert listing.step is Step.STEP_BACK and listing.offset < step_back
+    assert listing.take(_ids(2, 22)) == []  # from the listing's start
+    assert listing.take(_ids(21, 26)) == ["e22"]
+
+
+def test_events_of_an_answer_no_event_of_which_was_placed_anchor_nothing_until_one_of_them_is():
+    """An answer holding no event read in place (the listing moved) is emitted; a step back answered with some of
+    its events and an event not read says nothing of what lies between them and the last event read (0.5.5 read
+    on from them: 1 lost). Once an anchored answer holds one of its events, all of them are placed: the answer was
+    contiguous when it came."""
+    listing = _listing(5)
+    listing.take(_ids(0, 5))
+    listing.take(_ids(4, 9))
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 8)
+    assert listing.take(_ids(12, 17)) == _ids(12, 17)  # e8 gone from there: the listing moved
+    assert listing.step is Step.STEP_BACK
+    assert listing.take(_ids(11, 16)) == ["e11"]  # no event placed: e9 and e10 may lie between e8 and e11
+    assert listing.step is Step.STEP_BACK
+    assert listing.take(_ids(5, 10)) == ["e9"]  # from the start (e0-e4 deleted): e5-e8 placed, e9 read on from
+    assert listing.take(_ids(9, 14)) == ["e10"]  # e9 anchors; e11-e13 placed, and with them all of e11-e16
+    assert listing.take(["e16", "e17"]) == ["e17"]  # e13 deleted: e16, placed with its answer, anchors
+
+
+def test_at_pages_of_one_event_the_position_is_confirmed_on_both_sides_of_the_empty_page():
+    """An overlapping request at pages of one holds the last event read alone: each next one is asked past it and
+    placed by a recheck; the empty page is trusted once the last event read is found where it was again."""
+    evidence = ListingEvidence()
+    evidence.saw_short_page_mid_listing()
+    listing = WindowListing(PageSize(1), evidence)
+    listing.take(["e0"])
+    assert (listing.step, listing.offset) == (Step.AFTER, 1)
+    listing.take(["e1"])
+    assert (listing.step, listing.offset) == (Step.RECHECK, 0)
+    listing.take(["e0"])
+    assert (listing.step, listing.offset) == (Step.AFTER, 2)  # two requests an event, not three
+    listing.take([])
+    assert (listing.step, listing.offset) == (Step.CONFIRM, 1)
+    listing.take(["e1"])
+    assert listing.done
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_listing_that_moves_under_the_reader_on_every_request_is_read_while_each_step_back_reads_on(newest_first):
+    """Steps back are bounded in a row, not in all: a long window whose listing moves on every request (retention
+    deleting the oldest events while the listing pages) is read, not failed after 24 moves."""
+    events = _ids(0, 800)
+    listing, read = _listing(10), set()
+    while not listing.done:
+        del events[:2]  # the two oldest, before each request
+        listed = events[::-1] if newest_first else events
+        read |= set(listing.take(listed[listing.offset : listing.offset + 10]))
+    assert set(events) <= read and len(events) < 700
