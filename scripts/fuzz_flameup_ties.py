@@ -1,5 +1,6 @@
 """Seeded syncs against the emulator listing ties in another order on each request while the listing changes
-under the reader: how many syncs lose events, and how many.
+under the reader (or, `--change churn`, in a stable order while events come and go): how many syncs lose events,
+and how many.
 
     .venv/bin/python scripts/fuzz_flameup_ties.py                        # deletions, seeds 1000-1059, ~4 minutes
     .venv/bin/python scripts/fuzz_flameup_ties.py --seeds 1000 1010
@@ -14,6 +15,9 @@ arriving, each at a random request, on the time of an event listed already (into
 `--change none`: the same draws, nothing changes: only the ties' order.
 `--change hidden`: a page cap of 2-5, ties of up to 2, 3 or 5 events, 200 events, 30 % of them hidden (pages
 filtered after cutting: a known limit with reordered ties), nothing changes.
+`--change churn` (no reordered ties; `--seeds 0 80`, ~1 minute): a page cap of 1-37, up to 30 % of events hidden,
+30 or 120 events, either direction and field, the oldest, random or last-served events deleted every 1 to 3
+requests and 1-3 events added every 2 to 5 (0.5.5 lost events in 6 of seeds 0-79; 0.5.6 in none).
 A sync that fails (a tie longer than a page, named) is counted apart: it loses nothing quietly.
 """
 
