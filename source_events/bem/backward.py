@@ -43,6 +43,7 @@ class BackwardRead:
         self.ignores_sort_order = False
         self.not_needed = False  # the backlog lies within its first page: the oldest-first reader reads it
         self.stopped_at_floor = False
+        self.alone = False  # the oldest-first reader stopped: this one reads its part, however short
         self._oldest: str | None = None
         self._step = "page"
         if start.done:
@@ -113,7 +114,12 @@ class BackwardRead:
             )
             self.ignores_sort_order, self.request = True, None
             return []
-        if self.floor is not None and seconds and max(seconds) - self.floor <= 4 * self._meeting.zone:
+        if (
+            not self.alone
+            and self.floor is not None
+            and seconds
+            and max(seconds) - self.floor <= 4 * self._meeting.zone
+        ):
             # a backlog this short is read by two readers no faster than by one: both would read the seconds they
             # meet in (`zone` either side), which is most of it
             self.not_needed, self.request = True, None
@@ -143,6 +149,11 @@ class BackwardRead:
         """The oldest-first reader stopped where its position vanished: everything under `second` it read."""
         if second is not None and (self.floor is None or second > self.floor):
             self.floor = second
+
+    def read_down_to(self, second: int | None) -> None:
+        """The oldest-first reader stopped where its position vanished (everything under `second` it read): this
+        reader reads down to there, and leaves nothing to it, however short the backlog."""
+        self.floor, self.alone = second, True
 
     def _fall_back(self, why: str) -> None:
         earlier = self._trail[: self._trail.index(self.after)] if self.after in self._trail else []

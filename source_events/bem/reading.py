@@ -142,7 +142,7 @@ class BemReading:
         if not forward.vanished:
             return
         if not backward.done:
-            backward.floor = forward.read_under  # it reads down to where the oldest-first reader stood
+            backward.read_down_to(forward.read_under)  # it reads down to where the oldest-first reader stood
             return
         if backward.covered and not (
             backward.stopped_at_floor and (forward.read_under is None or backward.floor > forward.read_under)
@@ -158,6 +158,7 @@ class BemReading:
             LOGGER.warning("Stream bem_events: reading newest first again from the top, down to the lost position.")
             start = NewestFirst(floor_second=forward.read_under)
             self._backward = BackwardRead(start, self._page_size, self._lookback, self._strays, self._meeting)
+            self._backward.read_down_to(forward.read_under)
             self._driven[partition] = self._backward
 
     @property
