@@ -128,6 +128,34 @@ def test_a_flameup_sync_with_hidden_events_loses_none_while_events_before_its_po
     assert bounds.must != bounds.may  # the deletions happened
 
 
+def test_a_flameup_sync_at_pages_of_one_event_loses_none_when_the_oldest_is_deleted_at_any_request():
+    """Pages of one event (`page_size` 1): every page is full, so no short page shows where the listing ends, and
+    0.5.6 ended it on the first empty answer past the position. The oldest event deleted just before that request
+    made it ask past the last event: it was lost, exit code 0 (1 of 14; the check past a listing's end by time
+    does not run once Flameup answered deeper, as it did before 15 were deleted). The empty answer is now trusted
+    only once the last event read, asked again, is still where it was. The last deletion comes at each of the
+    sync's requests in turn."""
+    behaviour = FlameupBehaviour(newest_first=False)
+    events = flameup_events(30, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 7, tzinfo=UTC), WORKSPACE_ID, 1)
+    retention = Deletion(at_request=44, api="flameup", where="oldest", count=15)  # some 20 events read: 2 requests each
+    unchanged = full_flameup_sync(list(events), behaviour, [retention], page_size=1)
+    assert not unchanged.output.errors and len(unchanged.bounds.must) == 15
+
+    deleted_at = []
+    for request in range(45, len(unchanged.requests) + 1):
+        retention = Deletion(at_request=44, api="flameup", where="oldest", count=15)
+        deletion = Deletion(at_request=request, api="flameup", where="oldest", count=1)
+        output, bounds, requests = full_flameup_sync(list(events), behaviour, [retention, deletion], page_size=1)
+
+        assert not output.errors, output.errors[0].trace.error.message
+        assert_within(keys(output, FLAMEUP), bounds, f"the oldest deleted at request {request}")
+        if len(bounds.must) == 14:
+            deleted_at.append(request)
+        else:  # a sync with one event fewer sends fewer requests: only those past its end delete nothing
+            assert request > len(requests)
+    assert len(deleted_at) >= len(unchanged.requests) - 48, deleted_at  # up to its last requests
+
+
 @pytest.mark.parametrize("seed", [1, 19, 53, 54, 55, 72])
 def test_a_flameup_sync_loses_nothing_while_events_come_and_go(seed):
     """Seeds of `scripts/fuzz_flameup_ties.py --change churn` (events deleted and added while the sync reads, pages

@@ -25,7 +25,8 @@ soft-deleted rows), so a page can hold fewer events than the cap although more f
   position with no overlap: an empty answer ends the listing (the short page, an answer moments before, had
   just confirmed the position). Once a short page in the middle of a listing has been seen (the API filters
   after cutting, `ListingEvidence`), an empty answer is trusted only after one more anchored request confirms
-  the position, and every data page is anchored. An answer with events there (a silent cap, events hidden
+  the position, and every data page is anchored. So it is at pages of one event: every page is full, and no
+  short page shows where the listing ends. An answer with events there (a silent cap, events hidden
   after cutting, or events that arrived) is emitted, and placed only once the events at the position, asked
   again, show it held on both sides of that answer (Step.RECHECK): events deleted before the position
   meanwhile would have made that request skip as many, unseen.
@@ -270,7 +271,7 @@ class WindowListing:
         fresh = _new(ids, known)
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:  # empty: the end, once the position is confirmed
-            self._ask(Step.CONFIRM) if self._evidence.short_pages_mid_listing else self._end()
+            self._ask(Step.CONFIRM) if self._position_unconfirmed else self._end()
         elif step is Step.FIRST or (anchor is None and asked_at == 0):
             # from the listing's start nothing can lie before the answer
             self._end() if not ids else self._read_on(asked_at, ids, fresh)
@@ -295,6 +296,13 @@ class WindowListing:
             self._back_by = 0
             self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
         return fresh
+
+    @property
+    def _position_unconfirmed(self) -> bool:
+        """Whether an empty answer at the position (Step.AFTER) may hide events a deletion before it moved there: no
+        short page just showed the listing's end there. Pages filtered after cutting end short anywhere; at pages of
+        one event every page is full, and the position was last confirmed a request before."""
+        return self._evidence.short_pages_mid_listing or self._page_size.full == 1
 
     def _note_tie(self, ids: list[str], tied: int) -> None:
         """The tie at the end of the page `ids` (`tied` events share the last one's time): what the next request

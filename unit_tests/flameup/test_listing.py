@@ -300,11 +300,14 @@ def test_events_of_an_answer_no_event_of_which_was_placed_anchor_nothing_until_o
     assert listing.take(["e16", "e17"]) == ["e17"]  # e13 deleted: e16, placed with its answer, anchors
 
 
-def test_at_pages_of_one_event_the_position_is_confirmed_on_both_sides_of_the_empty_page():
+@pytest.mark.parametrize("filtered", [True, False])
+def test_at_pages_of_one_event_the_position_is_confirmed_on_both_sides_of_the_empty_page(filtered):
     """An overlapping request at pages of one holds the last event read alone: each next one is asked past it and
-    placed by a recheck; the empty page is trusted once the last event read is found where it was again."""
+    placed by a recheck; the empty page is trusted once the last event read is found where it was again. Without
+    pages filtered after cutting too: every page is full, and no short page showed the listing's end there."""
     evidence = ListingEvidence()
-    evidence.saw_short_page_mid_listing()
+    if filtered:
+        evidence.saw_short_page_mid_listing()
     listing = WindowListing(PageSize(1), evidence)
     listing.take(["e0"])
     assert (listing.step, listing.offset) == (Step.AFTER, 1)
@@ -316,6 +319,21 @@ def test_at_pages_of_one_event_the_position_is_confirmed_on_both_sides_of_the_em
     assert (listing.step, listing.offset) == (Step.CONFIRM, 1)
     listing.take(["e1"])
     assert listing.done
+
+
+def test_at_pages_of_one_event_an_empty_page_after_a_deletion_before_the_position_ends_nothing():
+    """e0 deleted before the request past e1: it skipped e2, now at e1's place. The confirming request finds e2
+    where e1 was: the listing moved, and the reader steps back and reads e2."""
+    listing = WindowListing(PageSize(1), ListingEvidence())
+    for answer in (["e0"], ["e1"], ["e0"]):
+        listing.take(answer)
+    assert (listing.step, listing.offset) == (Step.AFTER, 2)
+    listing.take([])  # asked past e2
+    assert (listing.step, listing.offset) == (Step.CONFIRM, 1)
+    assert listing.take(["e2"]) == ["e2"]
+    assert listing.step is Step.STEP_BACK
+    listing.take(["e1"])
+    assert not listing.done
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
