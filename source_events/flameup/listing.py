@@ -17,19 +17,22 @@ soft-deleted rows), so a page can hold fewer events than the cap although more f
   Asked whole, a tie shorter than a page comes back whole (a longer one cannot: docs/exactness.md). Where
   the anchor shows up in the answer tells whether the listing moved: at the top, it did not; further down,
   events were inserted before it (they are read again, never emitted twice); absent, events before it were
-  deleted (or it was): the reader steps back until an answer holds an event it placed, then reads on from there.
+  deleted (or it was): the reader steps back until an answer holds an event it placed, then reads on from there,
+  overlapping one more event for each step back in a row (under steady retention a deletion comes between any two
+  requests, and an overlap of one would lose its anchor every time).
   An event the answer holds that this window did not emit yet is emitted, wherever it sits. An event is *placed*
   when every event before it was read: an answer that holds no placed event is emitted, but its events anchor
   nothing until one of them is placed (`Unplaced`).
 - **Only an empty page ends the listing.** After a page shorter than a full one, the next request asks at the
   position with no overlap: an empty answer ends the listing (the short page, an answer moments before, had
   just confirmed the position). Once a short page in the middle of a listing has been seen (the API filters
-  after cutting, `ListingEvidence`), an empty answer is trusted only after one more anchored request confirms
-  the position, and every data page is anchored. So it is at pages of one event: every page is full, and no
-  short page shows where the listing ends. An answer with events there (a silent cap, events hidden
-  after cutting, or events that arrived) is emitted, and placed only once the events at the position, asked
-  again, show it held on both sides of that answer (Step.RECHECK): events deleted before the position
-  meanwhile would have made that request skip as many, unseen.
+  after cutting, `ListingEvidence`), and at pages of one event (every page is full: no short page shows the
+  end), an empty answer is trusted only after one more anchored request confirms the position. With pages
+  filtered after cutting, a short page too is followed by a request overlapping its last event; only an answer
+  holding the overlap alone is followed by one asking past it. An answer with events there (a silent cap,
+  events hidden after cutting, or events that arrived) is emitted, and placed only once the events at the
+  position, asked again, show it held on both sides of that answer (Step.RECHECK): events deleted before the
+  position meanwhile would have made that request skip as many, unseen.
 - `total` plays no part: it is no stop signal.
 
 The window's requests ask for a wider time range than the window (source_events.flameup.windows): events near
@@ -51,6 +54,9 @@ LOGGER = logging.getLogger("airbyte")
 # Steps back a listing may take to find a position it read before, with no new event read between them, before
 # failing the sync: a listing that changes this often under the reader is not read to the end with confidence.
 MAX_STEPS_BACK = 24
+# Requests in a row that read no new event (steps back, overlaps, rechecks): a bound on any cycle a listing changing
+# under the reader could keep it in, so that a sync fails, named, rather than pages forever.
+MAX_REQUESTS_WITHOUT_PROGRESS = 8 * MAX_STEPS_BACK
 
 
 def tied_at_end(events: Sequence[Any]) -> int:
@@ -230,6 +236,7 @@ class WindowListing:
         #: the last take placed the answer set aside before it (the last event read is that answer's last)
         self.placed_set_aside = False
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
+        self._without_progress = 0  # requests since one read a new event or placed one (MAX_REQUESTS_WITHOUT_PROGRESS)
         #: the listing ended where Flameup serves it no deeper (source_events.flameup.depth looks beyond)
         self.ended_at_depth = False
 
@@ -255,6 +262,9 @@ class WindowListing:
                 filtered=self._evidence.short_pages_mid_listing,
             )
         self.placed_set_aside = False
+        self._without_progress += 1
+        if self._without_progress > MAX_REQUESTS_WITHOUT_PROGRESS:
+            raise ListingChangedTooOften(f"{MAX_REQUESTS_WITHOUT_PROGRESS} requests in a row read no new event")
         if self.step is Step.AFTER and ids:
             return self._set_aside_after(ids, tied)
         if self.step is Step.RECHECK:
@@ -269,6 +279,8 @@ class WindowListing:
         known = self._seen.add(ids)
         anchor = self._anchor(ids, known)
         fresh = _new(ids, known)
+        if fresh:
+            self._without_progress = 0
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:  # empty: the end, once the position is confirmed
             self._ask(Step.CONFIRM) if self._position_unconfirmed else self._end()
@@ -288,10 +300,19 @@ class WindowListing:
         ):  # confirmed, and nothing follows it (the overlap alone, maybe its tie listed in another order); at pages
             # of one event, the position confirmed on both sides of the empty page
             self._back_by = 0
-            self._unplaced.place(ids)
+            if self._unplaced.place(ids):
+                self._without_progress = 0
             self._learn(len(ids), followed=bool(fresh))
             self._position, self._last = asked_at + len(ids), ids[-1]
-            self._end() if step is Step.CONFIRM else self._ask(Step.AFTER)
+            if step is Step.CONFIRM:
+                self._end()
+            elif self._evidence.short_pages_mid_listing and self._position - self._overlap(Step.ANCHORED) > asked_at:
+                # pages filtered after cutting end short anywhere: read on overlapping, as after a full page (an
+                # answer asked past it would need two more requests in a row to place, Step.RECHECK, and a listing
+                # moving that often would never be read); the overlap alone comes back at the end
+                self._ask(Step.ANCHORED)
+            else:
+                self._ask(Step.AFTER)
         else:
             self._back_by = 0
             self._read_on(asked_at, ids, fresh, moved_on=step is Step.STEP_BACK or anchor < len(ids) - 1)
@@ -328,6 +349,8 @@ class WindowListing:
             raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times in a row")
         known = self._seen.add(ids)
         fresh = _new(ids, known)
+        if fresh:
+            self._without_progress = 0
         self._learn(len(ids), followed=bool(fresh))  # the short page before was followed by more
         self._unplaced.add(ids)
         self._set_aside = (self.offset, ids, tied)
@@ -370,7 +393,7 @@ class WindowListing:
         """`moved_on`: the answer holds events past the position it confirmed (or confirmed none)."""
         self._set_aside_in_a_row = 0
         if self._unplaced.place(ids) or fresh:  # the listing read on: its moves are counted again from here
-            self._steps_back = 0
+            self._steps_back = self._without_progress = 0
         self._learn(len(ids), followed=bool(fresh))
         self._position, self._last = asked_at + len(ids), ids[-1]
         full = len(ids) >= self._page_size.full
@@ -408,9 +431,26 @@ class WindowListing:
 
     def _ask(self, step: Step) -> None:
         self.step = step
-        self._trusting_tie = step is Step.ANCHORED and self._tied > 1 and not self._evidence.ties_doubted
-        overlap = self._tied if step is Step.ANCHORED and not self._trusting_tie else 1
-        self.offset = self._position if step is Step.AFTER else max(self._position - overlap, 0)
+        self._trusting_tie = step is Step.ANCHORED and self._tie_trusted
+        self.offset = self._position if step is Step.AFTER else max(self._position - self._overlap(step), 0)
+
+    @property
+    def _tie_trusted(self) -> bool:
+        """Whether the next request overlaps the last event of the tie the page ended in alone (its order held so
+        far): its answer then proves the order held, or the page is asked again overlapping the whole tie."""
+        return self._tied > 1 and not self._evidence.ties_doubted
+
+    def _overlap(self, step: Step) -> int:
+        """How many events read the request `step` asks again."""
+        if step is not Step.ANCHORED:
+            return 1
+        overlap = 1 if self._tie_trusted else self._tied
+        if self._steps_back:
+            # the listing moved and no event was read since: overlap one more event a step back, so that a deletion
+            # just before this request still leaves a placed event in its answer (under steady retention, an overlap
+            # of one lost its anchor on every request; a page overlapped at most half over still reads on)
+            overlap = max(overlap, min(1 + self._steps_back, self._page_size.full // 2))
+        return overlap
 
     def served_no_deeper(self) -> None:
         """Flameup does not serve the listing this deep: it ends here (source_events.flameup.depth looks beyond)."""

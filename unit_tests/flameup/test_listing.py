@@ -4,6 +4,8 @@ HTTP, with ties listed in another order on each request, are in integration_test
 import pytest
 
 from source_events.flameup.listing import (
+    MAX_REQUESTS_WITHOUT_PROGRESS,
+    ListingChangedTooOften,
     ListingEvidence,
     Step,
     TieTooLongToRead,
@@ -334,6 +336,60 @@ def test_at_pages_of_one_event_an_empty_page_after_a_deletion_before_the_positio
     assert listing.step is Step.STEP_BACK
     listing.take(["e1"])
     assert not listing.done
+
+
+def _ids(first: int, end: int) -> list[str]:
+    return [f"e{n}" for n in range(first, end)]
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_a_short_page_that_ends_in_the_last_event_read_is_read_on_overlapping_it_where_pages_are_filtered(filtered):
+    """Pages filtered after cutting end short anywhere: a step back answered by a short page ending in the last
+    event read is followed by a request overlapping it, not by one asking past it (placing that answer needs two
+    more requests with no deletion between, which steady retention never leaves). Without filtering the short
+    page is the listing's end, and the request past it (empty) ends the listing."""
+    evidence = ListingEvidence()
+    if filtered:
+        evidence.saw_short_page_mid_listing()
+    listing = WindowListing(PageSize(10), evidence)
+    listing.take(_ids(0, 10))
+    listing.take(["e12", "e13"])  # e0, e1 deleted, e10, e11 hidden: nothing read before
+    assert (listing.step, listing.offset) == (Step.STEP_BACK, 0)
+    listing.take(_ids(1, 10))  # short, ending in e9
+    assert (listing.step, listing.offset) == ((Step.ANCHORED, 7) if filtered else (Step.AFTER, 9))
+
+
+def test_after_steps_back_in_a_row_the_next_request_overlaps_one_more_event_each():
+    """A deletion before each request moves the last event read away from an overlap of one: after each step back
+    the overlap grows by one event (up to half a page), so the next answer still holds an event read."""
+    evidence = ListingEvidence()
+    evidence.saw_short_page_mid_listing()
+    listing = WindowListing(PageSize(10), evidence)
+    listing.take(_ids(0, 10))
+    listing.take(["e12", "e13"])
+    listing.take(_ids(1, 10))
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 9 - 2)
+    listing.take(["e12", "e13"])  # e9 moved away again
+    assert (listing.step, listing.offset) == (Step.STEP_BACK, 0)
+    listing.take(_ids(2, 10))
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 8 - 3)
+    assert listing.take(["e7", "e8", "e9", "e12", "e13", "e14"]) == ["e14"]
+    assert (listing.step, listing.offset) == (Step.ANCHORED, 11 - 1)  # read on: back to an overlap of one
+
+
+def test_a_listing_whose_answers_never_hold_a_new_event_fails_named_rather_than_pages_forever():
+    """Whatever the answers, a listing reads a new event, ends, or fails within a bounded number of requests: here
+    each answer repeats events read, ending in the last one, and every request asks deeper."""
+    evidence = ListingEvidence()
+    evidence.saw_short_page_mid_listing()
+    listing = WindowListing(PageSize(10), evidence)
+    listing.take(_ids(0, 10))
+    offsets = []
+    with pytest.raises(ListingChangedTooOften, match="read no new event"):
+        for _ in range(MAX_REQUESTS_WITHOUT_PROGRESS + 1):
+            offsets.append(listing.offset)
+            listing.take(_ids(5, 10))
+    assert len(offsets) == MAX_REQUESTS_WITHOUT_PROGRESS + 1 and offsets[-1] > offsets[0]
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
