@@ -74,6 +74,10 @@ def _usable_secret(value: Any) -> Any:
     # past the secret filter in the error that follows
     if any(ord(character) < 32 or ord(character) == 127 for character in value):
         raise ValueError("contains a line break or another control character: paste the key alone, without it")
+    scheme = value.strip().split(" ", 1)[0]
+    if scheme.lower() in ("bearer", "basic", "token") and " " in value.strip():
+        # the connector sends the header's scheme itself: the API would refuse `Bearer Bearer …` as a wrong key
+        raise ValueError(f"starts with '{scheme} ': paste the key alone, the connector adds the header's scheme")
     return value
 
 

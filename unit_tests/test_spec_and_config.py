@@ -115,6 +115,16 @@ _BAD_CONFIGS = [
         "`bem.api_key` contains a line break or another control character",
     ),
     (
+        "flameup_key_with_its_scheme",
+        {"flameup": {**_GOOD_FLAMEUP, "api_key": f"Bearer {FLAMEUP_KEY}"}},
+        "`flameup.api_key` starts with 'Bearer ': paste the key alone",
+    ),
+    (
+        "bem_key_with_a_scheme",
+        {"bem": {**_GOOD_BEM, "api_key": f"token {BEM_KEY}"}},
+        "`bem.api_key` starts with 'token ': paste the key alone",
+    ),
+    (
         "bem_page_size_as_a_string",
         {"bem": {**_GOOD_BEM, "page_size": "100"}},
         "`bem.page_size` should be a valid integer",
