@@ -31,6 +31,14 @@ LOGGER = logging.getLogger("airbyte")
 
 # the partitions of a sync, each driving one reader
 READERS = (Meeting.OLDEST_FIRST, Meeting.NEWEST_FIRST)
+# Readers started again after both readers' positions vanished, before the sync fails: each one reads from the top
+# (or the start) again, so a listing whose positions keep vanishing costs that many reads of it at most.
+MAX_RESTARTS = 8
+
+
+class PositionsKeptVanishing(Exception):
+    """Readers started again MAX_RESTARTS times lost their positions too: the sync fails rather than end with a
+    part of the listing no reader read."""
 
 
 class BemReading:
@@ -45,7 +53,7 @@ class BemReading:
         # events of one second, as the listing orders it, have IDs within `strays` seconds of it: an ID more than
         # twice that behind a reader's frontier lies in a second it has read whole
         self._meeting = Meeting(zone_seconds=2 * self._strays)
-        self._restarted = False
+        self._restarts = 0
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
         self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._strays, self._meeting)
@@ -137,7 +145,9 @@ class BemReading:
         """When the oldest-first reader's position vanished, the newest-first reader reads down to where it stood; if
         that one has stopped without reading its part (its own position vanished, or bem ignores `sortOrder`), a
         reader starts again in this partition: newest first from the top down to there, or, when bem lists one
-        way only, oldest first from the listing's start (everything again: duplicates, never a gap). Once."""
+        way only, oldest first from the listing's start (everything again: duplicates, never a gap). As often as a
+        reader started again loses its position too, up to MAX_RESTARTS: then the sync fails (0.5.7 started one once,
+        and ended with what the second lost unread, exit 0)."""
         forward, backward = self._forward, self._backward
         if not forward.vanished:
             return
@@ -148,9 +158,9 @@ class BemReading:
             backward.stopped_at_floor and (forward.read_under is None or backward.floor > forward.read_under)
         ):
             return  # it read down to the oldest-first reader, to the bottom, or past where that one stood
-        if self._restarted:
-            return
-        self._restarted = True
+        self._restarts += 1
+        if self._restarts > MAX_RESTARTS:
+            raise PositionsKeptVanishing(f"{MAX_RESTARTS} readers started again lost their positions too")
         if backward.ignores_sort_order:
             LOGGER.warning("Stream bem_events: reading the listing oldest first from its start again.")
             self._forward = self._driven[partition] = self._forward_from(OldestFirst(), ceiling=None)

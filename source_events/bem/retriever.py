@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_events.bem.reading import BemReading
+from source_events.bem.reading import BemReading, PositionsKeptVanishing
 
 
 @dataclass
@@ -38,7 +40,16 @@ class BemRetriever(SimpleRetriever):
             response = self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
             if response is None:
                 return
-            emit = set(reading.take(partition, response))
+            try:
+                emit = set(reading.take(partition, response))
+            except PositionsKeptVanishing as error:
+                raise AirbyteTracedException(
+                    message="bem's listing kept changing while it was read: the events the readers stood on were "
+                    "deleted again and again (events deleted as they are read?). Retry the "
+                    "sync when fewer events are being deleted.",
+                    internal_message=str(error),
+                    failure_type=FailureType.transient_error,
+                ) from None
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
             ):
