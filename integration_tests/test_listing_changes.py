@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import WORKSPACE_ID
-from source_events.emulator.server import Addition, Deletion
-from testkit.builders import BEM, FLAMEUP, catalog, run_read
+from source_events.emulator.server import Addition, Deletion, Mutation
+from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, run_read
 from testkit.emulator import assert_within, emulator_config, full_flameup_sync, keys, running_emulator, sync_bounds
 from testkit.properties import property_settings
 from testkit.tie_fuzz import one_sync
@@ -175,6 +175,38 @@ def test_a_flameup_sync_with_hidden_events_is_read_to_its_end_under_steady_reten
         assert not output.errors, f"seed {seed}: {output.errors[0].trace.error.message}"
         assert_within(keys(output, FLAMEUP), bounds, f"seed {seed}, the oldest deleted every {every} requests")
         assert len(bounds.may) - len(bounds.must) >= (len(requests) - 2) // every  # retention ran all along
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+@pytest.mark.parametrize("every", [1, 2])
+def test_a_flameup_sync_ends_its_listing_while_late_events_arrive_before_its_position(newest_first, every):
+    """A late event (a time inside the window: before the reader's position) arrives every `every` requests, all
+    sync long. At the listing's end the request past the last event read found that event again, moved by the
+    arrival: 0.5.7 set it aside and checked it again, for as long as events kept arriving (17 times the requests,
+    or failed as 'the listing kept changing'; found by the adversary review). An answer there holding an event read
+    is now read as an overlapping one, and one that ends with the last event read, nothing past it, ends the
+    listing as an empty page would."""
+    span = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 7, tzinfo=UTC))
+    behaviour = FlameupBehaviour(newest_first=newest_first, limit_cap=7)
+    for seed in range(2):
+        events = flameup_events(120, *span, WORKSPACE_ID, seed=seed)
+        unchanged = full_flameup_sync(list(events), behaviour)
+        rng = random.Random(f"late {seed}")
+        arrivals = [
+            Mutation(at_request=request, flameup_events=[a_flameup_event(_iso(_between(*span, rng)), rng)])
+            for request in range(3, 800, every)
+        ]
+
+        output, bounds, requests = full_flameup_sync(events, behaviour, arrivals)
+
+        assert not output.errors, f"seed {seed}: {output.errors[0].trace.error.message}"
+        assert_within(keys(output, FLAMEUP), bounds, f"seed {seed}, a late event every {every} requests")
+        assert len(bounds.may) - len(bounds.must) >= len(requests) // every - 2  # they arrived all along
+        assert len(requests) < 3 * len(unchanged.requests), (len(requests), len(unchanged.requests))
+
+
+def _between(start: datetime, end: datetime, rng: random.Random) -> datetime:
+    return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
 
 
 @pytest.mark.parametrize("seed", [1, 19, 53, 54, 55, 72])
