@@ -61,6 +61,17 @@ def _scenarios(server):
             ],
         ),
         "read_wrong_keys": ("read", _config(server, flameup_key=FLAMEUP_KEY + "x", bem_key=BEM_KEY + "x"), None),
+        # refused before any request (an invalid header echoed the key with a space before it, in 0.5.7)
+        "read_refused_keys_with_spaces": (
+            "read",
+            _config(server, flameup_key=FLAMEUP_KEY + " ", bem_key=" " + BEM_KEY),
+            None,
+        ),
+        "check_refused_keys_in_quotes": (
+            "check",
+            _config(server, flameup_key=f"\u201c{FLAMEUP_KEY}\u201d", bem_key=f"{BEM_KEY}\u2026"),
+            None,
+        ),
     }
 
 
@@ -75,6 +86,8 @@ def _scenarios(server):
         "discover",
         "read_through_429_500_503",
         "read_wrong_keys",
+        "read_refused_keys_with_spaces",
+        "check_refused_keys_in_quotes",
     ],
 )
 def test_no_command_prints_an_api_key_even_at_debug_level(server, tmp_path, scenario):
@@ -89,7 +102,9 @@ def test_no_command_prints_an_api_key_even_at_debug_level(server, tmp_path, scen
     debug = [m["message"] for m in result.messages if m["type"] == "DEBUG"]
     if command != "spec":
         assert "Debug logs enabled" in debug
-    if command in ("check", "read") and scenario != "check_unreachable_host":
+    if "refused" in scenario:
+        assert "Invalid configuration" in output and "paste the key alone" in output
+    elif command in ("check", "read") and scenario != "check_unreachable_host":
         # at debug level the CDK logs every request with its headers
         assert "Making outbound API request" in debug
     for secret in (FLAMEUP_KEY, BEM_KEY, "SECRET_f1a9c0d3e7b2", "SECRET_5c7d9e1f3a"):

@@ -74,10 +74,23 @@ def _usable_secret(value: Any) -> Any:
     # past the secret filter in the error that follows
     if any(ord(character) < 32 or ord(character) == 127 for character in value):
         raise ValueError("contains a line break or another control character: paste the key alone, without it")
-    scheme = value.strip().split(" ", 1)[0]
-    if scheme.lower() in ("bearer", "basic", "token") and " " in value.strip():
-        # the connector sends the header's scheme itself: the API would refuse `Bearer Bearer …` as a wrong key
-        raise ValueError(f"starts with '{scheme} ': paste the key alone, the connector adds the header's scheme")
+    if value != value.strip():
+        # sent as written, a space makes the key wrong (a 401), or an invalid header that would echo it
+        raise ValueError("starts or ends with a space: paste the key alone, without it")
+    if not value.isascii():
+        # HTTP headers carry ASCII: a key copied with a typographic quote or an ellipsis cannot be sent
+        raise ValueError("contains a character that is not ASCII (a quote or '…' copied with it?): paste the key alone")
+    scheme = value.split(" ", 1)[0]
+    if scheme.lower() in ("bearer", "basic", "token") and " " in value:
+        # the connector sends the key in the header the API expects: `Bearer Bearer …` would be refused as a wrong key
+        raise ValueError(f"starts with '{scheme} ': paste the key alone, the connector puts it in the right header")
+    return value
+
+
+def _no_surrounding_space(value: Any) -> Any:
+    """An ID sent as written (the manifest reads the config's own string): a space around it names another one."""
+    if isinstance(value, str) and value != value.strip():
+        raise ValueError(f"{value.strip()!r} has a space before or after it: remove it")
     return value
 
 
@@ -108,6 +121,7 @@ class FlameupConfig(_Section):
     request_timeout_seconds: float = _from_spec("flameup", "request_timeout_seconds")
 
     _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
+    _workspace_id_exact = field_validator("workspace_id", mode="before")(_no_surrounding_space)
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
     @field_validator("start_date", mode="before")

@@ -120,6 +120,26 @@ _BAD_CONFIGS = [
         "`flameup.api_key` starts with 'Bearer ': paste the key alone",
     ),
     (
+        "bem_key_with_a_leading_space",
+        {"bem": {**_GOOD_BEM, "api_key": f" {BEM_KEY}"}},
+        "`bem.api_key` starts or ends with a space: paste the key alone",
+    ),
+    (
+        "flameup_key_with_a_trailing_space",
+        {"flameup": {**_GOOD_FLAMEUP, "api_key": f"{FLAMEUP_KEY} "}},
+        "`flameup.api_key` starts or ends with a space",
+    ),
+    (
+        "flameup_key_in_typographic_quotes",
+        {"flameup": {**_GOOD_FLAMEUP, "api_key": f"\u201c{FLAMEUP_KEY}\u201d"}},
+        "`flameup.api_key` contains a character that is not ASCII",
+    ),
+    (
+        "flameup_workspace_with_a_trailing_space",
+        {"flameup": {**_GOOD_FLAMEUP, "workspace_id": "ws_1 "}},
+        "`flameup.workspace_id` 'ws_1' has a space before or after it",
+    ),
+    (
         "bem_key_with_a_scheme",
         {"bem": {**_GOOD_BEM, "api_key": f"token {BEM_KEY}"}},
         "`bem.api_key` starts with 'token ': paste the key alone",
