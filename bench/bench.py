@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """What users wait for, measured against the emulator with a round trip's latency and Flameup's rate limit.
 
-    .venv/bin/python bench/bench.py --bem            # ~15 min: bem's first sync of 100,000 events at 50 and 200 ms
+    .venv/bin/python bench/bench.py --bem            # ~14 min: bem's first sync of 100,000 events at 50 and 200 ms
     .venv/bin/python bench/bench.py --bem --records 10000 --pairs 3   # ~3 min: the same at 10,000 events
     .venv/bin/python bench/bench.py --flameup        # ~10 min: Flameup at 120 requests/min, caps of 100 and 1000
-    .venv/bin/python bench/bench.py --kills          # ~17 min: syncs killed at random moments and resumed
-    .venv/bin/python bench/bench.py --memory         # ~6 min: peak RSS at 10,000 and 1,000,000 events
+    .venv/bin/python bench/bench.py --kills          # ~16 min: syncs killed at random moments and resumed
+    .venv/bin/python bench/bench.py --memory         # ~20 min: peak RSS at 10,000 and 1,000,000 events
     .venv-py313/bin/python bench/bench.py --startup  # ~1 min: check's wait on the image's Python (3.13)
     .venv/bin/python bench/bench.py --cpu            # ~1 min: the connector's CPU against a raw loop (secondary)
     .venv/bin/python bench/bench.py --smoke          # ~20 s: every mode once at tiny sizes (CI: it runs, not judged)
@@ -86,7 +86,7 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=3, help="--kills: kill points a stream (3)")
     parser.add_argument("--seed", type=int, default=1, help="--kills: where the kill points fall (1)")
     parser.add_argument(
-        "--kill-sizes", type=int, nargs=2, default=[24_000, 100_000], help="--kills: Flameup's and bem's events"
+        "--kill-sizes", type=int, nargs=2, default=[24_000, 100_000], help="--kills: Flameup's and bem's events (default: 24,000 and 100,000)"
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000], help="--memory: events")
     parser.add_argument("--runs", type=int, default=5, help="--startup: runs a figure, the median printed (5)")
