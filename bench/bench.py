@@ -86,7 +86,11 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=3, help="--kills: kill points a stream (3)")
     parser.add_argument("--seed", type=int, default=1, help="--kills: where the kill points fall (1)")
     parser.add_argument(
-        "--kill-sizes", type=int, nargs=2, default=[24_000, 100_000], help="--kills: Flameup's and bem's events (default: 24,000 and 100,000)"
+        "--kill-sizes",
+        type=int,
+        nargs=2,
+        default=[24_000, 100_000],
+        help="--kills: Flameup's and bem's events (default: 24,000 and 100,000)",
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000], help="--memory: events")
     parser.add_argument("--runs", type=int, default=5, help="--startup: runs a figure, the median printed (5)")
