@@ -209,6 +209,26 @@ def _between(start: datetime, end: datetime, rng: random.Random) -> datetime:
     return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
 
 
+@pytest.mark.parametrize("hidden, seed", [(0.3, 9), (0.0, 2), (0.0, 7)])
+def test_a_flameup_listing_cut_by_a_depth_is_read_whole_while_events_arrive_at_its_top(hidden, seed):
+    """Newest first, served no deeper than 25 positions (empty past it), pages capped at 7, and 3 events arriving
+    at the top every other request, five times. The arrivals are the last events the listing reads, newer than the
+    first: 0.5.7 took the listing for oldest first, checked only the part beyond its newer end, and lost 86 of 89
+    (30 % hidden) or 104 of 120, exit code 0 (found by the adversary review). The direction is now taken from every
+    step between events read one after the other; both ways, both parts are checked."""
+    span = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 7, tzinfo=UTC))
+    behaviour = FlameupBehaviour(
+        newest_first=True, limit_cap=7, hidden_share=hidden, max_offset=25, beyond_max_offset="empty_page"
+    )
+    arrivals = Addition(at_request=2, api="flameup", count=3, repeat_every=2, times=5, seed=seed)
+
+    output, bounds, _ = full_flameup_sync(flameup_events(120, *span, WORKSPACE_ID, seed=seed), behaviour, [arrivals])
+
+    assert not output.errors, output.errors[0].trace.error.message
+    assert_within(keys(output, FLAMEUP), bounds, f"seed {seed}, {hidden} hidden")
+    assert arrivals.done  # all five arrivals happened while the sync read
+
+
 @pytest.mark.parametrize("seed", [1, 19, 53, 54, 55, 72])
 def test_a_flameup_sync_loses_nothing_while_events_come_and_go(seed):
     """Seeds of `scripts/fuzz_flameup_ties.py --change churn` (events deleted and added while the sync reads, pages

@@ -75,8 +75,10 @@ class ReadSoFar:
     times (by each field) of the events read near its oldest and its newest ends."""
 
     def __init__(self) -> None:
-        self._first: dict[str, datetime] = {}
         self._last: dict[str, datetime] = {}
+        # by each field, the ways one event read went from the one read before it (1 later, -1 earlier): one way is
+        # the listing's direction; both ways (events arrived at the top or in between while it was read), unclear
+        self._steps: dict[str, set[int]] = {field: set() for field in FIELDS}
         self._near_oldest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self._near_newest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self.page_deep = False  # the listing reached a full page deep: its end may be a depth Flameup serves
@@ -90,8 +92,10 @@ class ReadSoFar:
         times = {field: value for field, value in times.items() if value is not None}
         if not times:
             return
-        if not self._first:
-            self._first = times
+        for field, value in times.items():
+            before = self._last.get(field)
+            if before is not None and value != before:
+                self._steps[field].add(1 if value > before else -1)
         self._last = times
         for field, value in times.items():
             _keep(self._near_oldest[field], value, lambda t, edge: t <= edge + KEPT, min)
@@ -129,7 +133,7 @@ class ReadSoFar:
         went. Those seconds' unread events cannot be reached, but what lies past them can:
         each part is asked so that no event of those seconds is in it, by either field (bounds widened, at a
         second's precision), and certainly holds none of the events read (`read_in_it` 0)."""
-        if not self.page_deep or not self._first:
+        if not self.page_deep or not self._last:
             return []
         went, parts = self._went(), []
         if went != {1}:
@@ -145,10 +149,12 @@ class ReadSoFar:
         return parts
 
     def _went(self) -> set[int]:
-        """The listing's direction by each field: 1 oldest first, -1 newest first (0: unclear)."""
-        return {
-            (self._last[f] > self._first[f]) - (self._last[f] < self._first[f]) for f in self._first if f in self._last
-        }
+        """The listing's direction by each field that went one way: 1 oldest first, -1 newest first (0: none did, and
+        both parts beyond are checked). Taken from every step between events read one after the other, not from the first and the last
+        read: events arriving at the top of a newest-first listing while it was read are read last, and newer than
+        the first (0.5.7 then checked only the newer part, and lost the listing past a depth Flameup serves)."""
+        # the field the listing is sorted by goes one way; the other may not (an offline client's `created_at`)
+        return {next(iter(steps)) for steps in self._steps.values() if len(steps) == 1} or {0}
 
     @staticmethod
     def _part(lower: datetime, upper: datetime, near: dict[str, list[datetime]]) -> Beyond:
