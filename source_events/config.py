@@ -250,6 +250,10 @@ def unknown_settings(settings: EventsConfig) -> list[str]:
     """A line for each setting of an API's section that the spec does not have: a misspelt one would otherwise be
     ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
     lines = []
+    for name in sorted(settings.model_extra or {}):
+        owners = [f"`{section}.{name}`" for section in ("flameup", "bem") if name in manifest.section_settings(section)]
+        hint = f"did you mean {' or '.join(owners)}?" if owners else "settings go under `flameup` or `bem`."
+        lines.append(f"Unknown setting `{name}` at the top level is ignored: {hint}")
     for section_name in ("flameup", "bem"):
         section = getattr(settings, section_name)
         if section is None:
@@ -275,7 +279,9 @@ def _lookalike_of(location: tuple[Any, ...], config: Mapping[str, Any]) -> str:
     if len(location) != 2 or not isinstance(config.get(location[0]), Mapping):
         return ""
     section, name = location
-    known = manifest.connection_specification()["properties"].get(section, {}).get("properties", {})
+    if name in config:
+        return f"; it is set at the top level: move it under `{section}`"
+    known = manifest.section_settings(section)
     unknown = [key for key in config[section] if isinstance(key, str) and key not in known]
     close = difflib.get_close_matches(name, unknown, n=1)
     return f"; `{section}.{close[0]}` looks like it: rename it to `{name}`" if close else ""

@@ -294,3 +294,21 @@ def test_the_secret_filter_masks_a_key_also_where_a_message_escapes_it():
 
     assert json.dumps(key)[1:-1] not in masked and "with" not in masked
     assert json.loads(masked) == {"message": "header x-api-key: ****"}
+
+
+def test_a_setting_written_at_the_top_level_is_named_with_the_section_it_belongs_to(caplog):
+    """Other Airbyte connectors keep `start_date` at the top level: here it belongs under `flameup`."""
+    flameup = {key: value for key, value in _GOOD_FLAMEUP.items() if key != "start_date"}
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({"flameup": flameup, "start_date": _GOOD_FLAMEUP["start_date"]})
+    assert "`flameup.start_date` is required; it is set at the top level: move it under `flameup`" in (
+        raised.value.message
+    )
+
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        parse_config(with_spec_defaults({"flameup": _GOOD_FLAMEUP, "page_size": 50, "colour": "blue"}))
+    warnings = [r.getMessage() for r in caplog.records if "Unknown setting" in r.getMessage()]
+    assert warnings == [
+        "Unknown setting `colour` at the top level is ignored: settings go under `flameup` or `bem`.",
+        "Unknown setting `page_size` at the top level is ignored: did you mean `flameup.page_size` or `bem.page_size`?",
+    ]
