@@ -265,7 +265,7 @@ class WindowListing:
         self._without_progress += 1
         if self._without_progress > MAX_REQUESTS_WITHOUT_PROGRESS:
             raise ListingChangedTooOften(f"{MAX_REQUESTS_WITHOUT_PROGRESS} requests in a row read no new event")
-        if self.step is Step.AFTER and ids and not self._holds_a_placed_event(ids):
+        if self.step is Step.AFTER and ids:
             return self._set_aside_after(ids, tied)
         if self.step is Step.RECHECK:
             aside, self._set_aside = self._set_aside, None
@@ -282,7 +282,7 @@ class WindowListing:
         if fresh:
             self._without_progress = 0
         step, asked_at = self.step, self.offset
-        if step is Step.AFTER and not ids:  # the end, once the position is confirmed
+        if step is Step.AFTER:  # empty: the end, once the position is confirmed
             self._ask(Step.CONFIRM) if self._position_unconfirmed else self._end()
         elif step is Step.FIRST or (anchor is None and asked_at == 0):
             # from the listing's start nothing can lie before the answer
@@ -304,11 +304,7 @@ class WindowListing:
                 self._without_progress = 0
             self._learn(len(ids), followed=bool(fresh))
             self._position, self._last = asked_at + len(ids), ids[-1]
-            if step is Step.CONFIRM or (
-                step is Step.AFTER and anchor == len(ids) - 1 and not self._position_unconfirmed
-            ):
-                # asked past the position, the answer ends with the last event read (events inserted before it moved
-                # it there) and holds nothing past it: the listing's end, shown as an empty answer would show it
+            if step is Step.CONFIRM:
                 self._end()
             elif self._evidence.short_pages_mid_listing and self._position - self._overlap(Step.ANCHORED) > asked_at:
                 # pages filtered after cutting end short anywhere: read on overlapping, as after a full page (an
@@ -361,14 +357,6 @@ class WindowListing:
         self.step, self.offset = Step.RECHECK, max(self._position - self._tied, 0)
         return fresh
 
-    def _holds_a_placed_event(self, ids: list[str]) -> bool:
-        """Whether an answer holds an event placed before: asked past the position with no overlap, it came back
-        there because events were inserted before it, and the answer reads on from it as an overlapping one would
-        (set aside, it would be asked again for as long as events keep arriving)."""
-        return any(
-            read and event_id not in self._unplaced for event_id, read in zip(ids, self._seen.known(ids), strict=True)
-        )
-
     def _held(self, ids: list[str]) -> bool:
         """Whether the answer to Step.RECHECK lists the events it asked again (the last event read, or the tie it
         ends) and nothing else: the position held, on both sides of the answer set aside. Deletions alone move
@@ -390,8 +378,6 @@ class WindowListing:
         read, they would let a later step back read on from them, past an event not read yet."""
         if _reordered(self._tie, ids):
             self._evidence.saw_tie_reordered()
-        else:  # in order, yet not the tie's last event first then new ones: events were inserted or deleted before it
-            self._evidence.saw_listing_move()
         self.step, self.offset = Step.TIE_AGAIN, max(self._position - self._tied, 0)
         return []
 

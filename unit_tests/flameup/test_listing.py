@@ -359,30 +359,6 @@ def test_a_short_page_that_ends_in_the_last_event_read_is_read_on_overlapping_it
     assert (listing.step, listing.offset) == ((Step.ANCHORED, 7) if filtered else (Step.AFTER, 9))
 
 
-def test_an_answer_past_the_position_that_holds_the_last_event_read_is_read_as_an_overlapping_one():
-    """Events inserted before the position moved the last event read past it: the request asked past it with no
-    overlap finds it again. That answer anchors like an overlapping one; set aside, it was asked again for as long
-    as events kept arriving."""
-    listing = WindowListing(PageSize(10), ListingEvidence())
-    listing.take(_ids(0, 10))
-    listing.take(["e9", "e10", "e11"])  # short: the end, as far as this answer shows
-    assert (listing.step, listing.offset) == (Step.AFTER, 12)
-    assert listing.take(["e11", "e12"]) == ["e12"]  # e11 moved one on, e12 arrived past it
-    assert (listing.step, listing.offset) == (Step.ANCHORED, 13)  # read on from e11, not set aside
-
-
-def test_an_answer_past_the_position_that_ends_with_the_last_event_read_ends_the_listing():
-    """Events inserted before the position moved the last event read to where the request past it asked, and
-    nothing follows it: the listing's end, as an empty answer would show (one asked past it again would find it
-    again for as long as events keep arriving)."""
-    listing = WindowListing(PageSize(10), ListingEvidence())
-    listing.take(_ids(0, 10))
-    listing.take(["e9", "e10", "e11"])
-    assert (listing.step, listing.offset) == (Step.AFTER, 12)
-    assert listing.take(["e11"]) == []  # an event inserted before it: e11 again, nothing past it
-    assert listing.done
-
-
 def test_after_steps_back_in_a_row_the_next_request_overlaps_one_more_event_each():
     """A deletion before each request moves the last event read away from an overlap of one: after each step back
     the overlap grows by one event (up to half a page), so the next answer still holds an event read."""
