@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import WORKSPACE_ID
-from source_events.emulator.server import Addition, Deletion, Mutation
-from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, run_read
+from source_events.emulator.server import Addition, Deletion
+from testkit.builders import BEM, FLAMEUP, catalog, run_read
 from testkit.emulator import assert_within, emulator_config, full_flameup_sync, keys, running_emulator, sync_bounds
 from testkit.properties import property_settings
 from testkit.tie_fuzz import one_sync
@@ -177,58 +177,6 @@ def test_a_flameup_sync_with_hidden_events_is_read_to_its_end_under_steady_reten
         assert len(bounds.may) - len(bounds.must) >= (len(requests) - 2) // every  # retention ran all along
 
 
-@pytest.mark.parametrize("newest_first", [True, False])
-@pytest.mark.parametrize("every", [1, 2])
-def test_a_flameup_sync_ends_its_listing_while_late_events_arrive_before_its_position(newest_first, every):
-    """A late event (a time inside the window: before the reader's position) arrives every `every` requests, all
-    sync long. At the listing's end the request past the last event read found that event again, moved by the
-    arrival: 0.5.7 set it aside and checked it again, for as long as events kept arriving (17 times the requests,
-    or failed as 'the listing kept changing'; found by the adversary review). An answer there holding an event read
-    is now read as an overlapping one, and one that ends with the last event read, nothing past it, ends the
-    listing as an empty page would."""
-    span = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 7, tzinfo=UTC))
-    behaviour = FlameupBehaviour(newest_first=newest_first, limit_cap=7)
-    for seed in range(2):
-        events = flameup_events(120, *span, WORKSPACE_ID, seed=seed)
-        unchanged = full_flameup_sync(list(events), behaviour)
-        rng = random.Random(f"late {seed}")
-        arrivals = [
-            Mutation(at_request=request, flameup_events=[a_flameup_event(_iso(_between(*span, rng)), rng)])
-            for request in range(3, 800, every)
-        ]
-
-        output, bounds, requests = full_flameup_sync(events, behaviour, arrivals)
-
-        assert not output.errors, f"seed {seed}: {output.errors[0].trace.error.message}"
-        assert_within(keys(output, FLAMEUP), bounds, f"seed {seed}, a late event every {every} requests")
-        assert len(bounds.may) - len(bounds.must) >= len(requests) // every - 2  # they arrived all along
-        assert len(requests) < 3 * len(unchanged.requests), (len(requests), len(unchanged.requests))
-
-
-def _between(start: datetime, end: datetime, rng: random.Random) -> datetime:
-    return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
-
-
-@pytest.mark.parametrize("hidden, seed", [(0.3, 9), (0.0, 2), (0.0, 7)])
-def test_a_flameup_listing_cut_by_a_depth_is_read_whole_while_events_arrive_at_its_top(hidden, seed):
-    """Newest first, served no deeper than 25 positions (empty past it), pages capped at 7, and 3 events arriving
-    at the top every other request, five times. The arrivals are the last events the listing reads, newer than the
-    first: 0.5.7 took the listing for oldest first, checked only the part beyond its newer end, and lost 86 of 89
-    (30 % hidden) or 104 of 120, exit code 0 (found by the adversary review). The direction is now taken from every
-    step between events read one after the other; both ways, both parts are checked."""
-    span = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 7, tzinfo=UTC))
-    behaviour = FlameupBehaviour(
-        newest_first=True, limit_cap=7, hidden_share=hidden, max_offset=25, beyond_max_offset="empty_page"
-    )
-    arrivals = Addition(at_request=2, api="flameup", count=3, repeat_every=2, times=5, seed=seed)
-
-    output, bounds, _ = full_flameup_sync(flameup_events(120, *span, WORKSPACE_ID, seed=seed), behaviour, [arrivals])
-
-    assert not output.errors, output.errors[0].trace.error.message
-    assert_within(keys(output, FLAMEUP), bounds, f"seed {seed}, {hidden} hidden")
-    assert arrivals.done  # all five arrivals happened while the sync read
-
-
 @pytest.mark.parametrize("seed", [1, 19, 53, 54, 55, 72])
 def test_a_flameup_sync_loses_nothing_while_events_come_and_go(seed):
     """Seeds of `scripts/fuzz_flameup_ties.py --change churn` (events deleted and added while the sync reads, pages
@@ -343,6 +291,33 @@ def test_a_bem_sync_whose_readers_positions_keep_vanishing_reads_everything_or_f
             assert "bem's listing kept changing while it was read" in output.errors[0].trace.error.message
         else:
             assert_within(keys(output, BEM), bounds, f"{unknown_cursor}, pages of {page_size}", duplicates_allowed=True)
+
+
+@pytest.mark.parametrize(
+    "behaviour, page_size, span, skew",
+    [
+        (BemBehaviour(sort_by="id", asc_ties="id", desc_ties="insertion", honours_sort_order=False), 2, 300, 0),
+        (BemBehaviour(sort_by="second", asc_ties="insertion_reversed", desc_ties="id"), 5, 20, 1),
+    ],
+    ids=["ignores_sort_order", "ties_by_second"],
+)
+def test_a_bem_sync_reads_everything_when_bem_ignores_position_checks_and_nothing_changes(
+    behaviour, page_size, span, skew
+):
+    """bem answers the position check (`eventIDs`) without filtering, and nothing changes: each reader started
+    again lost its position the same way, having read nothing new, and the first version of 0.5.7's restarts
+    failed every such sync as 'kept changing' (found by the adversary review). A check that fails the same way
+    again is the check's failure, not the listing's: the readers' reads stand."""
+    ignoring = behaviour.model_copy(update={"honours_event_ids": False, "unknown_cursor": "from_start"})
+    now = datetime.now(UTC)
+    history = bem_events(80, now - timedelta(seconds=span + 2), now - timedelta(seconds=2), seed=3, id_clock_skew=skew)
+    with running_emulator(bem_events=history, bem_behaviour=ignoring) as server:
+        at_start = server.ground_truth()
+
+        output = run_read(emulator_config(server, bem={"page_size": page_size}), catalog(BEM), expect_failure=True)
+
+        assert not output.errors, output.errors[0].trace.error.message
+        assert_within(keys(output, BEM), sync_bounds(at_start, server)[BEM], repr(ignoring), duplicates_allowed=True)
 
 
 @_PROPERTY

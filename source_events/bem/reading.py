@@ -54,6 +54,10 @@ class BemReading:
         # twice that behind a reader's frontier lies in a second it has read whole
         self._meeting = Meeting(zone_seconds=2 * self._strays)
         self._restarts = 0
+        self._emitted = 0  # events emitted so far: whether a reader started again read anything new
+        # where the last reader started again lost its position: (events emitted, the two readers' positions)
+        self._restarted_at: tuple[int, str | None, int | None] | None = None
+        self._event_ids_ignored = False  # a position check (`eventIDs`) listed another event: it confirms nothing
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
         self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._strays, self._meeting)
@@ -122,7 +126,11 @@ class BemReading:
         with self._lock:
             if self._first_sync and self.listing_count is None and isinstance(total, int):
                 self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
+            asked = self._driven[partition].request
+            if asked is not None and asked.event_ids and response.status_code == 200 and ids:
+                self._event_ids_ignored |= asked.event_ids not in ids
             emitted = self._driven[partition].take(ids, response.status_code == 200)
+            self._emitted += len(emitted)
             self._after_a_reader_stopped(partition)
             return emitted
 
@@ -158,6 +166,19 @@ class BemReading:
             backward.stopped_at_floor and (forward.read_under is None or backward.floor > forward.read_under)
         ):
             return  # it read down to the oldest-first reader, to the bottom, or past where that one stood
+        if backward.gave_up and self._read_down_past(backward.after, forward.read_under):
+            return  # it lost its position under where the oldest-first reader stood: between them, nothing unread
+        where = (self._emitted, backward.after, forward.read_under)
+        if self._event_ids_ignored and self._restarted_at == where:
+            # the reader started again lost its position where the one before did, having read nothing new, on a
+            # position check bem answered without filtering: the check, not the listing, failed, and another start
+            # would repeat it. What both readers read is what bem lists (0.5.7's behaviour).
+            LOGGER.warning(
+                "Stream bem_events: a reader started again lost its position where the one before did; bem's "
+                "position check does not confirm positions it lists (it ignores `eventIDs`?)."
+            )
+            return
+        self._restarted_at = where
         self._restarts += 1
         if self._restarts > MAX_RESTARTS:
             raise PositionsKeptVanishing(f"{MAX_RESTARTS} readers started again lost their positions too")
@@ -170,6 +191,13 @@ class BemReading:
             self._backward = BackwardRead(start, self._page_size, self._lookback, self._strays, self._meeting)
             self._backward.read_down_to(forward.read_under)
             self._driven[partition] = self._backward
+
+    def _read_down_past(self, position: str | None, read_under: int | None) -> bool:
+        """Whether a newest-first reader that read down to `position` left nothing unread above the second
+        `read_under`, under which the oldest-first reader read everything: events a zone above `position` it
+        listed before it (an API that ignores `eventIDs` makes a position that was listed look vanished)."""
+        second = ksuid_seconds(position) if position else None
+        return second is not None and read_under is not None and second + self._meeting.zone <= read_under
 
     @property
     def state(self) -> BemState:
