@@ -271,7 +271,7 @@ def test_a_bem_sync_whose_readers_positions_keep_vanishing_reads_everything_or_f
     unknown_cursor, page_size
 ):
     """The events just served deleted every 4 requests, a whole page of them (a user deleting what was just read):
-    both readers' positions vanish, and so do those of the readers started again. 0.5.7 started one reader again
+    both readers' positions vanish, and so do those of the readers started again. 0.5.6 started one reader again
     once, and when that one's position vanished too it ended the sync with most events unread, exit code 0 (40 to
     76 of some 75 lost; found by the adversary review). A reader now starts again each time, up to
     MAX_RESTARTS, and then the sync fails naming the cause."""

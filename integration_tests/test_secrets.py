@@ -61,7 +61,7 @@ def _scenarios(server):
             ],
         ),
         "read_wrong_keys": ("read", _config(server, flameup_key=FLAMEUP_KEY + "x", bem_key=BEM_KEY + "x"), None),
-        # refused before any request (an invalid header echoed the key with a space before it, in 0.5.7)
+        # refused before any request (an invalid header echoed the key with a space before it, in 0.5.6)
         "read_refused_keys_with_spaces": (
             "read",
             _config(server, flameup_key=FLAMEUP_KEY + " ", bem_key=" " + BEM_KEY),

@@ -154,7 +154,7 @@ class BemReading:
         that one has stopped without reading its part (its own position vanished, or bem ignores `sortOrder`), a
         reader starts again in this partition: newest first from the top down to there, or, when bem lists one
         way only, oldest first from the listing's start (everything again: duplicates, never a gap). As often as a
-        reader started again loses its position too, up to MAX_RESTARTS: then the sync fails (0.5.7 started one once,
+        reader started again loses its position too, up to MAX_RESTARTS: then the sync fails (0.5.6 started one once,
         and ended with what the second lost unread, exit 0)."""
         forward, backward = self._forward, self._backward
         if not forward.vanished:
@@ -172,7 +172,7 @@ class BemReading:
         if self._event_ids_ignored and self._restarted_at == where:
             # the reader started again lost its position where the one before did, having read nothing new, on a
             # position check bem answered without filtering: the check, not the listing, failed, and another start
-            # would repeat it. What both readers read is what bem lists (0.5.7's behaviour).
+            # would repeat it. What both readers read is what bem lists (0.5.6's behaviour).
             LOGGER.warning(
                 "Stream bem_events: a reader started again lost its position where the one before did; bem's "
                 "position check does not confirm positions it lists (it ignores `eventIDs`?)."

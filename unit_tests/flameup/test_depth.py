@@ -51,7 +51,7 @@ def _sides(read: ReadSoFar) -> list[str]:
         ([50, 40, 30, 20], False, ["older"]),  # newest first
         ([20, 30, 40, 50], False, ["newer"]),  # oldest first
         ([20, 30, 40, 50], True, ["newer"]),  # oldest first by `timestamp`; `created_at` goes both ways
-        # newest first, events arriving at the top read last (newer than the first read): 0.5.7 took it for oldest
+        # newest first, events arriving at the top read last (newer than the first read): 0.5.6 took it for oldest
         # first and checked only the newer part, losing the listing past a depth Flameup serves
         ([50, 40, 30, 20, 55, 56], False, ["older", "newer"]),
     ],
