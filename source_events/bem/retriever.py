@@ -45,8 +45,8 @@ class BemRetriever(SimpleRetriever):
             except PositionsKeptVanishing as error:
                 raise AirbyteTracedException(
                     message="bem's listing kept changing while it was read: the events the readers stood on were "
-                    "deleted again and again (events deleted as they are read?). Retry the "
-                    "sync when fewer events are being deleted.",
+                    "deleted again and again (events deleted as they are read?). Retry the sync when fewer events "
+                    "are being deleted.",
                     internal_message=str(error),
                     failure_type=FailureType.transient_error,
                 ) from None

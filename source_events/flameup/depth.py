@@ -150,9 +150,10 @@ class ReadSoFar:
 
     def _went(self) -> set[int]:
         """The listing's direction by each field that went one way: 1 oldest first, -1 newest first (0: none did, and
-        both parts beyond are checked). Taken from every step between events read one after the other, not from the first and the last
-        read: events arriving at the top of a newest-first listing while it was read are read last, and newer than
-        the first (0.5.6 then checked only the newer part, and lost the listing past a depth Flameup serves)."""
+        both parts beyond are checked). Taken from every step between events read one after the other, not from the
+        first and the last read: events arriving at the top of a newest-first listing while it was read are read
+        last, and newer than the first (0.5.6 then checked only the newer part, and lost the listing past a depth
+        Flameup serves)."""
         # the field the listing is sorted by goes one way; the other may not (an offline client's `created_at`)
         return {next(iter(steps)) for steps in self._steps.values() if len(steps) == 1} or {0}
 
