@@ -21,18 +21,6 @@ _DELETION_UNDER_A_TIE = (
     "position holds an event already read). A tie split so that the page holds one of its events looks like no "
     "tie at all: the next request overlaps that event alone"
 )
-_DEPTH_REACHED_AT_THE_EDGE = (
-    "depth.ReadSoFar.beyond / retriever.FlameupRetriever._holds_unread: Flameup serves no deeper than a position "
-    "(answering past it empty) that the events of the 2-3 seconds around the listing's edge reach: the part beyond is "
-    "asked at the offset of the read events it lists first, past the depth, answered empty and taken as 'nothing "
-    "unread'. ReadSoFar._past_edges, which asks past those seconds, runs only when the part is about the whole range "
-    "(asking it whenever edges are checked lost 104-131 instead of 280: not enough)"
-)
-_DEPTH_CHECK_SKIPS_BY_COUNT = (
-    "retriever.FlameupRetriever._holds_unread / depth.ReadSoFar._part: the check beyond a listing's end skips the "
-    "events read that the part lists first by offset (their count), which assumes a tie keeps its order between "
-    "requests; listed in another order, the offset lands on an event read and the tie's unread event is skipped"
-)
 _CAP_BELOW_A_PAGE = (
     "probes.FlameupProbes first look / depth.ReadSoFar.page_deep: with a depth cap below Flameup's page cap, the "
     "first page is empty ('empty_page': a page reaching past the cap is answered empty whole) or cut short with the "
@@ -84,6 +72,25 @@ def test_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_n
         output, bounds, _ = full_flameup_sync(flameup_ties(seed, count, longest), behaviour)
         lost += _quietly_lost(output, bounds, f"seed {seed}, pages of {behaviour.limit_cap}")
     assert not lost, lost
+
+
+def test_fuzzed_ties_reordered_on_each_request_with_pages_filtered_after_cutting_lose_no_event_quietly():
+    """Two of the six fuzzed syncs that 0.5.5 lost events in, 30 % of events hidden (`scripts/fuzz_flameup_ties.py
+    --change hidden --seeds 1000 1040`): read, or failed naming the cause."""
+    lost = [
+        f"seed {seed}: {outcome} lost"
+        for seed in (1001, 1003)
+        if isinstance(outcome := one_sync(seed, "hidden"), int) and outcome
+    ]
+    assert not lost, lost
+
+
+def test_the_check_past_a_listings_end_with_pages_filtered_after_cutting_reaches_the_end_it_pages_to():
+    """Fuzzed seed 1022 (`--change hidden`): ties reordered on each request, 30 % hidden, pages of 3. The check past
+    a part's end pages through a tie asked again from before it, at pages of one visible event; bounded by pages, it
+    gave up before the empty page past the hidden events' positions, each reading of the part again did the same,
+    and the sync failed as "Flameup stops serving a listing" with nothing unread. Bounded by positions, it reads."""
+    assert one_sync(1022, "hidden") == 0
 
 
 _DELETIONS = [
@@ -201,16 +208,18 @@ def _dense(count: int, per_second: int, seed: int = 1):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=_DEPTH_REACHED_AT_THE_EDGE)
-@pytest.mark.parametrize("beyond_max_offset", ["empty", "empty_page"])
+@pytest.mark.parametrize("beyond_max_offset", ["empty", "empty_page", "reject"])
 def test_a_depth_reached_by_a_few_seconds_of_events_loses_no_event_past_them(beyond_max_offset):
-    """Pages of 5, no deeper than position 20 (answered empty past it), 8 events a second, no ties, stable order,
-    nothing changes: the listing reads the 20 newest events (2.5 seconds); 280 of the 300 are lost, exit code 0.
-    docs/exactness.md's limit on a depth answered empty covers the unread events of those seconds, not the rest.
-    (Found by the adversary review of 0.5.5.)"""
+    """Pages of 5, no deeper than position 20 (answered empty past it, or refused), 8 events a second, no ties,
+    stable order, nothing changes: the listing reads the 20 newest events (2.5 seconds). 0.5.5 lost 280 of the 300,
+    exit code 0: the check beyond reached two seconds into the events read, so it was asked past the depth, and the
+    empty answer there was taken as the end. Now the part beyond reaches only the edge event's second, an empty
+    answer deeper than Flameup served is no evidence, and the sync steps back 20 events at a time: every event,
+    once. (Found by the adversary review of 0.5.5.)"""
     behaviour = FlameupBehaviour(limit_cap=5, max_offset=20, beyond_max_offset=beyond_max_offset)
     output, bounds, _ = full_flameup_sync(_dense(300, 8), behaviour)
 
+    assert not output.errors, [m.trace.error.message for m in output.errors]
     _exactly_once_or_failed(output, bounds, f"depth 20 answered {beyond_max_offset}, 8 events a second")
 
 
@@ -245,12 +254,12 @@ def test_ties_of_a_page_reordered_under_a_depth_flameup_refuses_past_lose_no_eve
     _exactly_once_or_failed(output, bounds, "ties of 2 reordered, depth 20 refused past")
 
 
-@pytest.mark.xfail(strict=True, reason=_DEPTH_CHECK_SKIPS_BY_COUNT)
 def test_a_tie_cut_by_a_depth_at_a_windows_oldest_edge_is_read_whole_when_ties_are_reordered():
     """Eight events a second apart and a tie of three at the oldest second; pages of 5, no deeper than position 10
     (a page reaching past it cut short), ties listed in another order on each request: the listing reads 10 of the
-    11 events and the check beyond its end takes the tie's third as read, exit code 0 (stable order: read whole).
-    (Found by the adversary review of 0.5.5.)"""
+    11 events. 0.5.5's check beyond its end skipped the tie's two events read by their count, landed on one of them
+    listed in another order, and took the tie's third as read, exit code 0. The check now skips only the events
+    read that do not share the edge event's time. (Found by the adversary review of 0.5.5.)"""
     rng = random.Random(0)
     base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
     events = [a_flameup_event(iso(base), rng) for _ in range(3)]

@@ -8,11 +8,13 @@ oldest for a newest-first listing, newer than the newest for an oldest-first one
 deep, not a full page: an API that filters pages after cutting them (hidden events) seldom returns a full one, and
 may serve no deeper all the same.
 
-That part also holds the events read at its edge (bounds compared at a second's precision, inclusive or not,
-on `timestamp` or `created_at`: undocumented), often many (a burst of events in a second). The request skips
-as many of them as certainly lie in it (`offset`), so its answer starts at or before the first event beyond.
-An event there that the window has not read means the listing was cut: that part is read as a listing of its
-own (it holds fewer events), again until its end is shown. A full page of events read is asked on.
+That part reaches only the edge event's own second (bounds compared at a second's precision or finer, inclusive
+or not, on `timestamp` or `created_at`: undocumented), so few events read lie in it. The request skips those that
+certainly lie in it and do not share the edge event's time (`offset`: a tie may come back in another order), so its
+answer starts at or before the first event beyond, and pages through the events read it may list. An event there
+that the window has not read means the listing was cut: that part is read as a listing of its own (it holds fewer
+events), again until its end is shown. An empty answer deeper than Flameup answered events in this sync may be
+the depth itself: then the part past the seconds at the edge is checked instead (`Beyond.past`).
 
 That check is spared where the sync already has the evidence: an answer with events at a position at least as
 deep as the empty page, and reaching at least as far as that page asked (`ServedDepth`). A depth cap is taken to
@@ -29,12 +31,18 @@ from typing import Any
 from source_events.common.timestamps import time_of
 
 FIELDS = ("timestamp", "created_at")
-# the part beyond reaches a second into the events read (bounds compared at a second's precision)
-MARGIN = timedelta(seconds=1)
-# how far the manifest widens a window's `since` and `until` (source_events/manifest.yaml, flameup_requester)
+# how far the manifest widens a window's `since` and `until`, then cuts them to the second
+# (source_events/manifest.yaml, flameup_requester)
 SINCE_WIDENING, UNTIL_WIDENING = timedelta(seconds=1), timedelta(seconds=2)
-# how far from the edge the times of events read are kept: as far as a part beyond reaches into them
-KEPT = MARGIN + SINCE_WIDENING + UNTIL_WIDENING + timedelta(seconds=1)
+SECOND = timedelta(seconds=1)
+# How far a part beyond reaches back into the events read: just far enough that its request asks the whole second
+# of the edge event read, whichever way Flameup compares (inclusive or not, to the second or the microsecond):
+# the older part ends a second before the oldest read (`until` = that second + 1 s, cut), the newer part starts
+# at the newest read (`since` = that second - 1 s). Reaching no further keeps the events read it lists first
+# few: past a depth Flameup serves, the check could not skip them.
+OLDER_REACH, NEWER_REACH = -SECOND, timedelta(0)
+# how far from the edge the times of events read are kept: further than a part beyond reaches into them
+KEPT = SINCE_WIDENING + UNTIL_WIDENING + 2 * SECOND
 # a part past the dense seconds at an edge keeps this far from them (bounds compared at a second's precision)
 PAST_EDGE = timedelta(seconds=1)
 
@@ -63,16 +71,24 @@ class ServedDepth:
 
 @dataclass(frozen=True)
 class Beyond:
-    """A part of a window's time range beyond the events read, and how many of those certainly lie in it."""
+    """A part of a window's time range beyond the events read, and how many of those certainly lie in it. `past`: the
+    same side past the seconds the events read reach into, asked instead when this part's check cannot tell its end
+    from a depth Flameup serves (those seconds may hold more events than it serves: what lies past them is read)."""
 
     lower: datetime
     upper: datetime
     read_in_it: int
+    past: "Beyond | None" = None
+    # of `read_in_it`, those not sharing the edge event's time: the part lists them first whatever the order of ties
+    read_before_edge_tie: int = 0
+    # the events read it may list, however Flameup compares: those past `read_in_it` are paged through, not skipped
+    read_at_most: int = 0
 
 
 class ReadSoFar:
     """The events one listing of a window returned, as far as its edges go: the direction it went, and the
-    times (by each field) of the events read near its oldest and its newest ends."""
+    times (by each field) of the events it listed near its oldest and its newest ends, read before or not (a
+    listing read again reaches as far as it lists, new events or not)."""
 
     def __init__(self) -> None:
         self._last: dict[str, datetime] = {}
@@ -82,12 +98,18 @@ class ReadSoFar:
         self._near_oldest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self._near_newest: dict[str, list[datetime]] = {field: [] for field in FIELDS}
         self.page_deep = False  # the listing reached a full page deep: its end may be a depth Flameup serves
-        self.count = 0  # events read
+        self.count = 0  # events read that no listing of the window returned before
+        self._listed: set[str] = set()  # the IDs this listing returned: an event it lists again is counted once
         self.refused = False  # the listing ended on a refusal to serve it deeper
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
 
-    def read(self, event: Mapping[str, Any]) -> None:
-        self.count += 1
+    def listed(self, event: Mapping[str, Any], new: bool) -> None:
+        self.count += new
+        key = event.get("id")
+        if isinstance(key, str):
+            if key in self._listed:
+                return
+            self._listed.add(key)
         times = {field: time_of(event.get(field)) for field in FIELDS}
         times = {field: value for field, value in times.items() if value is not None}
         if not times:
@@ -102,16 +124,8 @@ class ReadSoFar:
             _keep(self._near_newest[field], value, lambda t, edge: t >= edge - KEPT, max)
 
     def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
-        """The parts of [start, end) that lie beyond the events read, in the directions the listing went. When one
-        is (about) the whole range again, the listing reached no further than the seconds at its edge, denser than
-        Flameup serves: what lies past them is asked on its own too (it would otherwise be reached only through
-        them, never deeper, and never read)."""
-        parts = self._beyond_edges(start, end)
-        if any(part.upper - part.lower > end - start - KEPT for part in parts):
-            parts += self._past_edges(start, end)
-        return parts
-
-    def _beyond_edges(self, start: datetime, end: datetime) -> list[Beyond]:
+        """The parts of [start, end) that lie beyond the events read, in the directions the listing went, each with
+        the part past the seconds at its edge (`Beyond.past`)."""
         oldest = {f: min(times) for f, times in self._near_oldest.items() if times}
         newest = {f: max(times) for f, times in self._near_newest.items() if times}
         if not self.page_deep or not oldest:
@@ -119,34 +133,27 @@ class ReadSoFar:
         went = self._went()
         parts = []
         if went != {1}:  # newest first, or unclear: the older part
-            older_than = max(oldest.values()) + MARGIN
-            if older_than > start:
-                parts.append(self._part(start, min(older_than, end), self._near_oldest))
+            edge = max(oldest.values())
+            if edge + SECOND > start:  # else what was read reaches a second past the range's start
+                upper = min(max(edge + OLDER_REACH, start), end)
+                parts.append(self._part(start, upper, self._near_oldest, min, self._past_older(start)))
         if went != {-1}:  # oldest first, or unclear: the newer part
-            newer_than = min(newest.values()) - MARGIN
+            newer_than = min(newest.values()) - NEWER_REACH
             if newer_than < end:
-                parts.append(self._part(max(newer_than, start), end, self._near_newest))
+                parts.append(self._part(max(newer_than, start), end, self._near_newest, max, self._past_newer(end)))
         return parts
 
-    def _past_edges(self, start: datetime, end: datetime) -> list[Beyond]:
-        """The parts of [start, end) past the seconds the events read reach into, in the directions the listing
-        went. Those seconds' unread events cannot be reached, but what lies past them can:
-        each part is asked so that no event of those seconds is in it, by either field (bounds widened, at a
-        second's precision), and certainly holds none of the events read (`read_in_it` 0)."""
-        if not self.page_deep or not self._last:
-            return []
-        went, parts = self._went(), []
-        if went != {1}:
-            oldest = min(min(times) for times in self._near_oldest.values() if times)
-            upper = oldest.replace(microsecond=0) - UNTIL_WIDENING - PAST_EDGE
-            if upper > start:
-                parts.append(Beyond(start, upper, 0))
-        if went != {-1}:
-            newest = max(max(times) for times in self._near_newest.values() if times)
-            lower = newest.replace(microsecond=0) + SINCE_WIDENING + PAST_EDGE
-            if lower < end:
-                parts.append(Beyond(lower, end, 0))
-        return parts
+    # Past the seconds the events read reach into, by either field (bounds widened, at a second's precision): no
+    # event of those seconds is in the part, nor any event read (`read_in_it` 0).
+    def _past_older(self, start: datetime) -> Beyond | None:
+        oldest = min(min(times) for times in self._near_oldest.values() if times)
+        upper = _to_second(oldest) - UNTIL_WIDENING - PAST_EDGE
+        return Beyond(start, upper, 0) if upper > start else None
+
+    def _past_newer(self, end: datetime) -> Beyond | None:
+        newest = max(max(times) for times in self._near_newest.values() if times)
+        lower = _to_second(newest) + SINCE_WIDENING + PAST_EDGE
+        return Beyond(lower, end, 0) if lower < end else None
 
     def _went(self) -> set[int]:
         """The listing's direction by each field that went one way: 1 oldest first, -1 newest first (0: none did, and
@@ -158,11 +165,23 @@ class ReadSoFar:
         return {next(iter(steps)) for steps in self._steps.values() if len(steps) == 1} or {0}
 
     @staticmethod
-    def _part(lower: datetime, upper: datetime, near: dict[str, list[datetime]]) -> Beyond:
-        # strictly inside the range asked (the API may exclude its bounds), by whichever field counts fewer
-        since, until = lower - SINCE_WIDENING, upper + UNTIL_WIDENING
-        counts = [sum(since < t < until for t in times) for times in near.values() if times]
-        return Beyond(lower, upper, min(counts, default=0))
+    def _part(
+        lower: datetime, upper: datetime, near: dict[str, list[datetime]], edge_of, past: Beyond | None
+    ) -> Beyond:
+        # inside the range asked however Flameup compares (past `since`'s second, before `until`, both widened and cut
+        # to the second as the manifest asks them), by whichever field counts fewer
+        since, until = _to_second(lower - SINCE_WIDENING) + SECOND, _to_second(upper + UNTIL_WIDENING)
+        fields = [times for times in near.values() if times]
+        inside = [[t for t in times if since <= t < until] for times in fields]
+        before_tie = [sum(t != edge_of(times) for t in listed) for times, listed in zip(fields, inside, strict=True)]
+        at_most = [sum(since - SECOND <= t < until + SECOND for t in times) for times in fields]
+        return Beyond(
+            lower, upper, min(map(len, inside), default=0), past, min(before_tie, default=0), max(at_most, default=0)
+        )
+
+
+def _to_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
 
 
 def _keep(times: list[datetime], value: datetime, near, edge_of) -> None:

@@ -22,7 +22,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
-from source_events.flameup.depth import ReadSoFar, ServedDepth
+from source_events.flameup.depth import Beyond, ReadSoFar, ServedDepth
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import (
@@ -42,7 +42,7 @@ LOGGER = logging.getLogger("airbyte")
 
 # Times a window's whole range is read again because what lies beyond its listing's end spans all of it
 MAX_WHOLE_AGAIN = 2
-# Pages the check of a listing's end asks before it reads the rest again (the first is usually empty)
+# Pages (of positions) the check of a listing's end reads past the events read before it reads the rest again
 CHECK_PAGES = 3
 
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
@@ -223,11 +223,12 @@ class FlameupRetriever(SimpleRetriever):
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=part
             ):
                 key = record.get("id")
-                if isinstance(key, str):  # an event without an id cannot be told apart from another: emitted
-                    if key not in fresh:
-                        continue
-                    fresh.discard(key)  # an event listed twice in one page is emitted once
-                read.read(record)  # once per event: it counts them
+                # an event without an id cannot be told apart from another: emitted
+                new = not isinstance(key, str) or key in fresh
+                read.listed(record, new)
+                if not new:
+                    continue
+                fresh.discard(key)  # an event listed twice in one page is emitted once
                 if claims.first_to_claim(record):
                     handing = time.monotonic()
                     yield record if isinstance(record, Record) else Record(record, self.name, part)
@@ -251,7 +252,13 @@ class FlameupRetriever(SimpleRetriever):
         unread = []
         for beyond in read.beyond(start, end):
             window = window_slice(beyond.lower, beyond.upper)
-            if not self._holds_unread(window, beyond.read_in_it, seen):
+            holds_unread = self._holds_unread(window, beyond, seen)
+            if holds_unread is None and beyond.past is not None:
+                # an end that may be a depth, reached by the events read in the seconds at the edge: those seconds
+                # may hold more than Flameup serves (docs/exactness.md); what lies past them is read
+                window = window_slice(beyond.past.lower, beyond.past.upper)
+                holds_unread = self._holds_unread(window, beyond.past, seen)
+            if not holds_unread:
                 continue  # everything beyond was read: the listing ended there
             LOGGER.warning(
                 f"Stream flameup_events: the listing of {part['start_time']} - {part['end_time']} ended before events "
@@ -260,13 +267,24 @@ class FlameupRetriever(SimpleRetriever):
             unread.append(window)
         return unread
 
-    def _holds_unread(self, window: StreamSlice, read_in_it: int, seen: SeenEvents) -> bool:
-        """Whether `window` lists an event not read, past the `read_in_it` events read that it certainly lists
-        first. Pages on while it answers events read, to an empty page, a few times at most (then: it may). A refusal
-        (served no deeper) says it may; an empty answer that it does not (an API that answers empty past its
-        depth, with more events than that within a second or two, cannot be told from the end: docs/exactness.md)."""
-        offset = read_in_it
-        for _ in range(CHECK_PAGES):
+    def _holds_unread(self, window: StreamSlice, beyond: Beyond, seen: SeenEvents) -> bool | None:
+        """Whether `window` (the part `beyond`) lists an event not read, past the `read_in_it` events read that it
+        certainly lists first. Pages on while it answers events read, to an empty page: through those it may list
+        (`read_at_most`, how many depends on how Flameup compares), then CHECK_PAGES pages' positions at most (then: it
+        may). A refusal
+        (served no deeper) says it may. An empty page says it does not, where Flameup answered events as deep in this
+        sync (`_ends_at`); deeper, it cannot tell (None). A first answer of events read only, where unread ones
+        would start, may be the edge's tie listed in another order (an unread one of it moved before the offset):
+        it is asked again from the `read_before_edge_tie` events read that do not share the edge event's time."""
+        read_in_it, read_before_edge_tie = beyond.read_in_it, beyond.read_before_edge_tie
+        offset, page = read_in_it, 0
+        # Bounded by position, not by pages: pages filtered after cutting (hidden events) hold fewer events than the
+        # positions they span, and the offset moves by the events a page held (at least one a page: it ends)
+        reach = max(beyond.read_at_most, read_in_it) + CHECK_PAGES * self.page_sizes.full
+        while offset < reach:
+            if page == 1 and offset > read_in_it and read_in_it > read_before_edge_tie:
+                offset = read_before_edge_tie
+            page += 1
             response = self.ask(window, offset)
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
@@ -274,10 +292,21 @@ class FlameupRetriever(SimpleRetriever):
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
-            if not ids:
-                return False  # only an empty page ends it, as it ends a listing
+            if not ids:  # only an empty page ends it, as it ends a listing
+                return False if self._ends_at(window, offset) else None
             offset += len(ids)
         return True
+
+    def _ends_at(self, window: StreamSlice, offset: int) -> bool:
+        """Whether `window`'s empty answer at `offset` is its end, not a depth Flameup serves no deeper than. Evidence:
+        Flameup answered events this deep in this sync, asking as far (ServedDepth); or as deep only, and the same
+        offset asked for one event is empty too (a cap on `offset + limit` cannot empty that one)."""
+        if self._depth.ends_there(offset, self.page_sizes.limit):
+            return True
+        if not self._depth.ends_there(offset, 1):
+            return False  # nothing was served this deep: the depth may lie here
+        response = self.ask(window, offset, limit=1)
+        return response.status_code == 200 and not events_page(response)[0]
 
 
 def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:

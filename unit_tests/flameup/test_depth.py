@@ -36,7 +36,7 @@ def _read(times: list[int], offline: bool = False) -> ReadSoFar:
     for n, minute in enumerate(times):
         moment = datetime(2026, 6, 1, 10, tzinfo=timezone.utc) + timedelta(minutes=minute)
         ingested = moment + timedelta(minutes=(-5 if n % 2 else 5) if offline else 0)
-        read.read({"timestamp": moment.isoformat(), "created_at": ingested.isoformat()})
+        read.listed({"timestamp": moment.isoformat(), "created_at": ingested.isoformat()}, new=True)
     return read
 
 
