@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             f"while serving, add {ADDED_EACH_TIME} new Flameup and {ADDED_EACH_TIME} new bem events every SECONDS, "
             "stamped now (one line on stderr each time), to try an incremental read by hand; "
-            "POST /_emulator/append adds events on demand"
+            "POST /_emulator/append adds events on demand, its JSON body saying how many "
+            '(e.g. \'{"flameup": 5, "bem": 5}\')'
         ),
     )
     return parser
