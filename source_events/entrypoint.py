@@ -32,7 +32,8 @@ USAGE = (
     "protocol messages to stdout, one JSON object a line.\n\n"
     "commands:\n"
     + "".join(f"  {name:<10}{line}\n" for name, line in COMMANDS.items())
-    + "\n`source-events <command> --help` describes a command's options.\n"
+    + "\n`source-events <command> --help` describes a command's options; `source-events --version` prints the\n"
+    "connector's version.\n"
 )
 
 PROTOCOL_COMMANDS = ("spec", "check", "discover", "read")
@@ -43,6 +44,9 @@ def main(args: list[str] | None = None) -> None:
     command = args[0] if args else None
     if command in ("-h", "--help", "help"):
         print(USAGE, end="", flush=True)
+        return
+    if command in ("-V", "--version"):
+        print(f"source-events {_version()}", flush=True)
         return
     if command not in COMMANDS:
         problem = "no command given" if command is None else f"unknown command {command!r}"
@@ -97,3 +101,14 @@ def protocol_parser(command: str) -> argparse.ArgumentParser:
             "--catalog", type=str, required=True, help="path to the catalog used to determine which data to read"
         )
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (setup.py's), without importing anything heavier than the standard
+    library."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("airbyte-source-events")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"

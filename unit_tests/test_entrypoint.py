@@ -2,14 +2,17 @@
 CDK is imported (a second); every protocol command, whatever its options, runs through the CDK's entrypoint."""
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 
 from source_events.entrypoint import PROTOCOL_COMMANDS, protocol_parser
 
+ROOT = Path(__file__).resolve().parent.parent
 # what the CDK's entrypoint declares and a source built from Python code never reads
 MANIFEST_ONLY_OPTIONS = {"manifest_path", "components_path"}
 
@@ -52,6 +55,14 @@ def test_usage_and_its_errors_are_answered_before_the_cdk_is_imported(args, code
 
     assert (exit_code, loaded) == (code, [])
     assert says in printed
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_is_the_installed_one_and_answered_before_the_cdk_is_imported(flag):
+    exit_code, loaded, printed = _main_in_a_fresh_process([flag])
+
+    setup_version = re.search(r'^VERSION = "([^"]+)"', (ROOT / "setup.py").read_text(), re.MULTILINE).group(1)
+    assert (exit_code, loaded, printed) == (0, [], f"source-events {setup_version}\n")
 
 
 def test_read_help_lists_only_options_that_do_something():
