@@ -16,7 +16,7 @@ from source_events.emulator.timestamps import parse_date_time
 
 _SECOND = timedelta(seconds=1)
 SELECTIONS_KEPT = 64
-PATH = re.compile(r"/workspaces/(?P<workspace_id>[^/]+)/events$")
+PATH = re.compile(r"/workspaces/(?P<workspace_id>[^/]+)/events")
 
 
 class FlameupBehaviour(BaseModel, frozen=True):
@@ -82,7 +82,7 @@ class FlameupApi:
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("Authorization") != f"Bearer {self.api_key}":
             return ApiResponse(401, {"error": {"code": "unauthorized", "message": "Invalid or missing API key"}})
-        match = PATH.search(path)
+        match = PATH.fullmatch(path)
         if not match or match["workspace_id"] != self.workspace_id:
             return ApiResponse(404, {"error": {"code": "not_found", "message": "Workspace not found"}})
         try:

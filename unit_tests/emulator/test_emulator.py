@@ -40,6 +40,11 @@ def test_flameup_rejects_a_bad_key_an_unknown_workspace_and_a_bad_date(server):
         requests.get(f"{server.flameup_base_url}/workspaces/other/events", headers=FLAMEUP_AUTH, timeout=5).status_code
         == 404
     )
+    workspace = server.flameup.workspace_id
+    for path in (f"/workspaces/{workspace}/events/extra", f"/workspaces/x/workspaces/{workspace}/events"):
+        assert requests.get(f"{server.flameup_base_url}{path}", headers=FLAMEUP_AUTH, timeout=5).status_code == 404, (
+            path
+        )
     bad = flameup_get(server, since="2026-13-01T00:00:00Z")
     assert bad.status_code == 400 and "2026-13-01T00:00:00Z" in bad.json()["error"]["message"]
 
