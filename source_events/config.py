@@ -218,12 +218,17 @@ class ConfigError(ValueError):
 
 def read_settings(config: Mapping[str, Any]) -> EventsConfig:
     """The raw config, validated and typed, without the CDK; raise ConfigError naming the setting to fix. Never
-    echoes values. Says nothing of settings the spec does not have: unknown_settings lists them."""
+    echoes values. A setting the spec does not have is refused where it is surely meant as one it has (`_unknown`);
+    unknown_settings lists the others."""
     try:
-        return EventsConfig.model_validate(dict(config))
+        settings = EventsConfig.model_validate(dict(config))
     except ValidationError as error:
         problems = "; ".join(_describe(e, config) for e in error.errors(include_input=False, include_url=False))
         raise ConfigError(f"Invalid configuration: {problems}.") from None
+    mistaken = [line for line, refused in _unknown(settings) if refused]
+    if mistaken:
+        raise ConfigError(f"Invalid configuration: {'; '.join(mistaken)}.")
+    return settings
 
 
 def parse_config(config: Mapping[str, Any]) -> EventsConfig:
@@ -247,13 +252,25 @@ def parse_config(config: Mapping[str, Any]) -> EventsConfig:
 
 
 def unknown_settings(settings: EventsConfig) -> list[str]:
-    """A line for each setting of an API's section that the spec does not have: a misspelt one would otherwise be
-    ignored without a word (`requests_per_minut: 30` paces at the default 120)."""
+    """A warning for each setting the spec does not have that read_settings let through (nothing like a setting it
+    has: maybe one a later version reads)."""
+    return [line for line, refused in _unknown(settings) if not refused]
+
+
+def _unknown(settings: EventsConfig) -> list[tuple[str, bool]]:
+    """A line for each setting the spec does not have, and whether it is refused. Refused: a section's setting set
+    at the top level, or a setting of a section that looks like one the section has (a misspelling): ignored, it
+    would change what is synced without a word (`event_type: [transform]` reads every type, `lookback_window_minuts`
+    the default lookback). Warned: any other."""
     lines = []
     for name in sorted(settings.model_extra or {}):
-        owners = [f"`{section}.{name}`" for section in ("flameup", "bem") if name in manifest.section_settings(section)]
-        hint = f"did you mean {' or '.join(owners)}?" if owners else "settings go under `flameup` or `bem`."
-        lines.append(f"Unknown setting `{name}` at the top level is ignored: {hint}")
+        owners = [f"`{section}`" for section in ("flameup", "bem") if name in manifest.section_settings(section)]
+        if owners:
+            lines.append((f"`{name}` is set at the top level: move it under {' or '.join(owners)}", True))
+        else:
+            lines.append(
+                (f"Unknown setting `{name}` at the top level is ignored: settings go under `flameup` or `bem`.", False)
+            )
     for section_name in ("flameup", "bem"):
         section = getattr(settings, section_name)
         if section is None:
@@ -261,8 +278,11 @@ def unknown_settings(settings: EventsConfig) -> list[str]:
         known = list(type(section).model_fields)
         for name in sorted(section.model_extra or {}):
             close = difflib.get_close_matches(name, known, n=1)
-            hint = f": did you mean `{section_name}.{close[0]}`?" if close else "."
-            lines.append(f"Unknown setting `{section_name}.{name}` is ignored{hint}")
+            if close:
+                meant = f"`{section_name}.{close[0]}`"
+                lines.append((f"`{section_name}.{name}` is no setting of this connector (did you mean {meant}?)", True))
+            else:
+                lines.append((f"Unknown setting `{section_name}.{name}` is ignored.", False))
     return lines
 
 

@@ -190,17 +190,38 @@ def test_a_null_setting_that_has_a_default_is_refused_not_defaulted(section, nam
     assert f"`{section}.{name}` is null: leave the setting out to leave it unset" in raised.value.message
 
 
-def test_an_unknown_setting_is_named_with_the_setting_it_is_closest_to(caplog):
-    """Each parse names it: the source parses its config once a command (integration_tests/test_cli.py)."""
-    config = with_spec_defaults({"flameup": {**_GOOD_FLAMEUP, "requests_per_minut": 30}, "bem": {**_GOOD_BEM}})
+@pytest.mark.parametrize(
+    "section, misspelt, meant",
+    [
+        ("bem", "event_type", "event_types"),  # ignored, every event type would be read
+        ("flameup", "requests_per_minut", "requests_per_minute"),  # ignored, the default pace
+        ("flameup", "lookback_window_minuts", "lookback_window_minutes"),  # ignored, the default lookback
+    ],
+)
+def test_a_misspelt_setting_is_a_config_error_naming_the_setting_meant(section, misspelt, meant):
+    """Ignored, it would change what is synced without a word (0.5.7 warned and synced)."""
+    config = with_spec_defaults({"flameup": {**_GOOD_FLAMEUP}, "bem": {**_GOOD_BEM}})
+    config[section][misspelt] = ["transform"] if misspelt == "event_type" else 30
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(config)
+
+    assert raised.value.message == (
+        f"Invalid configuration: `{section}.{misspelt}` is no setting of this connector (did you mean `{section}.{meant}`?)."
+    )
+    assert raised.value.failure_type == FailureType.config_error
+
+
+def test_an_unknown_setting_like_no_setting_of_its_section_is_named_in_a_warning(caplog):
+    """Maybe a setting a later version reads: named, and the sync goes on. Each parse names it: the source parses its
+    config once a command (integration_tests/test_cli.py)."""
+    config = with_spec_defaults({"flameup": {**_GOOD_FLAMEUP, "notes": "for the team"}, "bem": {**_GOOD_BEM}})
 
     with caplog.at_level(logging.WARNING, logger="airbyte"):
         parse_config(config)
 
     warnings = [r.getMessage() for r in caplog.records if "Unknown setting" in r.getMessage()]
-    assert warnings == [
-        "Unknown setting `flameup.requests_per_minut` is ignored: did you mean `flameup.requests_per_minute`?"
-    ]
+    assert warnings == ["Unknown setting `flameup.notes` is ignored."]
 
 
 @pytest.mark.parametrize("misspelt, meant", [("flamup", "flameup"), ("Flameup", "flameup"), ("bem_", "bem")])
@@ -305,10 +326,14 @@ def test_a_setting_written_at_the_top_level_is_named_with_the_section_it_belongs
         raised.value.message
     )
 
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(with_spec_defaults({"flameup": _GOOD_FLAMEUP, "page_size": 50, "requests_per_minute": 60}))
+    assert raised.value.message == (
+        "Invalid configuration: `page_size` is set at the top level: move it under `flameup` or `bem`; "
+        "`requests_per_minute` is set at the top level: move it under `flameup`."
+    )
+
     with caplog.at_level(logging.WARNING, logger="airbyte"):
-        parse_config(with_spec_defaults({"flameup": _GOOD_FLAMEUP, "page_size": 50, "colour": "blue"}))
+        parse_config(with_spec_defaults({"flameup": _GOOD_FLAMEUP, "colour": "blue"}))
     warnings = [r.getMessage() for r in caplog.records if "Unknown setting" in r.getMessage()]
-    assert warnings == [
-        "Unknown setting `colour` at the top level is ignored: settings go under `flameup` or `bem`.",
-        "Unknown setting `page_size` at the top level is ignored: did you mean `flameup.page_size` or `bem.page_size`?",
-    ]
+    assert warnings == ["Unknown setting `colour` at the top level is ignored: settings go under `flameup` or `bem`."]
