@@ -18,6 +18,7 @@ name the request number they apply to, so a test can say "the 3rd request gets a
 
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,16 @@ class ReceivedRequest(NamedTuple):
     query: dict[str, list[str]]
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """A client that gives up on an answer (its timeout, a killed sync) is part of what the emulator serves, not an
+    error: no traceback for it on stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class EmulatorServer:
     def __init__(
         self,
@@ -83,7 +94,7 @@ class EmulatorServer:
         self._data = DataChanges()
         self._lock = threading.Lock()
         self._stopping = threading.Event()  # ends every stall at once
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
+        self._httpd = _QuietHTTPServer(("127.0.0.1", port), _handler_class(self))
         self._httpd.daemon_threads = True  # a stalled answer never holds the process
         self._thread: threading.Thread | None = None
 

@@ -3,14 +3,18 @@ requests it records and its control endpoints. Tested over real HTTP. The switch
 behaviour: test_flameup_switches.py, test_bem_switches.py; faults: test_faults.py; data changes:
 test_changes.py."""
 
+import socket
+import struct
+import threading
 import time
 
 import pytest
 import requests
 
-from source_events.emulator import FlameupBehaviour
+from source_events.emulator import BemApi, FlameupBehaviour
 from source_events.emulator.datasets import format_flameup_time
-from source_events.emulator.server import Mutation, RateLimit
+from source_events.emulator.sample import BEM_API_KEY
+from source_events.emulator.server import EmulatorServer, Mutation, RateLimit
 from testkit.builders import a_flameup_event, bem_events_in_seconds, utc
 from testkit.emulator import requests_of, running_emulator
 from unit_tests.emulator.calls import BEM_AUTH, FLAMEUP_AUTH, bem_get, flameup_get, flameup_ids
@@ -172,3 +176,28 @@ def test_one_clock_for_the_server_and_both_apis():
     assert flameup_event["timestamp"] == flameup_event["created_at"] == "2026-09-21T14:13:20.500000Z"
     assert bem_event["_created"][0] == now[0]
     assert server.arrivals[0][2] == now[0]
+
+
+def test_a_client_that_gives_up_on_an_answer_prints_no_traceback(capfd):
+    """A sync's request timeout, or a killed sync, closes the connection before the answer is written: that is
+    part of what the emulator serves (the README's emulator runs beside the connector's own terminal)."""
+    closed, waited = threading.Event(), threading.Event()
+
+    def latency(_seconds: float) -> None:  # the answer is written only once the client has gone
+        waited.set()
+        closed.wait(timeout=10)
+
+    with EmulatorServer(
+        bem=BemApi(BEM_API_KEY, bem_events_in_seconds({1_790_000_000: 3})), latency_seconds=1, sleep=latency
+    ) as server:
+        host, port = server.bem_base_url.split("//")[1].split("/")[0].split(":")
+        client = socket.create_connection((host, int(port)), timeout=10)
+        client.sendall(f"GET /v1-alpha/events HTTP/1.1\r\nHost: {host}\r\nx-api-key: {BEM_API_KEY}\r\n\r\n".encode())
+        assert waited.wait(timeout=10)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a killed process
+        client.close()
+        closed.set()
+        assert requests.get(server.bem_base_url + "/events", headers=BEM_AUTH, timeout=10).status_code == 200
+
+    assert server.request_count == 2  # the abandoned answer was written, then the next one served
+    assert "Traceback" not in capfd.readouterr().err
