@@ -58,6 +58,7 @@ _BAD_CONFIGS = [
         "`flameup.start_date` is required; `flameup.startdate` looks like it: rename it to `start_date`",
     ),
     ("null_sections", {"flameup": None, "bem": None}, "`flameup` is null: leave the setting out"),
+    ("section_not_an_object", {"flameup": "ws_live_key"}, "`flameup` should be a JSON object of its settings."),
     (
         "null_filter",  # JSON null is no unset: the spec (and the CDK's check of it) types no setting as null
         {"flameup": {**_GOOD_FLAMEUP, "user_id": None}},
