@@ -291,7 +291,8 @@ def _describe(error: Mapping[str, Any], config: Mapping[str, Any]) -> str:
     message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
     if error["type"] == "missing":
         return f"`{location}` is required{_lookalike_of(error['loc'], config)}"
-    if error["type"] == "model_type":  # pydantic names its class ("instance of FlameupConfig"): the user has no use for it
+    # pydantic names its class there ("instance of FlameupConfig"): no use to the user
+    if error["type"] == "model_type":
         return f"`{location}` should be a JSON object of its settings" if location else "should be a JSON object"
     return f"`{location}` {message}" if location else message
 
