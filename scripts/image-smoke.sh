@@ -9,7 +9,13 @@
 # local stand-in with the base image's Python: python-connector-base 4.1.x runs Python 3.13, Debian 13's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the development machines' podman setup, beside the clone (outside this repository); elsewhere, name yours
 SETUP=${PODMAN_SETUP:-../shared/tools/podman-setup.sh}
+if [ ! -f "$SETUP" ]; then
+  echo "image-smoke.sh: no podman setup script at $SETUP (it lies beside the clone on the development machines);" \
+    "set PODMAN_SETUP to a script that configures podman, or build with Docker as the README shows" >&2
+  exit 2
+fi
 BASE_BY_TAG=$(sed -n 's/^ARG BASE_IMAGE=\([^@]*\)@sha256:.*/\1/p' Dockerfile)
 BASE_PYTHON=3.13
 STAND_IN=localhost/python-connector-base-stand-in:python3.13
