@@ -268,3 +268,30 @@ def test_a_tie_cut_by_a_depth_at_a_windows_oldest_edge_is_read_whole_when_ties_a
     output, bounds, _ = full_flameup_sync(events, behaviour)
 
     _exactly_once_or_failed(output, bounds, "a tie of 3 at the edge of a depth of 10, reordered")
+
+
+@pytest.mark.parametrize("beyond_max_offset", ["empty", "empty_page", "reject"])
+def test_an_event_read_deleted_before_the_check_past_a_depth_moves_no_unread_event_out_of_its_sight(beyond_max_offset):
+    """Events a second apart, newest first, pages of 5, served no deeper than position 20 (answered empty or cut
+    short past it, or refused): the listing reads all but the oldest, which lies past the depth. Just before the
+    check past the listing's end, the oldest event read is deleted (retention): the unread event moves up to where
+    the check's offset (the events read its part lists) skipped it, and 0.5.7 took the empty answer past it as the
+    end, exit code 0. The check now overlaps the last event read it skips, so its answer shows the unread one
+    (found by the adversary review of 0.5.8)."""
+    events = _dense(18 if beyond_max_offset == "reject" else 21, 1)
+    oldest, edge = events[0], events[1]  # the oldest, past the depth; the oldest the listing reads
+    behaviour = FlameupBehaviour(limit_cap=5, max_offset=20, beyond_max_offset=beyond_max_offset)
+    *_, untouched = full_flameup_sync(list(events), behaviour)
+    check = 1 + next(n for n, request in enumerate(untouched) if request["until"] != untouched[0]["until"])
+    # Deletion(where="random") draws with random.Random(f"Deletion flameup {request} {seed}"): the seed drawing the edge
+    seed = next(s for s in range(10_000) if random.Random(f"Deletion flameup {check} {s}").sample(events, 1)[0] is edge)
+
+    output, bounds, _ = full_flameup_sync(
+        list(events), behaviour, [Deletion(api="flameup", where="random", at_request=check, count=1, seed=seed)]
+    )
+
+    assert edge["id"] not in bounds.must and oldest["id"] in bounds.must  # the deletion fired, on the edge event
+    assert not output.errors, [m.trace.error.message for m in output.errors]
+    _exactly_once_or_failed(
+        output, bounds, f"the edge event deleted before the check, depth answered {beyond_max_offset}"
+    )

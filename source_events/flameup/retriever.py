@@ -277,12 +277,15 @@ class FlameupRetriever(SimpleRetriever):
         would start, may be the edge's tie listed in another order (an unread one of it moved before the offset):
         it is asked again from the `read_before_edge_tie` events read that do not share the edge event's time."""
         read_in_it, read_before_edge_tie = beyond.read_in_it, beyond.read_before_edge_tie
-        offset, page = read_in_it, 0
+        # the first request overlaps the last event read it skips: an event read deleted since the listing ended
+        # moves the unread ones up one, and an answer that starts with an unread event shows it
+        overlap = min(read_in_it, 1)
+        offset, page = read_in_it - overlap, 0
         # Bounded by position, not by pages: pages filtered after cutting (hidden events) hold fewer events than the
         # positions they span, and the offset moves by the events a page held (at least one a page: it ends)
         reach = max(beyond.read_at_most, read_in_it) + CHECK_PAGES * self.page_sizes.full
         while offset < reach:
-            if page == 1 and offset > read_in_it and read_in_it > read_before_edge_tie:
+            if page == 1 and offset > read_in_it - overlap and read_in_it > read_before_edge_tie:
                 offset = read_before_edge_tie
             page += 1
             response = self.ask(window, offset)
@@ -292,6 +295,9 @@ class FlameupRetriever(SimpleRetriever):
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
+            if not ids and page == 1 and overlap:
+                offset = 0  # the event it overlaps is gone: events read were deleted, the rest moved up; from the start
+                continue
             if not ids:  # only an empty page ends it, as it ends a listing
                 return False if self._ends_at(window, offset) else None
             offset += len(ids)
