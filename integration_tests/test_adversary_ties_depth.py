@@ -295,3 +295,74 @@ def test_an_event_read_deleted_before_the_check_past_a_depth_moves_no_unread_eve
     _exactly_once_or_failed(
         output, bounds, f"the edge event deleted before the check, depth answered {beyond_max_offset}"
     )
+
+
+def _burst_with_one_offline_event(newest_first: bool, seed: int) -> tuple[list[dict], list[dict]]:
+    """A burst of 20 events in one second (as deep as Flameup serves: readable) beside 100 events 10 s apart on the
+    side a listing reaches last, and 5 on the other. One of the burst's events has its other field 2,000 s away:
+    sent by an offline client 2,000 s before it was received (newest first, sorted and filtered on `created_at`),
+    or received 2,000 s after it happened (oldest first, on `timestamp`). Returns (events, the 100)."""
+    rng = random.Random(seed)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    burst_at = base + timedelta(seconds=1100 if newest_first else 60)
+    burst = [a_flameup_event(iso(burst_at + timedelta(microseconds=1000 * i + 5)), rng) for i in range(20)]
+    step = 1 if newest_first else -1
+    far = [
+        a_flameup_event(iso(burst_at - step * timedelta(seconds=10 * (i + 1), microseconds=321)), rng)
+        for i in range(100)
+    ]
+    near = [
+        a_flameup_event(iso(burst_at + step * timedelta(seconds=5 + 3 * i, microseconds=77)), rng) for i in range(5)
+    ]
+    if newest_first:
+        burst[17]["timestamp"] = iso(burst_at - timedelta(seconds=2000))
+    else:
+        burst[2]["created_at"] = iso(burst_at + timedelta(seconds=2000))
+    return far + burst + near, far
+
+
+@pytest.mark.parametrize("beyond_max_offset", ["empty", "empty_page"])
+@pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "oldest-first"])
+def test_an_offline_event_at_a_depth_edge_moves_no_part_past_the_events_beyond(newest_first, beyond_max_offset):
+    """Pages of 5, no deeper than position 20, answered empty: the listing reads the burst's second and the check
+    past it cannot tell its end from the depth, so the part past the seconds at the edge is read. 0.5.8's first
+    version put that part's bound past the offline event's other field, 2,000 s away, and lost the 100 events
+    between, exit code 0. The parts follow the field the listing is sorted by (found by the adversary review of
+    0.5.8; 0.5.7 read them)."""
+    events, far = _burst_with_one_offline_event(newest_first, seed=3 if newest_first else 4)
+    field = "created_at" if newest_first else "timestamp"
+    behaviour = FlameupBehaviour(
+        limit_cap=5, max_offset=20, beyond_max_offset=beyond_max_offset, filter_field=field, newest_first=newest_first
+    )
+
+    output, bounds, _ = full_flameup_sync(events, behaviour)
+
+    assert not output.errors, [m.trace.error.message for m in output.errors]
+    assert {e["id"] for e in far} <= set(keys(output, FLAMEUP))
+    _exactly_once_or_failed(
+        output, bounds, f"an offline event at the edge, {field}, depth answered {beyond_max_offset}"
+    )
+
+
+def test_the_check_past_a_listings_end_at_pages_of_one_with_hidden_events_pages_to_the_empty_page():
+    """Pages of one event, 30 % hidden (a cut of hidden events answers the next visible one), 6 events a second,
+    oldest first, no depth cap: the check past the end pages one position at a time, and each hidden position
+    answers an event it saw already. Bounded by the events read, 0.5.8's first version stopped one request short of
+    the empty page, read the part again twice and failed as "Flameup stops serving a listing", nothing missing. An
+    event answered again extends the bound by a position (found by the adversary review of 0.5.8)."""
+    rng = random.Random(361)
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    events = [
+        a_flameup_event(
+            iso(base + timedelta(seconds=n // 6, microseconds=(n % 6) * 166_666 + rng.randrange(1000))), rng
+        )
+        for n in range(60)
+    ]
+    behaviour = FlameupBehaviour(
+        limit_cap=1, hidden_share=0.3, newest_first=False, since_inclusive=False, until_inclusive=False, total="absent"
+    )
+
+    output, bounds, _ = full_flameup_sync(events, behaviour)
+
+    assert not output.errors, [m.trace.error.message for m in output.errors]
+    _exactly_once_or_failed(output, bounds, "pages of one, 30 % hidden")

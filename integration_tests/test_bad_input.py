@@ -83,7 +83,7 @@ BAD_CONFIGS = [
         "check",
         {"flameup": "yes", "bem": BEM},
         None,
-        "Invalid configuration: `flameup` should be a valid dictionary or instance of FlameupConfig.",
+        "Invalid configuration: `flameup` should be a JSON object of its settings.",
     ),
     (
         "flameup_page_size_0",

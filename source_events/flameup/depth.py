@@ -125,33 +125,41 @@ class ReadSoFar:
 
     def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
         """The parts of [start, end) that lie beyond the events read, in the directions the listing went, each with
-        the part past the seconds at its edge (`Beyond.past`)."""
-        oldest = {f: min(times) for f, times in self._near_oldest.items() if times}
-        newest = {f: max(times) for f, times in self._near_newest.items() if times}
-        if not self.page_deep or not oldest:
+        the part past the seconds at its edge (`Beyond.past`). Their bounds follow the field the listing is sorted by
+        (`_sorted_by`): an offline client's other field lies far from it (received late, or sent with an old time),
+        and bounds taken from it skipped what lay between (found by the adversary review of 0.5.8)."""
+        if not self.page_deep or not any(self._near_oldest.values()):
             return []
         went = self._went()
         parts = []
         if went != {1}:  # newest first, or unclear: the older part
-            edge = max(oldest.values())
+            fields = self._sorted_by(-1)
+            edge = max(min(self._near_oldest[f]) for f in fields)
             if edge + SECOND > start:  # else what was read reaches a second past the range's start
                 upper = min(max(edge + OLDER_REACH, start), end)
-                parts.append(self._part(start, upper, self._near_oldest, min, self._past_older(start)))
+                parts.append(self._part(start, upper, self._near_oldest, min, self._past_older(start, fields)))
         if went != {-1}:  # oldest first, or unclear: the newer part
-            newer_than = min(newest.values()) - NEWER_REACH
+            fields = self._sorted_by(1)
+            newer_than = min(max(self._near_newest[f]) for f in fields) - NEWER_REACH
             if newer_than < end:
-                parts.append(self._part(max(newer_than, start), end, self._near_newest, max, self._past_newer(end)))
+                past = self._past_newer(end, fields)
+                parts.append(self._part(max(newer_than, start), end, self._near_newest, max, past))
         return parts
 
-    # Past the seconds the events read reach into, by either field (bounds widened, at a second's precision): no
-    # event of those seconds is in the part, nor any event read (`read_in_it` 0).
-    def _past_older(self, start: datetime) -> Beyond | None:
-        oldest = min(min(times) for times in self._near_oldest.values() if times)
+    def _sorted_by(self, direction: int) -> list[str]:
+        """The fields the listing went `direction` by, every step (the field it is sorted by); else every field read."""
+        one_way = [f for f, steps in self._steps.items() if steps == {direction} and self._near_oldest[f]]
+        return one_way or [f for f in FIELDS if self._near_oldest[f]]
+
+    # Past the seconds the events read reach into, by the fields `fields` (bounds widened, at a second's precision):
+    # no event of those seconds is in the part, nor any event read (`read_in_it` 0).
+    def _past_older(self, start: datetime, fields: list[str]) -> Beyond | None:
+        oldest = min(min(self._near_oldest[f]) for f in fields)
         upper = _to_second(oldest) - UNTIL_WIDENING - PAST_EDGE
         return Beyond(start, upper, 0) if upper > start else None
 
-    def _past_newer(self, end: datetime) -> Beyond | None:
-        newest = max(max(times) for times in self._near_newest.values() if times)
+    def _past_newer(self, end: datetime, fields: list[str]) -> Beyond | None:
+        newest = max(max(self._near_newest[f]) for f in fields)
         lower = _to_second(newest) + SINCE_WIDENING + PAST_EDGE
         return Beyond(lower, end, 0) if lower < end else None
 

@@ -271,23 +271,23 @@ class FlameupRetriever(SimpleRetriever):
         """Whether `window` (the part `beyond`) lists an event not read, past the `read_in_it` events read that it
         certainly lists first. Pages on while it answers events read, to an empty page: through those it may list
         (`read_at_most`, how many depends on how Flameup compares), then CHECK_PAGES pages' positions at most (then: it
-        may). A refusal
-        (served no deeper) says it may. An empty page says it does not, where Flameup answered events as deep in this
-        sync (`_ends_at`); deeper, it cannot tell (None). A first answer of events read only, where unread ones
-        would start, may be the edge's tie listed in another order (an unread one of it moved before the offset):
-        it is asked again from the `read_before_edge_tie` events read that do not share the edge event's time."""
-        read_in_it, read_before_edge_tie = beyond.read_in_it, beyond.read_before_edge_tie
-        # the first request overlaps the last event read it skips: an event read deleted since the listing ended
-        # moves the unread ones up one, and an answer that starts with an unread event shows it
+        may). A refusal (served no deeper) says it may. An empty page says it does not, where Flameup answered events
+        as deep in this sync (`_ends_at`); deeper, it cannot tell (None)."""
+        read_in_it = beyond.read_in_it
+        # From the events read it lists first, less the last one (an event read deleted since the listing ended moves
+        # the unread ones up one: an answer that starts with an unread event shows it) and less the edge event's tie
+        # (listed in another order, an unread one of it may come before the offset)
         overlap = min(read_in_it, 1)
-        offset, page = read_in_it - overlap, 0
+        offset = start = min(read_in_it - overlap, beyond.read_before_edge_tie)
         # Bounded by position, not by pages: pages filtered after cutting (hidden events) hold fewer events than the
         # positions they span, and the offset moves by the events a page held (at least one a page: it ends)
-        reach = max(beyond.read_at_most, read_in_it) + CHECK_PAGES * self.page_sizes.full
+        read_there = max(beyond.read_at_most, read_in_it)
+        if self._evidence.short_pages_mid_listing:
+            # hidden events hold positions among those read: as many again (a share up to half) are paged through
+            read_there *= 2
+        reach = most = read_there + CHECK_PAGES * self.page_sizes.full
+        answered: set[str] = set()
         while offset < reach:
-            if page == 1 and offset > read_in_it - overlap and read_in_it > read_before_edge_tie:
-                offset = read_before_edge_tie
-            page += 1
             response = self.ask(window, offset)
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
@@ -295,11 +295,15 @@ class FlameupRetriever(SimpleRetriever):
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
-            if not ids and page == 1 and overlap:
+            if not ids and offset == start and overlap:
                 offset = 0  # the event it overlaps is gone: events read were deleted, the rest moved up; from the start
                 continue
             if not ids:  # only an empty page ends it, as it ends a listing
                 return False if self._ends_at(window, offset) else None
+            # an event answered again at a deeper offset: positions held by hidden events (at pages of one, each
+            # answers the next visible event); one position more for each, up to twice the bound
+            reach = min(reach + sum(key in answered for key in ids), 2 * most)
+            answered.update(ids)
             offset += len(ids)
         return True
 
