@@ -366,18 +366,3 @@ def test_the_check_past_a_listings_end_at_pages_of_one_with_hidden_events_pages_
 
     assert not output.errors, [m.trace.error.message for m in output.errors]
     _exactly_once_or_failed(output, bounds, "pages of one, 30 % hidden")
-
-
-def test_ties_reordered_at_pages_of_one_event_end_the_sync_rather_than_page_forever():
-    """Pages of one event, ties of up to 4 listed in another order on each request: no answer shows a reorder, and
-    the events of a tie are unplaced and placed again and again. Each placing reset the bound on requests without
-    progress, so 0.5.7 paged on past 3,000 requests for 30 events (found by the adversary review of 0.5.8). Placing
-    an event placed before is no progress now: the sync ends, reading every event or failing named."""
-    behaviour = FlameupBehaviour(
-        limit_cap=1, newest_first=False, tie_order="per_request", since_inclusive=False, total="visible"
-    )
-
-    output, bounds, requests = full_flameup_sync(flameup_ties(34, 30, 4), behaviour, page_size=1)
-
-    assert len(requests) < 1_000
-    _exactly_once_or_failed(output, bounds, "ties of up to 4 reordered at pages of one")

@@ -134,13 +134,13 @@ class ReadSoFar:
         parts = []
         if went != {1}:  # newest first, or unclear: the older part
             fields = self._sorted_by(-1)
-            edge = max(min(self._near_oldest[f]) for f in fields)
+            edge = max(min(times) for times in self._near_oldest.values() if times)
             if edge + SECOND > start:  # else what was read reaches a second past the range's start
                 upper = min(max(edge + OLDER_REACH, start), end)
                 parts.append(self._part(start, upper, self._near_oldest, min, self._past_older(start, fields)))
         if went != {-1}:  # oldest first, or unclear: the newer part
             fields = self._sorted_by(1)
-            newer_than = min(max(self._near_newest[f]) for f in fields) - NEWER_REACH
+            newer_than = min(max(times) for times in self._near_newest.values() if times) - NEWER_REACH
             if newer_than < end:
                 past = self._past_newer(end, fields)
                 parts.append(self._part(max(newer_than, start), end, self._near_newest, max, past))

@@ -117,7 +117,6 @@ class Unplaced:
 
     def __init__(self) -> None:
         self._answer_of: dict[str, set[str]] = {}
-        self._placed: set[str] = set()  # every event placed so far: placing one again is no progress
 
     def __contains__(self, event_id: str) -> bool:
         return event_id in self._answer_of
@@ -130,16 +129,13 @@ class Unplaced:
             self._answer_of[event_id] = joined
 
     def place(self, ids: list[str]) -> bool:
-        """The events `ids` are placed: so are the answers holding any of them. Whether any of those was placed for
-        the first time (progress: an event unplaced and placed again and again, ties reordered at pages of one,
-        reset the bound on requests without progress forever, found by the adversary review of 0.5.8)."""
-        progress = False
+        """The events `ids` are placed: so are the answers holding any of them. Whether any event was unplaced."""
+        placed = False
         for event_id in ids:
             for other in self._answer_of.get(event_id, ()):
                 del self._answer_of[other]
-                progress |= other not in self._placed
-                self._placed.add(other)
-        return progress
+                placed = True
+        return placed
 
 
 class ListingEvidence:

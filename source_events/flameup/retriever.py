@@ -295,7 +295,7 @@ class FlameupRetriever(SimpleRetriever):
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
-            if not ids and offset == start and overlap:
+            if not ids and offset == start > 0 and overlap:
                 offset = 0  # the event it overlaps is gone: events read were deleted, the rest moved up; from the start
                 continue
             if not ids:  # only an empty page ends it, as it ends a listing
