@@ -366,3 +366,29 @@ def test_the_check_past_a_listings_end_at_pages_of_one_with_hidden_events_pages_
 
     assert not output.errors, [m.trace.error.message for m in output.errors]
     _exactly_once_or_failed(output, bounds, "pages of one, 30 % hidden")
+
+
+def test_a_check_whose_part_empties_before_it_asks_starts_again_once():
+    """As above, with the unread event deleted too: the part past the listing's end is now empty. The check
+    starts again from the part's start only from a later start, and once: 0.5.8's second version asked offset 0
+    again without end (found by the adversary review of 0.5.8)."""
+    events = _dense(21, 1)
+    oldest, edge = events[0], events[1]
+    behaviour = FlameupBehaviour(limit_cap=5, max_offset=20, beyond_max_offset="empty")
+    *_, untouched = full_flameup_sync(list(events), behaviour)
+    check = 1 + next(n for n, request in enumerate(untouched) if request["until"] != untouched[0]["until"])
+    gone = {oldest["id"], edge["id"]}
+    seed = next(
+        s
+        for s in range(10_000)
+        if {e["id"] for e in random.Random(f"Deletion flameup {check} {s}").sample(events, 2)} == gone
+    )
+
+    output, bounds, requests = full_flameup_sync(
+        list(events), behaviour, [Deletion(api="flameup", where="random", at_request=check, count=2, seed=seed)]
+    )
+
+    assert not gone & bounds.must  # the deletions fired, on those two
+    assert len(requests) < 2 * len(untouched)
+    assert not output.errors, [m.trace.error.message for m in output.errors]
+    _exactly_once_or_failed(output, bounds, "the part past the listing's end emptied before its check")

@@ -295,8 +295,9 @@ class FlameupRetriever(SimpleRetriever):
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True
-            if not ids and offset == start > 0 and overlap:
-                offset = 0  # the event it overlaps is gone: events read were deleted, the rest moved up; from the start
+            if not ids and offset == start > 0:
+                # the event it overlaps is gone: events read were deleted, the rest moved up; from the start, once
+                offset = start = 0
                 continue
             if not ids:  # only an empty page ends it, as it ends a listing
                 return False if self._ends_at(window, offset) else None
