@@ -125,9 +125,10 @@ class ReadSoFar:
 
     def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
         """The parts of [start, end) that lie beyond the events read, in the directions the listing went, each with
-        the part past the seconds at its edge (`Beyond.past`). Their bounds follow the field the listing is sorted by
-        (`_sorted_by`): an offline client's other field lies far from it (received late, or sent with an old time),
-        and bounds taken from it skipped what lay between (found by the adversary review of 0.5.8)."""
+        the part past the seconds at its edge (`Beyond.past`). A part's edge is the furthest either field reaches
+        (0.5.7's); the part past the edge's seconds follows the field the listing is sorted by (`_sorted_by`): an
+        offline client's other field lies far from it (received late, or sent with an old time), and a bound taken
+        from it skipped what lay between (found by the adversary review of 0.5.8)."""
         if not self.page_deep or not any(self._near_oldest.values()):
             return []
         went = self._went()

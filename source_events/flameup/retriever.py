@@ -277,8 +277,7 @@ class FlameupRetriever(SimpleRetriever):
         # From the events read it lists first, less the last one (an event read deleted since the listing ended moves
         # the unread ones up one: an answer that starts with an unread event shows it) and less the edge event's tie
         # (listed in another order, an unread one of it may come before the offset)
-        overlap = min(read_in_it, 1)
-        offset = start = min(read_in_it - overlap, beyond.read_before_edge_tie)
+        offset = start = min(max(read_in_it - 1, 0), beyond.read_before_edge_tie)
         # Bounded by position, not by pages: pages filtered after cutting (hidden events) hold fewer events than the
         # positions they span, and the offset moves by the events a page held (at least one a page: it ends)
         read_there = max(beyond.read_at_most, read_in_it)
