@@ -186,13 +186,14 @@ class FlameupSync(NamedTuple):
 
 
 def full_flameup_sync(
-    events: list[dict[str, Any]], behaviour: FlameupBehaviour, changes: Any = (), **settings: Any
+    events: list[dict[str, Any]], behaviour: FlameupBehaviour, changes: Any = (), faults: Any = (), **settings: Any
 ) -> FlameupSync:
     """A first sync of Flameup alone, from 2020, against an emulator holding `events` and answering as `behaviour`
-    says, with `changes` (source_events.emulator.changes) made while it reads, and the Flameup `settings` given
-    (e.g. page_size). A failed sync is returned too."""
+    says, with `changes` (source_events.emulator.changes) made while it reads, `faults` answering in the API's place,
+    and the Flameup `settings` given (e.g. page_size). A failed sync is returned too."""
     with running_emulator(flameup_events=events, flameup_behaviour=behaviour) as server:
         server.changes.extend(changes)
+        server.faults.extend(faults)
         at_start = server.ground_truth()
         config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z", **settings})
         output = run_read(config, catalog(FLAMEUP), expect_failure=True)

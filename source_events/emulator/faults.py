@@ -23,6 +23,7 @@ FaultKind = Literal[
     "unavailable",  # 503 with Retry-After
     "request_timeout",  # 408
     "conflict",  # 409
+    "key_revoked",  # 401: the key is no longer accepted (revoked or rotated mid-sync; `times` for every request on)
     "drop_connection",  # the connection closes before any response
     "truncated_body",  # a Content-Length longer than the body that arrives
     "html_body",  # 502 with an HTML page, as a proxy sends
@@ -84,6 +85,8 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
         return ApiResponse(408, {"message": "Request timed out"})
     if fault.kind == "conflict":
         return ApiResponse(409, {"message": "Conflict, please retry"})
+    if fault.kind == "key_revoked":
+        return ApiResponse(401, {"message": "Unauthorized"})
     if fault.kind == "html_body":
         return ApiResponse(502, None)
     # drop_connection, truncated_body, invalid_json, stall_*: a normal-looking answer that never arrives whole

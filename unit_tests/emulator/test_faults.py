@@ -57,6 +57,7 @@ def test_faults_follow_their_schedule(server):
         (Fault(kind="rate_limit", at_request=1, retry_after_ms=1500), 429, ("retry-after-ms", "1500")),
         (Fault(kind="request_timeout", at_request=1), 408, None),
         (Fault(kind="conflict", at_request=1), 409, None),
+        (Fault(kind="key_revoked", at_request=1), 401, None),
     ],
 )
 def test_each_status_fault_answers_its_status_and_headers(server, fault, status, header):
