@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.emulator import FlameupBehaviour
-from source_events.emulator.server import Deletion
+from source_events.emulator.server import Deletion, Fault
 from testkit.builders import FLAMEUP, a_flameup_event, flameup_ties, iso
 from testkit.emulator import full_flameup_sync, keys
 from testkit.tie_fuzz import one_sync
@@ -384,11 +384,32 @@ def test_a_check_whose_part_empties_before_it_asks_starts_again_once():
         if {e["id"] for e in random.Random(f"Deletion flameup {check} {s}").sample(events, 2)} == gone
     )
 
-    output, bounds, requests = full_flameup_sync(
-        list(events), behaviour, [Deletion(api="flameup", where="random", at_request=check, count=2, seed=seed)]
-    )
+    deletion = Deletion(api="flameup", where="random", at_request=check, count=2, seed=seed)
+    # a check that pages on revokes the key: this test fails instead of hanging
+    revoked = Fault(kind="key_revoked", at_request=2 * len(untouched), times=10**6, api="flameup")
+    output, bounds, requests = full_flameup_sync(list(events), behaviour, [deletion], faults=[revoked])
 
     assert not gone & bounds.must  # the deletions fired, on those two
     assert len(requests) < 2 * len(untouched)
     assert not output.errors, [m.trace.error.message for m in output.errors]
     _exactly_once_or_failed(output, bounds, "the part past the listing's end emptied before its check")
+
+
+def test_ties_reordered_on_each_request_at_pages_of_one_fail_named_rather_than_page_without_end():
+    """Pages of one event and ties of up to 4 listed in another order on each request: no answer holds two events of
+    a tie, so no reorder shows, and each request places again events a request before unplaced. Until 0.5.8 the sync
+    paged between the same few offsets without end (found by the adversary review of 0.5.8); it fails naming what
+    to change once its requests pass 64 for each new event read and position reached (here after 3,200 requests,
+    30 events). The key is revoked at the 20,000th request, so that paging on fails this test instead of hanging
+    it."""
+    behaviour = FlameupBehaviour(
+        limit_cap=1, newest_first=False, tie_order="per_request", since_inclusive=False, total="visible"
+    )
+    revoked = Fault(kind="key_revoked", at_request=20_000, times=10**6, api="flameup")
+
+    output, _, requests = full_flameup_sync(flameup_ties(34, 30, 4), behaviour, faults=[revoked], page_size=1)
+
+    messages = [m.trace.error.message for m in output.errors]
+    assert len(requests) < 20_000, messages  # the key was never revoked: the sync ended on its own
+    assert messages and messages[0].startswith("Flameup's listing kept moving under the reader without end"), messages
+    assert "`flameup.page_size`" in messages[0]

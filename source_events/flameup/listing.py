@@ -57,6 +57,12 @@ MAX_STEPS_BACK = 24
 # Requests in a row that read no new event (steps back, overlaps, rechecks): a bound on any cycle a listing changing
 # under the reader could keep it in, so that a sync fails, named, rather than pages forever.
 MAX_REQUESTS_WITHOUT_PROGRESS = 8 * MAX_STEPS_BACK
+# Requests a listing may send, past MAX_REQUESTS_WITHOUT_PROGRESS, for each new event it read and each position it
+# reached: a bound on the cycles that count as progress by placing the same events again and again (at pages of one
+# event with ties listed in another order on each request, a tie's events are unplaced and placed on every request,
+# and the offsets go round a few positions). Fuzzed listings that change under the reader (ties reordered, pages
+# filtered after cutting, deletions) spent at most 26 such requests; a sync paging for ever spends the API budget.
+MAX_REQUESTS_PER_STEP_FORWARD = 64
 
 
 def tied_at_end(events: Sequence[Any]) -> int:
@@ -201,6 +207,12 @@ class ListingChangedTooOften(Exception):
     """The listing moved under the reader more than MAX_STEPS_BACK times in a row, with no new event read between."""
 
 
+class ListingGoesInCircles(ListingChangedTooOften):
+    """More than MAX_REQUESTS_PER_STEP_FORWARD requests for each new event read and position reached: the reader
+    keeps placing the same events again (ties listed in another order on each request, at pages too small to show
+    it)."""
+
+
 class TieTooLongToRead(Exception):
     """A tie filling a whole page came back in another order when overlapped: the API lists ties in another order
     on each request, and a tie longer than a page cannot be read by offset. `filtered`: pages came back filtered
@@ -237,6 +249,9 @@ class WindowListing:
         self.placed_set_aside = False
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
         self._without_progress = 0  # requests since one read a new event or placed one (MAX_REQUESTS_WITHOUT_PROGRESS)
+        # every request this listing sent, the new events they read and the furthest position they reached
+        # (MAX_REQUESTS_PER_STEP_FORWARD)
+        self._requests = self._read = self._furthest = 0
         #: the listing ended where Flameup serves it no deeper (source_events.flameup.depth looks beyond)
         self.ended_at_depth = False
 
@@ -265,6 +280,15 @@ class WindowListing:
         self._without_progress += 1
         if self._without_progress > MAX_REQUESTS_WITHOUT_PROGRESS:
             raise ListingChangedTooOften(f"{MAX_REQUESTS_WITHOUT_PROGRESS} requests in a row read no new event")
+        self._requests += 1
+        self._furthest = max(self._furthest, self._position)
+        if self._requests > MAX_REQUESTS_WITHOUT_PROGRESS + MAX_REQUESTS_PER_STEP_FORWARD * (
+            self._read + self._furthest
+        ):
+            raise ListingGoesInCircles(
+                f"{self._requests} requests read {self._read} new events and reached position {self._furthest} at "
+                f"pages of {self._page_size.full}"
+            )
         if self.step is Step.AFTER and ids:
             return self._set_aside_after(ids, tied)
         if self.step is Step.RECHECK:
@@ -276,11 +300,8 @@ class WindowListing:
             if not (ids and ids[0] == self._last and not any(self._seen.known(ids[1:]))):
                 return self._doubt_the_tie(ids)
         self._note_tie(ids, tied)
-        known = self._seen.add(ids)
+        known, fresh = self._add(ids)
         anchor = self._anchor(ids, known)
-        fresh = _new(ids, known)
-        if fresh:
-            self._without_progress = 0
         step, asked_at = self.step, self.offset
         if step is Step.AFTER:  # empty: the end, once the position is confirmed
             self._ask(Step.CONFIRM) if self._position_unconfirmed else self._end()
@@ -347,15 +368,21 @@ class WindowListing:
         self._set_aside_in_a_row += 1
         if self._set_aside_in_a_row > MAX_STEPS_BACK:
             raise ListingChangedTooOften(f"the listing moved under the reader {MAX_STEPS_BACK} times in a row")
-        known = self._seen.add(ids)
-        fresh = _new(ids, known)
-        if fresh:
-            self._without_progress = 0
+        _, fresh = self._add(ids)
         self._learn(len(ids), followed=bool(fresh))  # the short page before was followed by more
         self._unplaced.add(ids)
         self._set_aside = (self.offset, ids, tied)
         self.step, self.offset = Step.RECHECK, max(self._position - self._tied, 0)
         return fresh
+
+    def _add(self, ids: list[str]) -> tuple[list[bool], list[str]]:
+        """The answer's events join those read: whether each was read before, and the new ones (progress)."""
+        known = self._seen.add(ids)
+        fresh = _new(ids, known)
+        if fresh:
+            self._without_progress = 0
+            self._read += len(fresh)
+        return known, fresh
 
     def _held(self, ids: list[str]) -> bool:
         """Whether the answer to Step.RECHECK lists the events it asked again (the last event read, or the tie it

@@ -28,6 +28,7 @@ from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import (
     ListingChangedTooOften,
     ListingEvidence,
+    ListingGoesInCircles,
     Step,
     TieTooLongToRead,
     WindowListing,
@@ -201,6 +202,15 @@ class FlameupRetriever(SimpleRetriever):
                     message="Flameup lists events that share a time in another order on each request, "
                     f"{why} cannot all be read by offset. Narrow the stream with `flameup.event` or `flameup.user_id`.",
                     internal_message=str(error),
+                    failure_type=FailureType.system_error,
+                ) from None
+            except ListingGoesInCircles as error:
+                raise AirbyteTracedException(
+                    message="Flameup's listing kept moving under the reader without end: its requests read the same "
+                    "events again and again (events that share a time listed in another order on each request, at "
+                    "pages too small to show it); nothing was lost so far. Raise `flameup.page_size` if it is set "
+                    "low, or narrow the stream with `flameup.event` or `flameup.user_id`.",
+                    internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
                     failure_type=FailureType.system_error,
                 ) from None
             except ListingChangedTooOften as error:
