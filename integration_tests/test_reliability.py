@@ -175,6 +175,11 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
     assert any("The API is failing or unavailable (5xx); retrying with backoff." in m for m in messages), messages
     # every failing request is retried max_retries (6) times; Flameup reads windows concurrently
     assert clock.retries and len(clock.retries) % 6 == 0
+    _assert_no_state_beyond_what_was_emitted(server, output, stream)
+
+
+def _assert_no_state_beyond_what_was_emitted(server, output, stream) -> None:
+    """Each state, when it came, covered only events emitted before it: a sync resumed from it loses nothing."""
     emitted = set()
     for message in output.records_and_state_messages:
         if message.record:
@@ -218,6 +223,30 @@ def test_a_permanent_error_fails_at_once_naming_the_setting(server, clock, api, 
     assert clock.retries == []  # not retried
     # the first request (Flameup: its first look; bem: each of its two readers' first)
     assert server.requests_by_api[api] == (1 if api == "flameup" else 2)
+
+
+@pytest.mark.parametrize(
+    "api, expected",
+    [
+        ("flameup", "Flameup rejected the API key (401). Check `flameup.api_key`"),
+        ("bem", "bem rejected the API key (401). Check `bem.api_key`"),
+    ],
+)
+def test_a_key_revoked_mid_sync_fails_at_once_naming_the_setting_and_keeps_what_was_read(server, clock, api, expected):
+    """The key is accepted for the first requests, then refused on every one (revoked or rotated while the sync
+    reads): the sync fails naming the key, without retrying, and no state says more was read than was emitted."""
+    server.faults.append(Fault(kind="key_revoked", at_request=4, times=10**6, api=api))
+    stream = FLAMEUP if api == "flameup" else BEM
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    config_errors = [e.trace.error for e in output.errors if e.trace.error.failure_type.value == "config_error"]
+    assert config_errors and config_errors[0].message.startswith(expected)
+    assert clock.retries == []  # not retried
+    # one refusal a reader at most (bem's two readers may each have a request out when the key goes)
+    assert 1 <= _served(server, "key_revoked") <= (1 if api == "flameup" else 2)
+    assert keys(output, stream)  # the pages before the revocation were emitted
+    _assert_no_state_beyond_what_was_emitted(server, output, stream)
 
 
 def test_the_api_budget_holds_the_request_past_the_per_minute_pace(server, clock):
