@@ -146,12 +146,14 @@ def test_a_killed_sync_resumed_from_its_last_state_loses_nothing_and_rereads_lit
     _assert_nothing_lost(server, runs)
     assert killed.killed
     # re-read after resuming: at most the windows in flight (the concurrent reader starts two at a time)
-    # plus the lookback for Flameup; at most the last second read plus one page for bem
+    # plus the lookback for Flameup; for bem, at most the last second read plus the page each of its two readers
+    # had in flight (a state follows a page's records: killed while both pages were being written, a loaded
+    # machine's run re-read 36 events at pages of 20)
     resumed = runs[-1]
     reread_flameup = set(killed.records["flameup_events"]) & set(resumed.records["flameup_events"])
     assert len(reread_flameup) <= 2 * _largest_window(server) + _events_in_lookback(server)
     reread_bem = set(killed.records["bem_events"]) & set(resumed.records["bem_events"])
-    assert len(reread_bem) <= PAGE_SIZE + _largest_second(server)
+    assert len(reread_bem) <= 2 * PAGE_SIZE + _largest_second(server)
 
 
 def test_a_sync_killed_during_a_retry_wait_resumes_without_loss(server, tmp_path):
