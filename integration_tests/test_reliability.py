@@ -345,7 +345,7 @@ def test_a_request_that_is_never_answered_times_out_and_is_retried_a_bounded_num
 
 
 @pytest.mark.parametrize("api", ["flameup", "bem"])
-def test_an_unreachable_host_fails_the_read_within_half_a_minute_naming_base_url(server, clock, api):
+def test_an_unreachable_host_fails_the_read_within_half_a_minute_naming_base_url(server, clock, api, caplog):
     closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
@@ -366,6 +366,8 @@ def test_an_unreachable_host_fails_the_read_within_half_a_minute_naming_base_url
     readers = 1 if api == "flameup" else 2  # bem's two readers each try their own first request
     waited = sum(clock.retries) / readers
     assert len(clock.retries) == 5 * readers and waited <= 35  # five waits between six attempts: about 30 s
+    said = sorted({r.getMessage().rsplit("(", 1)[-1] for r in caplog.records if "retrying in" in r.getMessage()})
+    assert said == [f"retry {n} of 5)." for n in range(1, 6)]  # the count the read fails after (0.5.8: "of 6")
 
 
 def test_a_host_that_stops_answering_mid_sync_is_waited_for_and_nothing_is_lost(server, clock):

@@ -15,7 +15,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config
 
 from source_events import cdk_contact
-from source_events.common.errors import describe_network_failure, network_failure
+from source_events.common.errors import CONNECT_ATTEMPTS, describe_network_failure, network_failure
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -140,9 +140,12 @@ class WaitAfterNetworkError(BackoffStrategy):
         if not isinstance(response_or_exception, requests.RequestException):
             return None
         wait = min(2 ** max(attempt_count - 1, 0), float(self.max_seconds))
-        if attempt_count <= self.max_retries:
+        kind = network_failure(response_or_exception)
+        # a refused connection fails the read after CONNECT_ATTEMPTS (source_events.common.errors), before max_retries
+        retries = min(self.max_retries, CONNECT_ATTEMPTS - 1) if kind == "connect" else self.max_retries
+        if attempt_count <= retries:
             timeout = (self.config.get(self.section) or {}).get("request_timeout_seconds")
-            what = describe_network_failure(self.api, self.section, network_failure(response_or_exception), timeout)
+            what = describe_network_failure(self.api, self.section, kind, timeout)
             waits = wait + cdk_contact.CDK_EXTRA_RETRY_SECONDS  # what the CDK will sleep
-            LOGGER.warning(f"{what}: retrying in {waits:g} s (retry {attempt_count} of {self.max_retries}).")
+            LOGGER.warning(f"{what}: retrying in {waits:g} s (retry {attempt_count} of {retries}).")
         return wait
