@@ -20,6 +20,10 @@ from source_events import manifest
 
 LOGGER = logging.getLogger("airbyte")
 
+# A `flameup.page_size` set below this is said once a sync: at Flameup's 120 requests a minute it caps what a sync
+# reads (pages of 10: 1,200 events a minute), and at pages of one each event costs about two requests.
+SMALL_PAGE = 100
+
 
 class PageSize:
     def __init__(self, configured: int | None) -> None:
@@ -74,10 +78,19 @@ class PageSize:
     def tell(self) -> None:
         """One log line a sync, once the first answer settled the size: what the connector asks for and why."""
         with self._lock:
-            if self._told or not self.automatic:
+            if self._told:
                 return
             self._told = True
             limit, cap, refused = self._limit, self._cap, self._refusals
+        if not self.automatic:
+            if limit < SMALL_PAGE:
+                LOGGER.warning(
+                    f"Stream flameup_events: `flameup.page_size` is {limit:,}: each request reads at most {limit:,} "
+                    f"events, so at Flameup's 120 requests a minute this sync reads at most {120 * limit:,} a minute"
+                    + (" (about half that at pages of one)" if limit == 1 else "")
+                    + ". Leave it unset to read the largest pages Flameup serves."
+                )
+            return
         if refused:
             LOGGER.info(
                 f"Stream flameup_events: Flameup rejects larger pages; this sync asks for {limit:,} events a page."

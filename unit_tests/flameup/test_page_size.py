@@ -89,6 +89,27 @@ def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(
     assert any("this sync asks for 62 events a page" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("page_size, said", [(1, 1), (20, 1), (100, 0)])
+def test_a_small_page_size_set_by_the_user_is_said_once_with_what_it_costs(
+    config, flameup, http, caplog, page_size, said
+):
+    """Pages of one read every event at Flameup's limit but take about two requests each (a user's 505 events took
+    8 minutes): the read says so once, naming the setting."""
+    start = _history(flameup, 300)
+
+    output = run_read(
+        config.with_flameup(start_date=iso(start), requests_per_minute=100_000, page_size=page_size).build(),
+        catalog(FLAMEUP),
+    )
+
+    assert len(record_ids(output, FLAMEUP, "id")) == 300
+    assert set(_limits(http)) <= {page_size, 1}
+    warned = [r.getMessage() for r in caplog.records if "`flameup.page_size` is" in r.getMessage()]
+    assert len(warned) == said
+    if said:
+        assert f"at most {120 * page_size:,} a minute" in warned[0] and "Leave it unset" in warned[0]
+
+
 def test_windows_follow_the_cap_flameup_serves(config, flameup, http):
     """A silent cap of 100 under the 1000 asked for: windows hold at most MAX_PAGES_PER_WINDOW pages of 100, not
     of 1000."""
