@@ -187,6 +187,15 @@ BAD_CONFIGS = [
         "cannot be used: it holds a read's output (messages, one a line), not a state file.",
     ),
     (
+        "config_not_json",
+        "read",
+        '{"bem": {"api_key": "bem_emulator_key",}}',
+        None,
+        # where it stops being JSON, the path said once (0.5.8 said it twice, with the CDK's "a valid JSON")
+        "cannot be used: it is not valid JSON (Expecting property name enclosed in double quotes at line 1, column "
+        "40). Pass a JSON config file",
+    ),
+    (
         "bem_state_with_a_numeric_id",
         "read",
         {"bem": BEM},

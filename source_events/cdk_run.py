@@ -133,13 +133,26 @@ def _problem_named(error: Exception) -> str:
     return str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
 
 
+def _json_problem(path: str) -> str | None:
+    """Where a file that is not JSON stops being JSON (the CDK's own line names the file again and says "a valid
+    JSON"); None for a file that is JSON, or that cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            json.load(file)
+    except json.JSONDecodeError as error:
+        return f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _read_input(kind: str, reader: Any, path: str | None) -> Any:
     if not path:
         return None
     try:
         return reader(path)
     except Exception as error:
-        detail = _problem_named(error)
+        detail = _json_problem(path) or _problem_named(error)
         if kind == "state":
             detail = state_file_problem(path) or detail
         if kind == "catalog":
