@@ -142,7 +142,7 @@ def _json_problem(path: str) -> str | None:
     except json.JSONDecodeError as error:
         return f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
     except (OSError, ValueError):
-        return None
+        pass  # unreadable, or not text: the CDK's reason stands
     return None
 
 

@@ -60,8 +60,8 @@ MAX_REQUESTS_WITHOUT_PROGRESS = 8 * MAX_STEPS_BACK
 # Requests a listing may send, past MAX_REQUESTS_WITHOUT_PROGRESS, for each new event it read and each position it
 # reached: a bound on the cycles that count as progress by placing the same events again and again (at pages of one
 # event with ties listed in another order on each request, a tie's events are unplaced and placed on every request,
-# and the offsets go round a few positions). Fuzzed listings that change under the reader (ties reordered, pages
-# filtered after cutting, deletions) spent at most 26 such requests; a sync paging for ever spends the API budget.
+# and the offsets go round a few positions). Fuzzed syncs that finish (ties reordered, pages filtered after cutting,
+# deletions) spent at most 49 such requests; a sync paging for ever spends the API budget.
 MAX_REQUESTS_PER_STEP_FORWARD = 64
 # ... and in a row with neither: that credit grows with the listing (a cycle after 10,000 events would run a million
 # requests), this does not. The fuzzed syncs that finish went at most 1,611 requests in a row without a step
