@@ -63,10 +63,6 @@ MAX_REQUESTS_WITHOUT_PROGRESS = 8 * MAX_STEPS_BACK
 # and the offsets go round a few positions). Fuzzed syncs that finish (ties reordered, pages filtered after cutting,
 # deletions) spent at most 49 such requests; a sync paging for ever spends the API budget.
 MAX_REQUESTS_PER_STEP_FORWARD = 64
-# ... and in a row with neither: that credit grows with the listing (a cycle after 10,000 events would run a million
-# requests), this does not. The fuzzed syncs that finish went at most 1,611 requests in a row without a step
-# forward (60 % of events hidden, ties reordered at pages of 2).
-MAX_REQUESTS_WITHOUT_STEP_FORWARD = 4096
 
 
 def tied_at_end(events: Sequence[Any]) -> int:
@@ -212,9 +208,9 @@ class ListingChangedTooOften(Exception):
 
 
 class ListingGoesInCircles(ListingChangedTooOften):
-    """More than MAX_REQUESTS_PER_STEP_FORWARD requests for each new event read and position reached, or
-    MAX_REQUESTS_WITHOUT_STEP_FORWARD in a row with neither: the reader keeps placing the same events again (ties
-    listed in another order on each request, at pages too small to show it)."""
+    """More than MAX_REQUESTS_PER_STEP_FORWARD requests for each new event read and position reached: the reader
+    keeps placing the same events again (ties listed in another order on each request, at pages too small to show
+    it)."""
 
 
 class TieTooLongToRead(Exception):
@@ -253,9 +249,9 @@ class WindowListing:
         self.placed_set_aside = False
         self._empty_overlaps = 0  # requests overlapping a position read that were answered empty
         self._without_progress = 0  # requests since one read a new event or placed one (MAX_REQUESTS_WITHOUT_PROGRESS)
-        # every request this listing sent, the new events they read and the furthest position they reached, and
-        # the requests since either grew (MAX_REQUESTS_PER_STEP_FORWARD, MAX_REQUESTS_WITHOUT_STEP_FORWARD)
-        self._requests = self._read = self._furthest = self._steps_forward = self._without_step_forward = 0
+        # every request this listing sent, the new events they read and the furthest position they reached
+        # (MAX_REQUESTS_PER_STEP_FORWARD)
+        self._requests = self._read = self._furthest = 0
         #: the listing ended where Flameup serves it no deeper (source_events.flameup.depth looks beyond)
         self.ended_at_depth = False
 
@@ -286,12 +282,8 @@ class WindowListing:
             raise ListingChangedTooOften(f"{MAX_REQUESTS_WITHOUT_PROGRESS} requests in a row read no new event")
         self._requests += 1
         self._furthest = max(self._furthest, self._position)
-        steps_forward = self._read + self._furthest
-        self._without_step_forward = 0 if steps_forward > self._steps_forward else self._without_step_forward + 1
-        self._steps_forward = steps_forward
-        if (
-            self._requests > MAX_REQUESTS_WITHOUT_PROGRESS + MAX_REQUESTS_PER_STEP_FORWARD * steps_forward
-            or self._without_step_forward > MAX_REQUESTS_WITHOUT_STEP_FORWARD
+        if self._requests > MAX_REQUESTS_WITHOUT_PROGRESS + MAX_REQUESTS_PER_STEP_FORWARD * (
+            self._read + self._furthest
         ):
             raise ListingGoesInCircles(
                 f"{self._requests} requests read {self._read} new events and reached position {self._furthest} at "
