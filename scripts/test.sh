@@ -30,7 +30,7 @@ echo "test.sh: ruff (lint, then format)"
 "$VENV/bin/ruff" format --check --quiet source_events testkit unit_tests integration_tests scripts bench
 echo "test.sh: the generated JSON schemas match the documented bodies"
 "$VENV/bin/python" scripts/generate_schemas.py --check
-echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (about 4-5 minutes on 2 idle cores, longer on a busy machine)"
+echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (about 5-6 minutes on 2 idle cores, longer on a busy machine)"
 # Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
 # `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.
 exec "$VENV/bin/python" -m pytest -n "${TEST_PROCESSES:-2}" "$@"
