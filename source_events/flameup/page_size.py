@@ -84,9 +84,11 @@ class PageSize:
             limit, cap, refused = self._limit, self._cap, self._refusals
         if not self.automatic:
             if limit < SMALL_PAGE:
+                per_minute = manifest.setting("flameup", "requests_per_minute")["default"]  # Flameup's limit
                 LOGGER.warning(
                     f"Stream flameup_events: `flameup.page_size` is {limit:,}: each request reads at most {limit:,} "
-                    f"events, so at Flameup's 120 requests a minute this sync reads at most {120 * limit:,} a minute"
+                    f"events, so at Flameup's {per_minute} requests a minute this sync reads at most "
+                    f"{per_minute * limit:,} a minute"
                     + (" (about half that at pages of one)" if limit == 1 else "")
                     + ". Leave it unset to read the largest pages Flameup serves."
                 )
