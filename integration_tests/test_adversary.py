@@ -202,6 +202,37 @@ def test_bem_ignoring_the_event_ids_filter_costs_requests_never_events(unknown_c
         assert not lost, f"{len(lost)} lost by the incremental sync"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 3, 4, 6])
+def test_a_bem_sync_with_a_reader_started_again_ends_on_a_finished_state_and_the_next_reads_what_is_new(seed):
+    """bem ignoring `eventIDs` and answering an unknown cursor with an empty page, over a dense listing (events
+    within 5 s, pages of 5): a position check answers the listing's first event, the position reads as vanished,
+    and a reader starts again in the oldest-first partition. The sync's last state must be a finished one (the
+    newest event read, a lookback under it), as after any sync that read everything: 0.5.9 asked the new reader
+    whether the partition was done and never saved the old one's end, so the state said `reading` for good, and
+    the next sync took the newest-first reader as done and missed events new since (adversary review of 0.5.9:
+    12 of 20 such syncs)."""
+    events = bem_history(random.Random(seed).randint(50, 300), timedelta(seconds=5), seed=seed)
+    behaviour = BemBehaviour(honours_event_ids=False, unknown_cursor="empty")
+    with running_emulator(bem_events=events, bem_behaviour=behaviour) as server:
+        config = emulator_config(server, bem={"page_size": 5})
+        first = run_read(config, catalog(BEM))
+        assert_exactly_once(keys(first, BEM), server.ground_truth()[BEM], "the first sync")
+        started_again = [m for m in _warnings(first) if "again from the top" in m or "from its start again" in m]
+        assert started_again, "no reader started again: the switches decided nothing"
+        final = states_of(first, BEM)[-1]
+        assert final.get("reading") is None and final["eventID"], f"the sync ended on a state still reading: {final}"
+
+        server.changes.append(Addition(at_request=len(server.received) + 1, api="bem", count=12))
+        later = run_read(config, catalog(BEM), state(BEM, final))
+    new = server.ground_truth()[BEM] - set(keys(first, BEM))
+    assert len(new) == 12, "the new events were not added"
+    assert new <= set(keys(later, BEM)), f"{len(new - set(keys(later, BEM)))} of 12 new events missed"
+
+
+def _warnings(output) -> list[str]:
+    return [m.log.message for m in output.logs if m.log.level.name == "WARN"]
+
+
 @pytest.mark.parametrize("newest_first", [True, False])
 @pytest.mark.parametrize("arrive_at", [1, 2])
 def test_an_incremental_sync_keeping_its_first_page_reads_late_events_in_a_tie_and_those_arriving_as_it_reads(

@@ -80,6 +80,7 @@ class BemReading:
             Meeting.NEWEST_FIRST: reading.newest_first,
         }
         self._handed_done = {Meeting.OLDEST_FIRST: self._forward.done, Meeting.NEWEST_FIRST: self._backward.done}
+        self._answered_by: dict[str, ForwardRead | BackwardRead] = {}  # each partition's reader that answered last
 
     def _new_reading(self, saved: BemState) -> Reading:
         """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
@@ -129,8 +130,11 @@ class BemReading:
             asked = self._driven[partition].request
             if asked is not None and asked.event_ids and response.status_code == 200 and ids:
                 self._event_ids_ignored |= asked.event_ids not in ids
-            emitted = self._driven[partition].take(ids, response.status_code == 200)
+            reader = self._driven[partition]
+            emitted = reader.take(ids, response.status_code == 200)
             self._emitted += len(emitted)
+            # the reader whose records these are, even once another one takes over the partition (just below)
+            self._answered_by[partition] = reader
             self._after_a_reader_stopped(partition)
             return emitted
 
@@ -138,7 +142,9 @@ class BemReading:
         """The records of the last answer of the reader `partition` drives were handed on: a state may now say
         where it stands. Whether that changed anything (a checkpoint is due)."""
         with self._lock:
-            reader = self._driven[partition]
+            # the reader that answered: a reader started again in its partition has handed on nothing yet, and the one
+            # it replaced must still say it is done (0.5.9 asked the new one: the state stayed `reading` for good)
+            reader = self._answered_by.get(partition, self._driven[partition])
             if reader is not self._forward and reader is not self._backward:
                 return False  # a reader another one replaced: what it read counts no more
             if reader is self._forward:
