@@ -25,6 +25,7 @@ from harness import (
     run_child,
 )
 
+from source_events.bem.backward import SORT_CHECK_EVENTS
 from source_events.emulator import BemBehaviour
 from source_events.emulator.server import EmulatorServer
 
@@ -81,7 +82,7 @@ def _requests_by_kind(received: list) -> dict[str, int]:
         query = {name: values[0] for name, values in request.query.items()}
         if query.get("eventIDs"):
             kind = "position checks"
-        elif query.get("limit") == "1":
+        elif query.get("limit") == str(SORT_CHECK_EVENTS) and "startingAfter" not in query:
             kind = "sort-order checks"
         else:
             kind = f"pages {'newest' if query.get('sortOrder') == 'desc' else 'oldest'} first"

@@ -2,9 +2,12 @@
 (source_events.bem.meeting), reaches its floor (the second the oldest-first reader started from), or the
 listing's bottom.
 
-- Before its first page it checks that the API honours `sortOrder`: it asks for the oldest event (`limit=1`,
-  oldest first). The same event first both ways (with more than one listed), or a first page going up in time,
-  means the API ignores it: this reader then reads nothing, and the oldest-first reader reads on alone.
+- Before its first page it checks that the API honours `sortOrder`: it asks for the SORT_CHECK_EVENTS oldest
+  events (oldest first). A first page "newest first" that starts with one of them but the newest of them (the
+  oldest, or the next ones when those were deleted in between), or that goes up in time, means the API ignores
+  it: this reader then reads nothing, and the oldest-first reader reads on alone. (0.5.9 compared the first event
+  alone: with the oldest deleted between the two requests, this reader read the listing upward, "met" the
+  oldest-first reader at its start and ended it there.)
 - Its first page is the top of the listing. When a later sync's backlog spans no more than four zones (the
   seconds both readers read where they meet), this reader leaves it to the oldest-first one: two readers would
   not read it faster. It emits nothing.
@@ -25,13 +28,17 @@ from source_events.bem.state import NewestFirst, Top
 
 LOGGER = logging.getLogger("airbyte")
 
+# The sort-order check's events: a listing's first page that starts with one of the oldest of them ignored
+# `sortOrder` (however many of those were deleted before it came, short of all but one).
+SORT_CHECK_EVENTS = 10
+
 
 class BackwardRead:
     def __init__(
-        self, start: NewestFirst, page_size: int, lookback_seconds: int, strays_seconds: int, meeting: Meeting
+        self, start: NewestFirst, page_size: int, lookback_seconds: int, apart_seconds: int, meeting: Meeting
     ) -> None:
         self._page_size = page_size
-        self._strays = strays_seconds
+        self._apart = apart_seconds
         self._meeting = meeting
         self.floor = start.floor_second
         self.after = start.starting_after
@@ -44,12 +51,12 @@ class BackwardRead:
         self.not_needed = False  # the backlog lies within its first page: the oldest-first reader reads it
         self.stopped_at_floor = False
         self.alone = False  # the oldest-first reader stopped: this one reads its part, however short
-        self._oldest: str | None = None
+        self._oldest: list[str] = []  # the sort-order check's answer: the oldest events, oldest first
         self._step = "page"
         if start.done:
             self.request: Request | None = None
         elif self.after is None:  # a new read from the top: first, does the API honour sortOrder?
-            self._step, self.request = "oldest", Request(OLDEST_FIRST, 1)
+            self._step, self.request = "oldest", Request(OLDEST_FIRST, SORT_CHECK_EVENTS)
         else:
             self.request = Request(NEWEST_FIRST, page_size, self.after)
 
@@ -97,7 +104,7 @@ class BackwardRead:
         if not ids:
             self.request = None  # nothing listed at all
             return []
-        self._oldest = ids[0]
+        self._oldest = ids
         self._step, self.request = "top", Request(NEWEST_FIRST, self._page_size)
         return []
 
@@ -106,11 +113,11 @@ class BackwardRead:
             self.request = None
             return []
         seconds = seconds_of(ids)
-        going_up = len(seconds) > 1 and seconds[-1] - seconds[0] > self._strays
-        if (ids[0] == self._oldest and len(ids) > 1) or going_up:
+        going_up = len(seconds) > 1 and seconds[-1] - seconds[0] > self._apart
+        if self._starts_among_the_oldest(ids) or going_up:
             LOGGER.warning(
-                "Stream bem_events: bem ignores sortOrder=desc (it listed the same event first both ways); reading "
-                "the listing oldest first only."
+                "Stream bem_events: bem ignores sortOrder=desc (its first page newest first starts with the oldest "
+                "events); reading the listing oldest first only."
             )
             self.ignores_sort_order, self.request = True, None
             return []
@@ -125,6 +132,13 @@ class BackwardRead:
             self.not_needed, self.request = True, None
             return []
         return self._read(ids)
+
+    def _starts_among_the_oldest(self, ids: list[str]) -> bool:
+        """Whether a first page newest first starts where the listing starts. A listing holding more than the sort
+        check's events starts newest first with none of them; else (it held only those) with their newest."""
+        if len(self._oldest) == SORT_CHECK_EVENTS:
+            return ids[0] in self._oldest[:-1]
+        return ids[0] == self._oldest[0] and len(ids) > 1
 
     def _read(self, ids: list[str]) -> list[str]:
         fresh = [event_id for event_id in ids if event_id not in self._page]
@@ -174,7 +188,7 @@ class BackwardRead:
         position it no longer knows with the top of its listing."""
         position = ksuid_seconds(self.after) if self.after else None
         seconds = seconds_of(ids)
-        return position is not None and bool(seconds) and max(seconds) > position + self._strays
+        return position is not None and bool(seconds) and max(seconds) > position + self._apart
 
     @property
     def saved(self) -> NewestFirst:

@@ -66,13 +66,13 @@ class ForwardRead:
         self,
         position: LookbackPosition,
         page_size: int,
-        strays_seconds: int,
+        apart_seconds: int,
         meeting: Meeting,
         ceiling_second: int | None = None,
     ) -> None:
         self.position = position
         self._page_size = page_size
-        self._strays = strays_seconds  # how far an event's second may lie behind the listing's order
+        self._apart = apart_seconds  # how far two events' ID seconds may lie apart against the listing's order
         self._meeting = meeting
         self._ceiling = ceiling_second
         self.after = position.resume_after  # the position the next page resumes after
@@ -156,7 +156,7 @@ class ForwardRead:
 
     def _after_listing_start(self, ids: list[str]) -> list[str]:
         lost = ksuid_seconds(self.after) if self.after else None
-        floor = lost - self._strays if lost is not None else None
+        floor = lost - self._apart if lost is not None else None
         oldest = ksuid_seconds(ids[0]) if ids else None
         # retention: the listing now starts where this reader stood (within a clock's error), with nothing it read
         gone_before = (
@@ -174,7 +174,7 @@ class ForwardRead:
             return []
         LOGGER.warning(
             f"Stream bem_events: {self._why}. Reading what is listed after it newest first, down to "
-            + (f"{self._strays} s before it." if floor is not None else "the oldest event.")
+            + (f"{self._apart} s before it." if floor is not None else "the oldest event.")
         )
         self.vanished, self.read_under = True, floor
         self.request = None
@@ -186,4 +186,4 @@ class ForwardRead:
         list oldest first."""
         furthest = self._furthest if self._furthest is not None else self._resumed_second
         seconds = seconds_of(ids)
-        return furthest is not None and bool(seconds) and min(seconds) < furthest - self._strays
+        return furthest is not None and bool(seconds) and min(seconds) < furthest - self._apart

@@ -45,14 +45,15 @@ class BemReading:
     def __init__(self, saved: BemState, page_size: int, lookback_seconds: int) -> None:
         self._page_size = page_size
         self._lookback = lookback_seconds
-        # how far an event's second may lie from the listing's order: IDs from clocks a second or two off, and
-        # events listed late; the lookback covers as much
-        self._strays = max(MARGIN_SECONDS, lookback_seconds)
+        # An event's ID second may lie this far from the listing's order (IDs from clocks off, events listed late:
+        # the lookback covers as much), so two events' IDs may lie twice as far apart against it, one minted ahead
+        # and one behind: each check comparing two IDs, and each bound taken from one, allows `apart` (0.5.9 allowed
+        # one lookback: a skew over half of it read as a vanished position and lost events, adversary review).
+        self._apart = 2 * max(MARGIN_SECONDS, lookback_seconds)
         self._saved = saved
         self._lock = threading.Lock()
-        # events of one second, as the listing orders it, have IDs within `strays` seconds of it: an ID more than
-        # twice that behind a reader's frontier lies in a second it has read whole
-        self._meeting = Meeting(zone_seconds=2 * self._strays)
+        # an ID more than `apart` behind a reader's frontier lies in a second it has read whole
+        self._meeting = Meeting(zone_seconds=self._apart)
         self._restarts = 0
         self._emitted = 0  # events emitted so far: whether a reader started again read anything new
         # where the last reader started again lost its position: (events emitted, the two readers' positions)
@@ -60,7 +61,7 @@ class BemReading:
         self._event_ids_ignored = False  # a position check (`eventIDs`) listed another event: it confirms nothing
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
-        self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._strays, self._meeting)
+        self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting)
         # which reader each partition drives (a reader started again takes over the partition that found it needed)
         self._driven: dict[str, ForwardRead | BackwardRead] = {
             Meeting.OLDEST_FIRST: self._forward,
@@ -96,14 +97,14 @@ class BemReading:
         position = LookbackPosition(
             Position(starting_after=start.starting_after, newest=self._saved.eventID), self._lookback, self._page_size
         )
-        forward = ForwardRead(position, self._page_size, self._strays, self._meeting, ceiling_second=ceiling)
+        forward = ForwardRead(position, self._page_size, self._apart, self._meeting, ceiling_second=ceiling)
         if start.done:
             forward.request = None
         return forward
 
     def _under(self, event_id: str) -> int | None:
         second = ksuid_seconds(event_id)
-        return second - self._strays if second is not None else None
+        return second - self._apart if second is not None else None
 
     def _ceiling(self, newest_first: NewestFirst) -> int | None:
         """A killed sync's newest-first reader read everything from the top down to its position: the oldest-first
@@ -112,7 +113,7 @@ class BemReading:
         top = ksuid_seconds(newest_first.top.eventID) if newest_first.top.eventID else None
         if stood is None or top is None or stood > top:
             return None
-        return stood + self._strays
+        return stood + self._apart
 
     def request(self, partition: str) -> Request | None:
         """The next request of the reader `partition` drives; None once it is done."""
@@ -194,7 +195,7 @@ class BemReading:
         else:
             LOGGER.warning("Stream bem_events: reading newest first again from the top, down to the lost position.")
             start = NewestFirst(floor_second=forward.read_under)
-            self._backward = BackwardRead(start, self._page_size, self._lookback, self._strays, self._meeting)
+            self._backward = BackwardRead(start, self._page_size, self._lookback, self._apart, self._meeting)
             self._backward.read_down_to(forward.read_under)
             self._driven[partition] = self._backward
 

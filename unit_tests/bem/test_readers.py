@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from source_events.bem.backward import BackwardRead
+from source_events.bem.backward import SORT_CHECK_EVENTS, BackwardRead
 from source_events.bem.forward import ForwardRead
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.bem.meeting import Meeting
@@ -15,8 +15,8 @@ from source_events.bem.state import NewestFirst, Position
 from source_events.emulator.ids import ksuid
 
 _T0 = 1_790_000_000
-_STRAYS = 2
-_ZONE = 2 * _STRAYS  # an ID this far behind a reader's frontier lies in a second it read whole
+_APART = 2  # how far two events' ID seconds may lie apart against the listing's order
+_ZONE = 2 * _APART  # an ID this far behind a reader's frontier lies in a second it read whole
 
 
 def _ids(seconds: list[int], seed: int = 1) -> list[str]:
@@ -29,7 +29,7 @@ def _forward(after: str | None = None, meeting: Meeting | None = None, ceiling: 
     return ForwardRead(
         position,
         page_size=10,
-        strays_seconds=_STRAYS,
+        apart_seconds=_APART,
         meeting=meeting or Meeting(zone_seconds=_ZONE),
         ceiling_second=ceiling,
     )
@@ -38,7 +38,7 @@ def _forward(after: str | None = None, meeting: Meeting | None = None, ceiling: 
 def _backward(meeting: Meeting | None = None, floor: int | None = None, after: str | None = None) -> BackwardRead:
     start = NewestFirst(starting_after=after, floor_second=floor)
     return BackwardRead(
-        start, page_size=10, lookback_seconds=0, strays_seconds=_STRAYS, meeting=meeting or Meeting(zone_seconds=_ZONE)
+        start, page_size=10, lookback_seconds=0, apart_seconds=_APART, meeting=meeting or Meeting(zone_seconds=_ZONE)
     )
 
 
@@ -86,7 +86,7 @@ def test_once_no_event_of_the_page_is_left_the_listings_start_shows_whether_it_r
     assert retained.take(listing[12:22], True) == listing[12:22]  # retention: nothing before the position is left
     assert not retained.done and not retained.vanished
     deleted.take(_ids(list(range(_T0 - 500, _T0 - 490)), seed=3), True)  # older events are still listed
-    assert deleted.done and deleted.vanished and deleted.read_under == ksuid_seconds(listing[0]) - _STRAYS
+    assert deleted.done and deleted.vanished and deleted.read_under == ksuid_seconds(listing[0]) - _APART
 
 
 def test_the_oldest_first_reader_stops_where_the_newest_first_reader_read_whole_seconds():
@@ -120,8 +120,8 @@ def test_the_newest_first_reader_checks_the_sort_order_reads_down_to_its_floor_a
     listing = _ids(list(range(_T0, _T0 + 100)))
     backward = _backward(floor=_T0 + 75)
 
-    assert backward.request.sort_order == "asc" and backward.request.limit == 1
-    backward.take(listing[:1], True)
+    assert backward.request.sort_order == "asc" and backward.request.limit == SORT_CHECK_EVENTS
+    backward.take(listing[:SORT_CHECK_EVENTS], True)
     assert backward.request.sort_order == "desc" and backward.request.starting_after is None
     assert backward.take(listing[:89:-1], True) == listing[:89:-1]  # 99 down to 90
     assert backward.take(listing[89:79:-1], True) == listing[89:79:-1]
@@ -134,7 +134,7 @@ def test_a_newest_first_reader_leaves_a_short_backlog_to_the_oldest_first_reader
     listing = _ids(list(range(_T0, _T0 + 100)))
     backward = _backward(floor=_T0 + 90)  # ten seconds of backlog: less than four zones
 
-    backward.take(listing[:1], True)
+    backward.take(listing[:SORT_CHECK_EVENTS], True)
     assert backward.take(listing[:89:-1], True) == []
 
     assert backward.done and backward.not_needed and not backward.covered
@@ -144,10 +144,31 @@ def test_a_newest_first_reader_whose_api_ignores_sort_order_reads_nothing():
     listing = _ids(list(range(_T0, _T0 + 40)))
     backward = _backward()
 
-    backward.take(listing[:1], True)
+    backward.take(listing[:SORT_CHECK_EVENTS], True)
     assert backward.take(listing[:10], True) == []  # the same event first both ways
 
     assert backward.done and backward.ignores_sort_order and not backward.covered
+
+
+@pytest.mark.parametrize("deleted", [1, 3, SORT_CHECK_EVENTS - 2])
+def test_an_ignored_sort_order_is_seen_when_the_oldest_events_were_deleted_after_the_check(deleted):
+    listing = _ids(list(range(_T0, _T0 + 40)))
+    backward = _backward()
+
+    backward.take(listing[:SORT_CHECK_EVENTS], True)
+    assert backward.take(listing[deleted : deleted + 10], True) == []  # its first page starts with a later one
+
+    assert backward.done and backward.ignores_sort_order
+
+
+def test_a_listing_no_longer_than_the_sort_check_is_read_newest_first_when_it_starts_with_the_newest():
+    listing = _ids(list(range(_T0, _T0 + 6)))  # the check's answer holds it all
+    backward = _backward()
+
+    backward.take(listing, True)
+    assert backward.take(listing[::-1], True) == listing[::-1]
+
+    assert not backward.ignores_sort_order
 
 
 def test_a_newest_first_reader_confirms_an_empty_page_and_gives_up_a_position_it_cannot_replace():
