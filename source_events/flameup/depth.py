@@ -91,7 +91,7 @@ class ReadSoFar:
     times (by each field) of the events it listed near its oldest and its newest ends, read before or not (a
     listing read again reaches as far as it lists, new events or not)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_of_window: bool = False) -> None:
         self._last: dict[str, datetime] = {}
         # by each field, the ways one event read went from the one read before it (1 later, -1 earlier): one way is
         # the listing's direction; both ways (events arrived at the top or in between while it was read), unclear
@@ -101,15 +101,16 @@ class ReadSoFar:
         self.page_deep = False  # the listing reached a full page deep: its end may be a depth Flameup serves
         self.count = 0  # events read that no listing of the window returned before
         # the IDs this listing returned: an event it lists again is counted once (a digest table: a set of the IDs
-        # held ~130 bytes an event, 20 MB for a window of 150,000, and took the default sync past 100 MB)
-        self._listed = SeenEvents()
+        # held ~130 bytes an event, 20 MB for a window of 150,000, and took the default sync past 100 MB). A window's
+        # first listing keeps none: what it listed before is what its window read (`new` false)
+        self._listed = None if first_of_window else SeenEvents()
         self.refused = False  # the listing ended on a refusal to serve it deeper
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
 
     def listed(self, event: Mapping[str, Any], new: bool) -> None:
         self.count += new
         key = event.get("id")
-        if isinstance(key, str) and self._listed.add([key])[0]:
+        if isinstance(key, str) and (not new if self._listed is None else self._listed.add([key])[0]):
             return
         times = {field: time_of(event.get(field)) for field in FIELDS}
         times = {field: value for field, value in times.items() if value is not None}

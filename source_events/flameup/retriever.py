@@ -145,7 +145,7 @@ class FlameupRetriever(SimpleRetriever):
         first_page = self._first_page_of(stream_slice)
         while parts:
             part = parts.pop()
-            read = ReadSoFar()
+            read = ReadSoFar(first_of_window=not len(seen))
             listing = WindowListing(self.page_sizes, self._evidence, seen)
             yield from self._read_listing(records_schema, part, listing, read, claims, first_page)
             first_page = None  # a listing read again reads what changed since

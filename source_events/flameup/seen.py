@@ -72,7 +72,7 @@ class SeenEvents:
 
 
 def _empty(slots: int) -> array:
-    return array("Q", bytes(8 * slots))
+    return array("Q", [0]) * slots  # no zeroed bytes to copy: a table's size at most, not twice it, as it grows
 
 
 def _halves(event_id: str) -> tuple[int, int]:
