@@ -128,10 +128,10 @@ class BemReading:
         with self._lock:
             if self._first_sync and self.listing_count is None and isinstance(total, int):
                 self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
-            asked = self._driven[partition].request
+            reader = self._driven[partition]
+            asked = reader.request
             if asked is not None and asked.event_ids and response.status_code == 200 and ids:
                 self._event_ids_ignored |= asked.event_ids not in ids
-            reader = self._driven[partition]
             emitted = reader.take(ids, response.status_code == 200)
             self._emitted += len(emitted)
             # the reader whose records these are, even once another one takes over the partition (just below)
