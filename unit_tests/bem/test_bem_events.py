@@ -10,6 +10,7 @@ import random
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from source_events.bem.backward import SORT_CHECK_EVENTS
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
@@ -45,15 +46,18 @@ def _after_request(bem, number: int, change) -> list[int]:
     return fired
 
 
-def _once_served_oldest_first(bem, event_id: str, change) -> list[str]:
+def _once_served_oldest_first(bem, event_id: str, change, page_size: int) -> list[str]:
     """The fake API applies `change(bem)` once it has served `event_id` as the last event of an oldest-first page
-    (the position that reader resumes from next); returns a list that holds it once the change fired."""
+    of `page_size` (the position that reader resumes from next; not the sort-order check's answer, which asks for
+    SORT_CHECK_EVENTS oldest first); returns a list that holds it once the change fired."""
+    assert page_size != SORT_CHECK_EVENTS, "the reader's pages could not be told from the sort-order check"
     answer, fired = bem.list_events, []
 
     def list_events(path, query, headers):
         response = answer(path, query, headers)
         events = (response.body or {}).get("events") or []
-        if not fired and query.get("sortOrder") == ["asc"] and events and events[-1]["eventID"] == event_id:
+        page = query.get("sortOrder") == ["asc"] and query.get("limit") == [str(page_size)]
+        if not fired and page and events and events[-1]["eventID"] == event_id:
             change(bem)
             fired.append(event_id)
         return response
@@ -373,15 +377,15 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
     listed = _listed(bem)
     delete_last_read = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[9]))  # noqa: E731
-    fired = _once_served_oldest_first(bem, listed[9], delete_last_read)
+    fired = _once_served_oldest_first(bem, listed[9], delete_last_read, page_size=5)
 
-    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+    output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
 
     assert fired == [listed[9]]
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == listed  # each once, none lost (the deleted one was read before it went)
     # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s)
-    assert len(requests_of(http, "bem")) <= 2 * 50 // 10 + 10
+    assert len(requests_of(http, "bem")) <= 2 * 50 // 5 + 10
 
 
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):
@@ -389,15 +393,15 @@ def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(60)}, seed=17)
     listed = _listed(bem)
     delete_page = lambda api: api.events.__setitem__(  # noqa: E731
-        slice(None), [e for e in api.events if not listed[10] <= e["eventID"] <= listed[19]]
+        slice(None), [e for e in api.events if not listed[15] <= e["eventID"] <= listed[19]]
     )
-    fired = _once_served_oldest_first(bem, listed[19], delete_page)
+    fired = _once_served_oldest_first(bem, listed[19], delete_page, page_size=5)
 
-    output = run_read(config.with_bem(page_size=10).build(), catalog(BEM))
+    output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
 
     assert fired == [listed[19]]
     emitted = record_ids(output, BEM, "eventID")
-    assert set(listed[:10] + listed[20:]) <= set(emitted) and len(emitted) == len(set(emitted))
+    assert set(listed[:15] + listed[20:]) <= set(emitted) and len(emitted) == len(set(emitted))
 
 
 def test_another_400_on_a_resumed_sync_stays_a_config_error_naming_the_setting(config, bem, http):
