@@ -295,6 +295,22 @@ def test_the_state_kept_from_a_read_resumes_the_next_read(tmp_path):
     assert len(_ids(first, "flameup_events", "id")) == 300 and len(_ids(first, "bem_events", "eventID")) == 300
 
 
+def test_the_state_written_to_a_pipe_is_not_read_first_and_lists_the_streams_in_order():
+    """`-o /dev/stdout` names a pipe here (a terminal for a user): 0.5.9 read it first for earlier states, and waited
+    for ever (found by the fresh-clone review of 0.5.10). The streams come in their names' order, whichever the read
+    checkpointed first."""
+    states = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": {"eventID": name}}}
+        for name in ("flameup_events", "bem_events")
+    ]
+    read_output = "\n".join(json.dumps({"type": "STATE", "state": state}) for state in states)
+
+    result = _state_cli("--output", "/dev/stdout", stdin=read_output)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == states[::-1]
+
+
 def test_a_stream_the_read_did_not_checkpoint_keeps_its_state_and_the_file_is_replaced_whole(tmp_path):
     state_file = tmp_path / "state.json"
     bem = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "bem_events"}, "stream_state": {"eventID": "a"}}}

@@ -247,9 +247,9 @@ def _summary(full: SyncResult, incremental: SyncResult, at_start, at_end, reques
     print(
         "  incr: records of the incremental sync; `again`: those the full sync read already, its lookback's overlap\n"
         "  (Flameup: events of the 10 minutes before its state, `flameup.lookback_window_minutes`, 0 when the full\n"
-        "  sync read none then; bem: the seconds behind the newest ID read, `bem.lookback_window_seconds`). A\n"
-        "  deduplicating destination keeps one row per key. missing, extra: distinct keys of both syncs against\n"
-        "  the emulator's events at the end."
+        "  sync read none then; bem: from a real ID at least `bem.lookback_window_seconds` behind the newest ID\n"
+        "  read, more when events are sparse). A deduplicating destination keeps one row per key. missing, extra:\n"
+        "  distinct keys of both syncs against the emulator's events at the end."
     )
     before = requests - full.requests - incremental.requests
     print(

@@ -35,7 +35,8 @@ def state_command(argv: list[str]) -> int:
     )
     options = parser.parse_args(argv)
     try:
-        previous = _read_state_file(options.output) if options.output and Path(options.output).exists() else []
+        # only a regular file holds earlier states: `-o /dev/stdout` (a pipe, a terminal) would be read, and wait
+        previous = _read_state_file(options.output) if options.output and Path(options.output).is_file() else []
         if options.read_output:
             latest, errors = {}, []
             for name in options.read_output:
@@ -57,8 +58,16 @@ def state_command(argv: list[str]) -> int:
     states = {_state_key(state): state for state in previous}
     kept = [key for key in states if key not in latest]
     states.update(latest)
-    text = json.dumps(list(states.values()), indent=2) + "\n"
-    if options.output:
+    # in the streams' order, whatever order the read checkpointed them in: two files diff by their states alone
+    text = json.dumps(sorted(states.values(), key=_state_key), indent=2) + "\n"
+    if options.output and Path(options.output).exists() and not Path(options.output).is_file():
+        try:
+            with open(options.output, "w", encoding="utf-8") as output:  # a pipe or a terminal: no file to replace
+                output.write(text)
+        except OSError as error:
+            print(f"source-events state: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+            return 1
+    elif options.output:
         temporary = f"{options.output}.tmp"
         try:
             Path(temporary).write_text(text, encoding="utf-8")
