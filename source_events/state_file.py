@@ -60,18 +60,9 @@ def state_command(argv: list[str]) -> int:
     states.update(latest)
     # in the streams' order, whatever order the read checkpointed them in: two files diff by their states alone
     text = json.dumps(sorted(states.values(), key=_state_key), indent=2) + "\n"
-    if options.output and Path(options.output).exists() and not Path(options.output).is_file():
+    if options.output:
         try:
-            with open(options.output, "w", encoding="utf-8") as output:  # a pipe or a terminal: no file to replace
-                output.write(text)
-        except OSError as error:
-            print(f"source-events state: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
-            return 1
-    elif options.output:
-        temporary = f"{options.output}.tmp"
-        try:
-            Path(temporary).write_text(text, encoding="utf-8")
-            os.replace(temporary, options.output)  # a reader never sees half a file
+            _write(Path(options.output), text)
         except OSError as error:
             print(f"source-events state: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
             return 1
@@ -149,6 +140,15 @@ def _read_state_file(path: str) -> list[dict[str, Any]]:
     if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
         raise ValueError(f"{path} is not a list of per-stream states; pass another --output, or remove it")
     return states
+
+
+def _write(path: Path, text: str) -> None:
+    if path.exists() and not path.is_file():
+        path.write_text(text, encoding="utf-8")  # a pipe or a terminal: no file to replace
+        return
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)  # a reader never sees half a file
 
 
 def _state_key(state: dict[str, Any]) -> tuple[str, ...]:
