@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.common.timestamps import parse_timestamp
-from source_events.emulator import BemBehaviour, FlameupBehaviour, datasets
+from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.server import Addition, Deletion, Mutation
 from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read, state, states_of
 from testkit.emulator import (
@@ -238,12 +238,8 @@ def test_bem_ids_minted_by_clocks_as_far_off_as_the_lookback_lose_nothing(seed):
     review of 0.5.9: 4 of 30 syncs lost 133 events, exit code 0)."""
     rng = random.Random(seed)
     page_size, count = rng.choice([1, 2, 5, 10, 25, 100]), rng.randint(50, 300)
-    base = float(int(datetime.now(timezone.utc).timestamp()))
-    end = datetime.fromtimestamp(base - 3, timezone.utc)
-    events = datasets.bem_events(count, end - timedelta(seconds=120), end, seed=seed, id_clock_skew=2)
-    with running_emulator(
-        bem_events=events, bem_behaviour=BemBehaviour(sort_by="created"), clock=lambda: base
-    ) as server:
+    events = bem_history(count, timedelta(seconds=120), seed=seed, id_clock_skew=2)
+    with running_emulator(bem_events=events, bem_behaviour=BemBehaviour(sort_by="created")) as server:
         config = emulator_config(server, bem={"page_size": page_size, "lookback_window_seconds": 2})
         output = run_read(config, catalog(BEM))
         assert_exactly_once(keys(output, BEM), server.ground_truth()[BEM], f"IDs 2 s off at pages of {page_size}")
