@@ -15,8 +15,8 @@ from source_events.bem.state import NewestFirst, Position
 from source_events.emulator.ids import ksuid
 
 _T0 = 1_790_000_000
-_APART = 2  # how far two events' ID seconds may lie apart against the listing's order
-_ZONE = 2 * _APART  # an ID this far behind a reader's frontier lies in a second it read whole
+_APART = 4  # how far two events' ID seconds may lie apart against the listing's order
+_ZONE = _APART  # an ID this far behind a reader's frontier lies in a second it read whole
 
 
 def _ids(seconds: list[int], seed: int = 1) -> list[str]:
