@@ -1,17 +1,21 @@
 """bem's retriever: sends, one after another, the requests one of the sync's two readers asks for, and hands on
 the records it keeps. A chain of requests each decided by the answer to the one before (a page, a check of a
 position, of the sort order) is more than the CDK's paginator can say: it ends a partition on the first answer
-that is not a 2xx, and a rejected position is exactly such an answer."""
+that is not a 2xx, and a rejected position is exactly such an answer. Each next request leaves as soon as it is
+known, while the records of the answer before are handed on (source_events.bem.ahead)."""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events.bem.ahead import RequestsAhead
+from source_events.bem.forward import Request
 from source_events.bem.reading import BemReading, PositionsKeptVanishing
 
 
@@ -36,8 +40,13 @@ class BemRetriever(SimpleRetriever):
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
         reading, checkpoint, partition = self._reading, self._checkpoint, stream_slice["reader"]
+
+        def send(request: Request) -> requests.Response | None:
+            return self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
+
+        ahead: RequestsAhead[Request, requests.Response | None] = RequestsAhead(send)
         while (request := reading.request(partition)) is not None:
-            response = self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
+            response = ahead.answer(request)
             if response is None:
                 return
             try:
@@ -50,6 +59,8 @@ class BemRetriever(SimpleRetriever):
                     internal_message=str(error),
                     failure_type=FailureType.transient_error,
                 ) from None
+            if (following := reading.request(partition)) is not None:
+                ahead.send_ahead(following)  # it travels while this answer's records are handed on
             for record in self.record_selector.select_records(
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
             ):
