@@ -4,9 +4,11 @@ before, bem's round trip is already under way. A reader waits for round trips, n
 the records out holds the interpreter).
 
 Still one request of a reader's in flight at a time: the next one leaves once the answer before it was taken. An
-answer is the reader's only if it still asks for that very request when it wants it; else (the readers met, a
-reader started again meanwhile) the answer, or what sending it raised, is dropped unread and what the reader asks
-for now is sent."""
+answer is the reader's only if it still asks for that very request when it wants it. Today a reader's request
+changes only when it takes an answer (a reader started again takes over its partition within that partition's own
+answer), so the request sent ahead is always the one asked for; should another reader's answer ever change it,
+the answer sent ahead, or what sending it raised, is dropped unread and what the reader asks for now is sent
+(a guard: taking an answer to a request the reader no longer asks for would break the reading's rules)."""
 
 import threading
 from collections.abc import Callable

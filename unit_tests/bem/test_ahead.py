@@ -84,8 +84,8 @@ def test_an_answer_sent_ahead_is_the_one_the_reader_gets_and_is_not_sent_again()
 
 
 def test_an_answer_sent_ahead_for_a_request_the_reader_no_longer_asks_for_is_dropped_unread():
-    """The readers met or a reader started again while it travelled: what the reader asks for now is sent, even a
-    request equal to the one sent ahead (it is another reader's, or asked again)."""
+    """Should the reader's request change while one travels (no reading does so today: see the module), what it
+    asks for now is sent, even a request equal to the one sent ahead (another reader's, or asked again)."""
     api = _Api()
     ahead, stale = RequestsAhead(api.send), Request("asc", 3, "ev_1")
     ahead.send_ahead(stale)
