@@ -107,10 +107,16 @@ class ReadSoFar:
         self.refused = False  # the listing ended on a refusal to serve it deeper
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
 
+    def _listed_before(self, key: str, new: bool) -> bool:
+        """Whether this listing returned the event `key` before (and it is noted now)."""
+        if self._listed is None:  # a window's first listing: what it returned before, the window read
+            return not new
+        return self._listed.add([key])[0]
+
     def listed(self, event: Mapping[str, Any], new: bool) -> None:
         self.count += new
         key = event.get("id")
-        if isinstance(key, str) and (not new if self._listed is None else self._listed.add([key])[0]):
+        if isinstance(key, str) and self._listed_before(key, new):
             return
         times = {field: time_of(event.get(field)) for field in FIELDS}
         times = {field: value for field, value in times.items() if value is not None}
