@@ -82,6 +82,14 @@ class BemReading:
         }
         self._handed_done = {Meeting.OLDEST_FIRST: self._forward.done, Meeting.NEWEST_FIRST: self._backward.done}
         self._answered_by: dict[str, ForwardRead | BackwardRead] = {}  # each partition's reader that answered last
+        # Each answer taken is numbered. A reader leaves to the other the events the other read first (an event is
+        # emitted once), so where it stands may be written only once the other partition has also handed on the
+        # records of every answer it took before (0.5.11 and before wrote it at once: killed there and resumed,
+        # the events left to the other reader, not yet handed on, were lost).
+        self._answers_taken = 0
+        self._handing: dict[str, int] = {}  # partition -> the number of the answer whose records it hands on
+        # partition -> where its reader stood once it handed on the answer numbered so, not written yet
+        self._unwritten: dict[str, tuple[int, ForwardRead | BackwardRead, OldestFirst | NewestFirst, bool]] = {}
 
     def _new_reading(self, saved: BemState) -> Reading:
         """Oldest first from the saved position, newest first from the top down to what earlier syncs read."""
@@ -137,24 +145,39 @@ class BemReading:
             # the reader whose records these are, even once another one takes over the partition (just below)
             self._answered_by[partition] = reader
             self._after_a_reader_stopped(partition)
+            self._answers_taken += 1
+            self._handing[partition] = self._answers_taken
             return emitted
 
     def handed_on(self, partition: str) -> bool:
-        """The records of the last answer of the reader `partition` drives were handed on: a state may now say
-        where it stands. Whether that changed anything (a checkpoint is due)."""
+        """The records of the last answer of the reader `partition` drives were handed on: a state may say where
+        that reader stands once the other partition has handed on every answer it took before. Whether what the
+        state says changed (a checkpoint is due)."""
         with self._lock:
+            number = self._handing.pop(partition, self._answers_taken)
             # the reader that answered: a reader started again in its partition has handed on nothing yet, and the one
             # it replaced must still say it is done (0.5.9 asked the new one: the state stayed `reading` for good)
             reader = self._answered_by.get(partition, self._driven[partition])
-            if reader is not self._forward and reader is not self._backward:
-                return False  # a reader another one replaced: what it read counts no more
             if reader is self._forward:
-                role, stands = Meeting.OLDEST_FIRST, OldestFirst(starting_after=reader.after, done=reader.covered)
-            else:
-                role, stands = Meeting.NEWEST_FIRST, reader.saved
-            changed = stands != self._handed[role] or reader.done != self._handed_done[role]
-            self._handed[role], self._handed_done[role] = stands, reader.done
-            return changed
+                stands: OldestFirst | NewestFirst = OldestFirst(starting_after=reader.after, done=reader.covered)
+                self._unwritten[partition] = (number, reader, stands, reader.done)
+            elif reader is self._backward:
+                self._unwritten[partition] = (number, reader, reader.saved, reader.done)
+            return any([self._write(waiting) for waiting in list(self._unwritten)])
+
+    def _write(self, partition: str) -> bool:
+        """What `partition` handed on last goes into the state, unless the other partition still hands on an answer
+        taken before. Whether the state changed."""
+        number, reader, stands, done = self._unwritten[partition]
+        if any(taken < number for other, taken in self._handing.items() if other != partition):
+            return False  # the other may still hold records of events this reader left to it
+        del self._unwritten[partition]
+        if reader is not self._forward and reader is not self._backward:
+            return False  # a reader another one replaced: what it read counts no more
+        role = Meeting.OLDEST_FIRST if reader is self._forward else Meeting.NEWEST_FIRST
+        changed = stands != self._handed[role] or done != self._handed_done[role]
+        self._handed[role], self._handed_done[role] = stands, done
+        return changed
 
     def _after_a_reader_stopped(self, partition: str) -> None:
         """When the oldest-first reader's position vanished, the newest-first reader reads down to where it stood; if
