@@ -66,6 +66,16 @@ def message_repository_of(source: Any) -> MessageRepository:
     return source._message_repository  # noqa: SLF001
 
 
+def release_component_schema(source: Any) -> None:
+    """Drop the CDK's declarative component schema once the source is built. The CDK parses it (~1 MB of objects)
+    to validate the manifest while it builds the source, and keeps it for the source's life, unread; without it a
+    sync's peak memory is ~2 MB lower (0.5.12, bench/bench.py --memory). None, not {}: a CDK that came to read it
+    later would fail at once rather than validate against an empty schema."""
+    if not hasattr(source, "_declarative_component_schema"):
+        raise AttributeError("ConcurrentDeclarativeSource._declarative_component_schema")
+    source._declarative_component_schema = None  # noqa: SLF001
+
+
 def limit_queued_messages(source: Any, size: int) -> None:
     """At most `size` messages wait between the readers and the writer (the CDK sets 10,000 and no setting)."""
     source._concurrent_source._queue.maxsize = size  # noqa: SLF001

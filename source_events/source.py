@@ -64,6 +64,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
         self._cursors: list[CheckpointingCursor] = []  # those the streams were built with, told when the read stops
         build_pacing_budget(cdk_contact.component_factory_of(self))
         cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
+        cdk_contact.release_component_schema(self)  # read only while the source was built
 
     @cached_property
     def settings(self) -> EventsConfig:

@@ -3,6 +3,7 @@ public: each still exists and still is what the connector expects. After a CDK u
 the attribute that moved, before any behaviour test fails in a way that is harder to read."""
 
 import io
+import logging
 import threading
 from collections.abc import Callable
 
@@ -59,6 +60,20 @@ def test_the_source_still_has_its_factory_state_manager_message_repository_and_q
     )
     queue = _named("ConcurrentDeclarativeSource._concurrent_source._queue", lambda: source._concurrent_source._queue)  # noqa: SLF001
     assert queue.maxsize == 1_000  # limit_queued_messages took effect
+
+
+def test_the_component_schema_is_still_kept_on_the_source_and_read_only_while_it_is_built(source, config):
+    """release_component_schema drops it from a built source; every command builds the source first, and the
+    suite runs each of them (a CDK that read the schema later would fail there)."""
+    assert (
+        _named(
+            "ConcurrentDeclarativeSource._declarative_component_schema",
+            lambda: source._declarative_component_schema,  # noqa: SLF001
+        )
+        is None
+    )
+    assert source.streams(config.with_flameup().with_bem().build())
+    assert source.spec(logging.getLogger("airbyte")).connectionSpecification
 
 
 def test_the_factory_still_builds_the_api_budget_policy_from_its_constructor_table(source, config):
