@@ -15,6 +15,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from queue import Queue
 from typing import TYPE_CHECKING, Any, TextIO
 
 from airbyte_cdk.logger import PRINT_BUFFER
@@ -76,9 +77,16 @@ def release_component_schema(source: Any) -> None:
     source._declarative_component_schema = None  # noqa: SLF001
 
 
+def queue_of(source: Any) -> "Queue[Any]":
+    """The queue between the readers and the thread that writes messages out: records, and the messages the
+    source's repository puts there. Cursors put their messages on it themselves (QueuedInOrder), and it is
+    bounded (limit_queued_messages)."""
+    return source._concurrent_source._queue  # noqa: SLF001
+
+
 def limit_queued_messages(source: Any, size: int) -> None:
     """At most `size` messages wait between the readers and the writer (the CDK sets 10,000 and no setting)."""
-    source._concurrent_source._queue.maxsize = size  # noqa: SLF001
+    queue_of(source).maxsize = size
 
 
 def with_default_response_filter(handler: DefaultErrorHandler) -> None:

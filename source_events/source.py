@@ -29,7 +29,7 @@ from source_events import cdk_contact
 from source_events.catalog import refuse_streams_not_provided
 from source_events.check import check_stream
 from source_events.common.budget import build_pacing_budget
-from source_events.common.checkpoints import CheckpointingCursor
+from source_events.common.checkpoints import CheckpointingCursor, QueuedInOrder
 from source_events.manifest import manifest, with_spec_defaults
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class SourceEvents(ConcurrentDeclarativeSource):
         build_pacing_budget(cdk_contact.component_factory_of(self))
         cdk_contact.limit_queued_messages(self, QUEUED_MESSAGES_MAX)
         cdk_contact.release_component_schema(self)  # read only while the source was built
+        # what the cursors emit: a reader's state goes onto the queue behind its records
+        self._cursor_messages = QueuedInOrder(cdk_contact.queue_of(self), cdk_contact.message_repository_of(self))
 
     @cached_property
     def settings(self) -> EventsConfig:
@@ -143,7 +145,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
             settings=settings,
             retriever=retriever,
             stream_state=cdk_contact.state_manager_of(self).get_stream_state(stream_name, None),
-            message_repository=cdk_contact.message_repository_of(self),
+            message_repository=self._cursor_messages,
             connector_state_manager=cdk_contact.state_manager_of(self),
         )
         self._cursors.append(cursor)

@@ -2,15 +2,17 @@
 the sync's estimate of each stream's rows (ESTIMATE trace messages, which the Airbyte UI draws as progress),
 and progress logging during a long read (source_events.common.progress).
 
-Both cursors emit state through the source's message repository, which shares one queue with the records:
-the concurrent reader puts each record on the queue before calling `observe`, and calls `close_partition`
-after the last one, so a state message never overtakes the records it covers.
+Both cursors emit state onto the queue the records go through (QueuedInOrder): the concurrent reader puts each
+record on the queue before calling `observe`, and calls `close_partition` after the last one, so a state message
+never overtakes the records it covers.
 """
 
 import copy
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
+from queue import Queue
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -25,7 +27,7 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.message import LogMessage, MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.types import Record
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -33,6 +35,34 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events.common.progress import ReadProgress
 
 LOGGER = logging.getLogger("airbyte")
+
+
+class QueuedInOrder(MessageRepository):
+    """The source's message repository as the cursors use it: a message emitted on a reader thread goes onto the
+    queue itself, behind the records that thread put there before it.
+
+    The CDK's ConcurrentMessageRepository appends each message to a list all threads share, then drains that list
+    onto the queue. The main thread, draining it for a message of its own (another stream done, a slice log) while
+    the queue is full, sets aside what it drained and writes it out before the records waiting in the queue: a
+    reader's state caught in that list between its append and its drain got ahead of the records it covers, and a
+    sync killed right after it lost them (adversary review, 0.5.12). On the main thread the CDK's path stays: it
+    must not block there, on a queue only it empties."""
+
+    def __init__(self, queue: "Queue[Any]", repository: MessageRepository) -> None:
+        self._queue, self._repository = queue, repository
+        self._main_thread = threading.get_ident()  # the one that empties the queue: the CDK assumes the same
+
+    def emit_message(self, message: AirbyteMessage) -> None:
+        if threading.get_ident() == self._main_thread:
+            self._repository.emit_message(message)
+        else:
+            self._queue.put(message)
+
+    def log_message(self, level: Level, message_provider: Callable[[], LogMessage]) -> None:
+        self._repository.log_message(level, message_provider)
+
+    def consume_queue(self) -> Iterable[AirbyteMessage]:
+        return self._repository.consume_queue()
 
 
 def state_error(stream_name: str, detail: str) -> AirbyteTracedException:
