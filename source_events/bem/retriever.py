@@ -44,28 +44,28 @@ class BemRetriever(SimpleRetriever):
         def send(request: Request) -> requests.Response | None:
             return self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
 
-        ahead: RequestsAhead[Request, requests.Response | None] = RequestsAhead(send)
-        while (request := reading.request(partition)) is not None:
-            response = ahead.answer(request)
-            if response is None:
-                return
-            try:
-                emit = set(reading.take(partition, response))
-            except PositionsKeptVanishing as error:
-                raise AirbyteTracedException(
-                    message="bem's listing kept changing while it was read: the events the readers stood on were "
-                    "deleted again and again (events deleted as they are read?). Retry the sync when fewer events "
-                    "are being deleted.",
-                    internal_message=str(error),
-                    failure_type=FailureType.transient_error,
-                ) from None
-            if (following := reading.request(partition)) is not None:
-                ahead.send_ahead(following)  # it travels while this answer's records are handed on
-            for record in self.record_selector.select_records(
-                response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
-            ):
-                if record.get("eventID") in emit:
-                    emit.discard(record["eventID"])  # an event listed twice in one page is emitted once
-                    yield record if isinstance(record, Record) else Record(record, self.name, stream_slice)
-            if reading.handed_on(partition):  # after the page's records: a state never gets ahead of them
-                checkpoint()
+        with RequestsAhead[Request, requests.Response | None](send) as ahead:
+            while (request := reading.request(partition)) is not None:
+                response = ahead.answer(request)
+                if response is None:
+                    return
+                try:
+                    emit = set(reading.take(partition, response))
+                except PositionsKeptVanishing as error:
+                    raise AirbyteTracedException(
+                        message="bem's listing kept changing while it was read: the events the readers stood on were "
+                        "deleted again and again (events deleted as they are read?). Retry the sync when fewer events "
+                        "are being deleted.",
+                        internal_message=str(error),
+                        failure_type=FailureType.transient_error,
+                    ) from None
+                if (following := reading.request(partition)) is not None:
+                    ahead.send_ahead(following)  # it travels while this answer's records are handed on
+                for record in self.record_selector.select_records(
+                    response=response, stream_state={}, records_schema=records_schema, stream_slice=stream_slice
+                ):
+                    if record.get("eventID") in emit:
+                        emit.discard(record["eventID"])  # an event listed twice in one page is emitted once
+                        yield record if isinstance(record, Record) else Record(record, self.name, stream_slice)
+                if reading.handed_on(partition):  # after the page's records: a state never gets ahead of them
+                    checkpoint()

@@ -55,12 +55,18 @@ class _Api:
         self.release: dict[int, threading.Event] = {}
         self.fail: set[int] = set()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+
+    def wait_until_sent(self, count: int) -> None:
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: len(self.sent) >= count, _BOUND), f"{count} requests never sent"
 
     def send(self, request: Request) -> str:
         with self._lock:
             number = len(self.sent)
             self.sent.append(request)
             released = self.release.setdefault(number, threading.Event())
+            self._arrived.notify_all()
         assert released.wait(_BOUND), f"answer {number} was never released"
         if number in self.fail:
             raise ConnectionError(f"request {number} failed")
@@ -89,6 +95,7 @@ def test_an_answer_sent_ahead_for_a_request_the_reader_no_longer_asks_for_is_dro
     api = _Api()
     ahead, stale = RequestsAhead(api.send), Request("asc", 3, "ev_1")
     ahead.send_ahead(stale)
+    api.wait_until_sent(1)
     again = Request("asc", 3, "ev_1")
     api.let_through(0, 1)
 
@@ -112,6 +119,7 @@ def test_what_an_answer_dropped_unread_raised_is_dropped_with_it():
     api.fail.add(0)
     ahead = RequestsAhead(api.send)
     ahead.send_ahead(Request("desc", 3, "ev_9"))
+    api.wait_until_sent(1)
     api.let_through(0, 1)
     now = Request("desc", 3, "ev_5")
 
@@ -120,11 +128,33 @@ def test_what_an_answer_dropped_unread_raised_is_dropped_with_it():
 
 def test_a_request_on_its_way_never_keeps_the_process_alive():
     """A sync that ends or fails while a request sent ahead travels exits without waiting for its answer."""
-    api = _Api()
-    RequestsAhead(api.send).send_ahead(Request("asc", 3))
-    travelling = [t for t in threading.enumerate() if t.name == "bem-request-ahead" and t.is_alive()]
+    api, before = _Api(), set(threading.enumerate())
+    with RequestsAhead(api.send) as ahead:
+        ahead.send_ahead(Request("asc", 3))
+        api.wait_until_sent(1)
+        senders = [t for t in set(threading.enumerate()) - before if t.name == "bem-request-ahead"]
 
-    assert travelling and all(t.daemon for t in travelling)
+        assert len(senders) == 1 and senders[0].daemon
     api.let_through(0)
-    for thread in travelling:
-        thread.join(_BOUND)
+    senders[0].join(_BOUND)
+    assert not senders[0].is_alive(), "the sender thread outlived its reader"
+
+
+def test_a_reader_sends_all_its_requests_ahead_on_one_thread_of_its_own():
+    """Not a thread a request: a sync of a million events started ten thousand (0.5.11)."""
+    api, threads = _Api(), set()
+    sent = api.send
+
+    def send(request):
+        threads.add(threading.get_ident())
+        return sent(request)
+
+    pages = [Request("asc", 3, f"ev_{i}") for i in range(5)]
+    api.let_through(*range(len(pages)))
+    with RequestsAhead(send) as ahead:
+        for page in pages:
+            ahead.send_ahead(page)
+            assert ahead.answer(page) == f"answer {pages.index(page)}"
+
+    assert api.sent == pages
+    assert len(threads) == 1 and threading.get_ident() not in threads
