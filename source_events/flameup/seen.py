@@ -5,9 +5,9 @@ reader asks of every event listed whether the window read it before: an event li
 emitted once (source_events.flameup.listing), and a part beyond a listing's end is read again only if it lists an
 event not read (source_events.flameup.depth). A set of the IDs costs ~115 bytes an event (the string and its slot):
 17 MB a window, most of the memory a large Flameup sync held. So each ID is kept as its 128-bit BLAKE2 digest, in
-open-addressing tables of two arrays of 64-bit halves, sixteen of them, each growing on its own. Two different IDs share a digest with a probability of
-about n² / 2¹²⁹ (10⁻²⁷ in a window of a million events): far below any error the network or the machine makes, so
-a digest found is the event read.
+open-addressing tables of two arrays of 64-bit halves, sixteen of them, each growing on its own. Two different IDs
+share a digest with a probability of about n² / 2¹²⁹ (10⁻²⁷ in a window of a million events): far below any error
+the network or the machine makes, so a digest found is the event read.
 """
 
 import hashlib

@@ -8,6 +8,7 @@ from queue import Empty
 from airbyte_cdk.models import Type
 from airbyte_cdk.test.state_builder import StateBuilder
 
+from source_events import cdk_contact
 from source_events.bem.reading import READERS
 from source_events.source import SourceEvents
 from testkit.builders import BEM, bem_events_in_seconds, catalog, run_read
@@ -46,7 +47,7 @@ class _HeldSync:
 
     def _states_emitted(self) -> list[dict]:
         """The bem states the cursor emitted since the last look (they wait on the CDK's queue with the logs)."""
-        queue, states = self._source._concurrent_source._queue, []  # noqa: SLF001
+        queue, states = cdk_contact.queue_of(self._source), []
         while True:
             try:
                 message = queue.get_nowait()
