@@ -34,6 +34,7 @@ class _Reader:
         self.settled: set[str] = set()
         self.settled_order: deque[tuple[str, int | None]] = deque()
         self.frontier: int | None = None  # the second of the last ID read
+        self.left_to_other = 0  # the events it read and left to the other, which read them first (and meetings)
 
     def beyond(self, second: int, by: int) -> bool:
         """Whether the reader stands more than `by` seconds past `second`, in its direction."""
@@ -66,15 +67,25 @@ class Meeting:
             for index, event_id in enumerate(ids):
                 if event_id in other.settled:
                     met_at = index
+                    mine_.left_to_other += 1
                     break
                 second = ksuid_seconds(event_id)
                 self._advance(mine_, second)
-                if event_id in other.unsettled or event_id in mine_.unsettled or event_id in mine_.settled:
+                if event_id in other.unsettled:
+                    mine_.left_to_other += 1
+                    continue  # the other read it first: it emits it
+                if event_id in mine_.unsettled or event_id in mine_.settled:
                     continue  # read already: not emitted twice
                 emit.append(event_id)
                 mine_.unsettled[event_id] = second
             self._settle(mine_, everything=False)
             return emit, met_at
+
+    def left_to_other(self, reader: str) -> int:
+        """How many times `reader` left events to the other so far: an event the other read first, or where it met
+        the other. What it emits then counts on the other's records (source_events.bem.reading)."""
+        with self._lock:
+            return self._readers[reader].left_to_other
 
     def passed(self, reader: str, ids: list[str]) -> None:
         """`reader` read these and emits none of them (below its floor): its frontier moves past them."""

@@ -83,12 +83,16 @@ class BemReading:
         self._handed_done = {Meeting.OLDEST_FIRST: self._forward.done, Meeting.NEWEST_FIRST: self._backward.done}
         self._answered_by: dict[str, ForwardRead | BackwardRead] = {}  # each partition's reader that answered last
         # Each answer taken is numbered. A reader leaves to the other the events the other read first (an event is
-        # emitted once), so where it stands may be written only once the other partition has also handed on the
-        # records of every answer it took before (0.5.11 and before wrote it at once: killed there and resumed,
-        # the events left to the other reader, not yet handed on, were lost).
+        # emitted once), so once it did, where it stands may be written only when the other partition has handed on
+        # the records of the answers it had taken by then (0.5.11 and before wrote it at once: killed there and
+        # resumed, the events left to the other reader, not yet handed on, were lost).
         self._answers_taken = 0
+        self._last_taken: dict[str, int] = {}  # partition -> the number of the last answer it took
         self._handing: dict[str, int] = {}  # partition -> the number of the answer whose records it hands on
-        # partition -> where its reader stood once it handed on the answer numbered so, not written yet
+        # partition -> the other partition's answers its reader counts on: up to this number
+        self._counts_on: dict[str, int] = {}
+        # partition -> where its reader stood once it handed on its last answer, and the answers of the other it
+        # counts on: not written yet
         self._unwritten: dict[str, tuple[int, ForwardRead | BackwardRead, OldestFirst | NewestFirst, bool]] = {}
 
     def _new_reading(self, saved: BemState) -> Reading:
@@ -140,36 +144,42 @@ class BemReading:
             asked = reader.request
             if asked is not None and asked.event_ids and response.status_code == 200 and ids:
                 self._event_ids_ignored |= asked.event_ids not in ids
+            role = Meeting.OLDEST_FIRST if isinstance(reader, ForwardRead) else Meeting.NEWEST_FIRST
+            left_before = self._meeting.left_to_other(role)
             emitted = reader.take(ids, response.status_code == 200)
+            if self._meeting.left_to_other(role) != left_before:  # what it stands on is partly the other's
+                other = next(p for p in READERS if p != partition)
+                self._counts_on[partition] = self._last_taken.get(other, 0)
             self._emitted += len(emitted)
             # the reader whose records these are, even once another one takes over the partition (just below)
             self._answered_by[partition] = reader
             self._after_a_reader_stopped(partition)
             self._answers_taken += 1
-            self._handing[partition] = self._answers_taken
+            self._last_taken[partition] = self._handing[partition] = self._answers_taken
             return emitted
 
     def handed_on(self, partition: str) -> bool:
         """The records of the last answer of the reader `partition` drives were handed on: a state may say where
-        that reader stands once the other partition has handed on every answer it took before. Whether what the
-        state says changed (a checkpoint is due)."""
+        that reader stands once the other partition has handed on the answers it counts on. Whether what the state
+        says changed (a checkpoint is due)."""
         with self._lock:
-            number = self._handing.pop(partition, self._answers_taken)
+            self._handing.pop(partition, None)
+            counts_on = self._counts_on.get(partition, 0)
             # the reader that answered: a reader started again in its partition has handed on nothing yet, and the one
             # it replaced must still say it is done (0.5.9 asked the new one: the state stayed `reading` for good)
             reader = self._answered_by.get(partition, self._driven[partition])
             if reader is self._forward:
                 stands: OldestFirst | NewestFirst = OldestFirst(starting_after=reader.after, done=reader.covered)
-                self._unwritten[partition] = (number, reader, stands, reader.done)
+                self._unwritten[partition] = (counts_on, reader, stands, reader.done)
             elif reader is self._backward:
-                self._unwritten[partition] = (number, reader, reader.saved, reader.done)
+                self._unwritten[partition] = (counts_on, reader, reader.saved, reader.done)
             return any([self._write(waiting) for waiting in list(self._unwritten)])
 
     def _write(self, partition: str) -> bool:
         """What `partition` handed on last goes into the state, unless the other partition still hands on an answer
-        taken before. Whether the state changed."""
-        number, reader, stands, done = self._unwritten[partition]
-        if any(taken < number for other, taken in self._handing.items() if other != partition):
+        its reader counts on. Whether the state changed."""
+        counts_on, reader, stands, done = self._unwritten[partition]
+        if any(taken <= counts_on for other, taken in self._handing.items() if other != partition):
             return False  # the other may still hold records of events this reader left to it
         del self._unwritten[partition]
         if reader is not self._forward and reader is not self._backward:

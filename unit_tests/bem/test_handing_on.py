@@ -18,11 +18,12 @@ _T0 = 1_790_000_000
 
 
 class _HeldSync:
-    """A first bem sync of 8 events in one second, in pages of 5, whose partitions the test reads record by record:
-    no reader settles anything while the other reads, so the two readers' pages overlap and are read whole."""
+    """A first bem sync, in pages of 5, whose partitions the test reads record by record. By default 8 events in
+    one second: no reader settles anything while the other reads, so the two readers' pages overlap and are read
+    whole."""
 
-    def __init__(self, config, bem) -> None:
-        bem.events = bem_events_in_seconds({_T0: 8})
+    def __init__(self, config, bem, seconds: dict[int, int] | None = None) -> None:
+        bem.events = bem_events_in_seconds(seconds or {_T0: 8})
         self.listing = sorted(e["eventID"] for e in bem.events)
         self.config = config.with_bem(page_size=5).build()
         self._source = SourceEvents(catalog(BEM), self.config, None)
@@ -98,5 +99,21 @@ def test_a_readers_position_waits_only_for_answers_the_other_reader_took_before(
 
     assert _oldest_first_position(sync.written[-1][0]) == sync.listing[4]
     sync.hand_on("oldest_first")
+    sync.hand_on("newest_first")
+    sync.assert_every_state_resumes_to_every_event()
+
+
+def test_a_readers_position_waits_only_once_it_left_events_to_the_other_reader(config, bem, http):
+    """The newest-first reader takes the top page and is held; the oldest-first reader's pages below it hold
+    nothing the held one read, and each one's position is written as it is handed on. Only its page that reaches
+    the held page waits for it (0.5.12's first fix made every page of the other wait: under load, a sync of 12
+    pages wrote 3 states)."""
+    sync = _HeldSync(config, bem, {_T0 + 100 * i: 1 for i in range(30)})  # far apart: each second settles at once
+
+    sync.hand_on("newest_first", 1)  # it took the top 5 and handed on one: it is held here
+    sync.hand_on("oldest_first")
+
+    written_while_held = [_oldest_first_position(state) for state, _ in sync.written]
+    assert [sync.listing[i] for i in (4, 9, 14, 19)] == [p for p in written_while_held if p][:4]
     sync.hand_on("newest_first")
     sync.assert_every_state_resumes_to_every_event()
