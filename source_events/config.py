@@ -80,6 +80,9 @@ def _usable_secret(value: Any) -> Any:
     if not value.isascii():
         # HTTP headers carry ASCII: a key copied with a typographic quote or an ellipsis cannot be sent
         raise ValueError("contains a character that is not ASCII (a quote or '…' copied with it?): paste the key alone")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
+        # copied from a JSON file or a shell line with its quotes: sent with them, the key is wrong (a 401)
+        raise ValueError("is wrapped in quotes: paste the key alone, without them")
     scheme = value.split(" ", 1)[0]
     if scheme.lower() in ("bearer", "basic", "token") and " " in value:
         # the connector sends the key in the header the API expects: `Bearer Bearer …` would be refused as a wrong key

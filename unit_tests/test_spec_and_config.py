@@ -136,6 +136,16 @@ _BAD_CONFIGS = [
         "`flameup.api_key` contains a character that is not ASCII",
     ),
     (
+        "bem_key_in_ascii_quotes",
+        {"bem": {**_GOOD_BEM, "api_key": f'"{BEM_KEY}"'}},
+        "`bem.api_key` is wrapped in quotes: paste the key alone, without them",
+    ),
+    (
+        "flameup_key_in_single_quotes",
+        {"flameup": {**_GOOD_FLAMEUP, "api_key": f"'{FLAMEUP_KEY}'"}},
+        "`flameup.api_key` is wrapped in quotes",
+    ),
+    (
         "flameup_workspace_with_a_trailing_space",
         {"flameup": {**_GOOD_FLAMEUP, "workspace_id": "ws_1 "}},
         "`flameup.workspace_id` 'ws_1' has a space before or after it",
