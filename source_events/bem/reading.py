@@ -88,7 +88,7 @@ class BemReading:
         # resumed, the events left to the other reader, not yet handed on, were lost).
         self._answers_taken = 0
         self._last_taken: dict[str, int] = {}  # partition -> the number of the last answer it took
-        self._handing: dict[str, int] = {}  # partition -> the number of the answer whose records it hands on
+        self._handing: set[str] = set()  # partitions handing on the records of their last answer
         # partition -> the other partition's answers its reader counts on: up to this number
         self._counts_on: dict[str, int] = {}
         # partition -> where its reader stood once it handed on its last answer, and the answers of the other it
@@ -155,7 +155,8 @@ class BemReading:
             self._answered_by[partition] = reader
             self._after_a_reader_stopped(partition)
             self._answers_taken += 1
-            self._last_taken[partition] = self._handing[partition] = self._answers_taken
+            self._last_taken[partition] = self._answers_taken
+            self._handing.add(partition)
             return emitted
 
     def handed_on(self, partition: str) -> bool:
@@ -163,7 +164,7 @@ class BemReading:
         that reader stands once the other partition has handed on the answers it counts on. Whether what the state
         says changed (a checkpoint is due)."""
         with self._lock:
-            self._handing.pop(partition, None)
+            self._handing.discard(partition)
             counts_on = self._counts_on.get(partition, 0)
             # the reader that answered: a reader started again in its partition has handed on nothing yet, and the one
             # it replaced must still say it is done (0.5.9 asked the new one: the state stayed `reading` for good)
@@ -179,7 +180,7 @@ class BemReading:
         """What `partition` handed on last goes into the state, unless the other partition still hands on an answer
         its reader counts on. Whether the state changed."""
         counts_on, reader, stands, done = self._unwritten[partition]
-        if any(taken <= counts_on for other, taken in self._handing.items() if other != partition):
+        if any(self._last_taken[other] <= counts_on for other in self._handing - {partition}):
             return False  # the other may still hold records of events this reader left to it
         del self._unwritten[partition]
         if reader is not self._forward and reader is not self._backward:
