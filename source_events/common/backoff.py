@@ -3,11 +3,13 @@ these APIs send, and a short wait after a network failure that says what happene
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from datetime import timezone
 from email.utils import parsedate_to_datetime
+from time import monotonic  # the real clock, apart from `time`, which tests replace to skip the waits
 from typing import Any
 
 import requests
@@ -135,6 +137,9 @@ class WaitAfterNetworkError(BackoffStrategy):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         cdk_contact.without_the_cdk_network_retry_line()  # this strategy's line says it
+        # a stream's readers share this strategy: when they fail together (an unreachable host), each line once
+        self._said_lock = threading.Lock()
+        self._said: dict[str, float] = {}  # a line -> when it may be said again (monotonic())
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.RequestException):
@@ -147,5 +152,15 @@ class WaitAfterNetworkError(BackoffStrategy):
             timeout = (self.config.get(self.section) or {}).get("request_timeout_seconds")
             what = describe_network_failure(self.api, self.section, kind, timeout)
             waits = wait + cdk_contact.CDK_EXTRA_RETRY_SECONDS  # what the CDK will sleep
-            LOGGER.warning(f"{what}: retrying in {waits:g} s (retry {attempt_count} of {retries}).")
+            self._say(f"{what}: retrying in {waits:g} s (retry {attempt_count} of {retries}).", waits)
         return wait
+
+    def _say(self, line: str, waits: float) -> None:
+        """Log `line` unless another request said the very same within its wait: the same failure, seen twice."""
+        now = monotonic()
+        with self._said_lock:
+            if self._said.get(line, 0.0) > now:
+                return
+            self._said = {said: until for said, until in self._said.items() if until > now}
+            self._said[line] = now + waits
+        LOGGER.warning(line)
