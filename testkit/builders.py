@@ -8,6 +8,7 @@ from copy import deepcopy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
@@ -157,3 +158,13 @@ def utc(text: str) -> datetime:
 
 
 DAY = timedelta(days=1)
+
+
+def bem_answer(bem: Any, request: Any) -> requests.Response:
+    """The emulator's bem answer to a reader's request (source_events.bem.forward.Request), as the requester hands
+    it on: for tests that drive a BemReading by hand, without threads."""
+    query = {name: [str(value)] for name, value in request.query.items()}
+    answer = bem.list_events("/events", query, {"x-api-key": BEM_KEY})
+    response = requests.Response()
+    response.status_code, response._content = answer.status, json.dumps(answer.body).encode()
+    return response

@@ -59,8 +59,9 @@ def seconds_of(ids: list[str]) -> list[int]:
 
 
 class ForwardRead:
-    """Oldest first from `position.resume_after` (None: the listing's start), up to `ceiling_second` at most
-    (None: no ceiling; a killed sync's newest-first reader read everything above it)."""
+    """Oldest first after `after` (None: the listing's start), up to `ceiling_second` at most (None: no ceiling; a
+    killed sync's newest-first reader read everything above it). `position` is its lookback: where the next sync
+    resumes, at or before `after`."""
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class ForwardRead:
         page_size: int,
         apart_seconds: int,
         meeting: Meeting,
+        after: str | None,
         ceiling_second: int | None = None,
     ) -> None:
         self.position = position
@@ -75,7 +77,7 @@ class ForwardRead:
         self._apart = apart_seconds  # how far two events' ID seconds may lie apart against the listing's order
         self._meeting = meeting
         self._ceiling = ceiling_second
-        self.after = position.resume_after  # the position the next page resumes after
+        self.after = after  # the position the next page resumes after
         self._resumed_second = ksuid_seconds(self.after) if self.after else None
         self._furthest: int | None = None  # the furthest second read
         self._page: set[str] = set()  # the IDs of the last page read: not emitted twice after a fall-back

@@ -101,15 +101,24 @@ class BemReading:
         # reads everything after its position, up to the other's settled IDs
         resumed = ksuid_seconds(saved.starting_after) if saved.starting_after else None
         return Reading(
-            oldest_first=OldestFirst(starting_after=saved.starting_after),
+            oldest_first=OldestFirst(
+                starting_after=saved.starting_after, newest=saved.eventID, resume_after=saved.starting_after
+            ),
             newest_first=NewestFirst(floor_second=resumed + 1 if resumed is not None else None),
         )
 
     def _forward_from(self, start: OldestFirst, ceiling: int | None) -> ForwardRead:
-        position = LookbackPosition(
-            Position(starting_after=start.starting_after, newest=self._saved.eventID), self._lookback, self._page_size
+        """An oldest-first reader reading on after `start.starting_after`, its lookback where `start` says."""
+        if start.keeps_its_lookback:
+            lookback = Position(starting_after=start.resume_after, newest=start.newest)
+        else:  # saved by 0.5.12 or before: from where this sync started, its newest the newer one it knows
+            lookback = Position(
+                starting_after=self._saved.starting_after, newest=_newer(self._saved.eventID, start.starting_after)
+            )
+        position = LookbackPosition(lookback, self._lookback, self._page_size)
+        forward = ForwardRead(
+            position, self._page_size, self._apart, self._meeting, after=start.starting_after, ceiling_second=ceiling
         )
-        forward = ForwardRead(position, self._page_size, self._apart, self._meeting, ceiling_second=ceiling)
         if start.done:
             forward.request = None
         return forward
@@ -170,7 +179,12 @@ class BemReading:
             # it replaced must still say it is done (0.5.9 asked the new one: the state stayed `reading` for good)
             reader = self._answered_by.get(partition, self._driven[partition])
             if reader is self._forward:
-                stands: OldestFirst | NewestFirst = OldestFirst(starting_after=reader.after, done=reader.covered)
+                stands: OldestFirst | NewestFirst = OldestFirst(
+                    starting_after=reader.after,
+                    done=reader.covered,
+                    newest=reader.position.newest,
+                    resume_after=reader.position.resume_after,
+                )
                 self._unwritten[partition] = (counts_on, reader, stands, reader.done)
             elif reader is self._backward:
                 self._unwritten[partition] = (counts_on, reader, reader.saved, reader.done)
@@ -225,7 +239,8 @@ class BemReading:
             raise PositionsKeptVanishing(f"{MAX_RESTARTS} readers started again lost their positions too")
         if backward.ignores_sort_order:
             LOGGER.warning("Stream bem_events: reading the listing oldest first from its start again.")
-            self._forward = self._driven[partition] = self._forward_from(OldestFirst(), ceiling=None)
+            start_again = OldestFirst(newest=self._saved.eventID, resume_after=None)  # from the listing's start
+            self._forward = self._driven[partition] = self._forward_from(start_again, ceiling=None)
         else:
             LOGGER.warning("Stream bem_events: reading newest first again from the top, down to the lost position.")
             start = NewestFirst(floor_second=forward.read_under)
@@ -263,4 +278,12 @@ class BemReading:
         else:
             newest, newest_second = top.event_id, top.second
         resume = top.below if top.below is not None else position.resume_for(newest_second)
-        return BemState(eventID=newest or self._saved.eventID, starting_after=resume)
+        # the newest ID read, else the last sync's; a position alone (nothing read, and no newest saved): that ID
+        return BemState(eventID=newest or self._saved.eventID or resume, starting_after=resume)
+
+
+def _newer(one: str | None, other: str | None) -> str | None:
+    """Of two real IDs, the one of the later second (either, when a second is unknown)."""
+    if one is None or other is None:
+        return one or other
+    return other if (ksuid_seconds(other) or 0) > (ksuid_seconds(one) or 0) else one

@@ -8,7 +8,9 @@ Saved since 0.5.0 once a sync has read everything:
 and while a sync reads (checkpointed every page), also where each of its two readers stands
 (source_events.bem.reading), so that a killed sync goes on from there:
 
-    "reading": {"oldest_first": {"starting_after": <its last ID, or null: the start>, "done": false},
+    "reading": {"oldest_first": {"starting_after": <its last ID, or null: the start>, "done": false,
+                                 "newest": <the newest ID it read>, "resume_after": <a real ID it read at least
+                                 the lookback under that one, or null: the start>},
                 "newest_first": {"starting_after": <its last ID, or null: the top>, "done": false,
                                  "top": {"eventID": <the first ID it read>, "below": <the first ID it read more
                                          than the lookback under it, or null>},
@@ -25,6 +27,10 @@ Shapes of earlier versions, read and migrated by `BemState.from_saved`:
     {..., "newest_first": {...}}                         0.3.0, a first sync killed while reading from both
                                                          ends: its oldest-first position is kept; everything
                                                          after it is read again (duplicates, no loss)
+    {"eventID": null, "starting_after": S}              0.5.12, a sync resumed from a killed one: resume after S,
+                                                         the lookback counted from it
+    "oldest_first" without "newest", "resume_after"     0.5.0-0.5.12, while a sync reads: the lookback from the
+                                                         sync's own start (`starting_after`: read again, no loss)
 """
 
 from collections.abc import Mapping
@@ -58,8 +64,19 @@ class Top(_Model):
 
 
 class OldestFirst(_Model):
-    starting_after: str | None = None  # None: the listing's start
+    starting_after: str | None = None  # its last ID: it reads on after it (None: the listing's start)
     done: bool = False  # it read its whole part (up to the other reader, or the listing's end)
+    # its lookback (source_events.bem.position), which a sync resumed from this state ends on: the newest ID it read,
+    # and a real ID it read at least the lookback under that one (None: the start). 0.5.12 and before saved neither:
+    # its last ID alone made a resumed sync end on a state without `eventID`, and resume the next one after it,
+    # past the events the lookback reads again (adversary review).
+    newest: str | None = None
+    resume_after: str | None = None
+
+    @property
+    def keeps_its_lookback(self) -> bool:
+        """Whether `newest` and `resume_after` were saved (0.5.13 and later): else they say nothing."""
+        return {"newest", "resume_after"} <= self.model_fields_set
 
 
 class NewestFirst(_Model):
@@ -91,6 +108,9 @@ class BemState(_Model):
         wrong with it."""
         if not saved:
             return cls()
+        if saved.get("eventID") is None and isinstance(saved.get("starting_after"), str) and not saved.get("reading"):
+            # 0.5.12 could end a sync resumed from a killed one so: the lookback counts from its position, a real ID
+            saved = {**saved, "eventID": saved["starting_after"]}
         if not isinstance(saved.get("eventID"), str) and not (saved.get("eventID") is None and saved.get("reading")):
             raise ValueError("no `eventID` event ID")  # only a first sync that is still reading has none yet
         if "already_read" not in saved and "starting_after" not in saved:

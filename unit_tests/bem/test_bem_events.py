@@ -274,6 +274,17 @@ def test_full_refresh_reads_everything_from_the_start(config, bem, http):
             1,
             id="0.3.0_read_from_both_ends",
         ),
+        # a sync 0.5.12 resumed from a killed one could end so; every later sync refused it
+        pytest.param(lambda ids: {"eventID": None, "starting_after": ids[1]}, 1, id="0.5.12_resumed_without_event_id"),
+        pytest.param(
+            lambda ids: {
+                "eventID": None,
+                "starting_after": None,
+                "reading": {"oldest_first": {"starting_after": ids[1], "done": False}, "newest_first": {}},
+            },
+            1,
+            id="0.5.12_killed_first_sync_without_its_lookback",
+        ),
     ],
 )
 def test_a_state_saved_by_an_earlier_version_resumes_where_it_says(config, bem, http, saved, resumes_after):

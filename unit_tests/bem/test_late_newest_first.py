@@ -1,15 +1,12 @@
 """The newest-first reader's first page taken only after the oldest-first reader's position vanished (that
 partition started late: a loaded machine). Replays test_a_whole_page_deleted_mid_sync_loses_nothing's flake."""
 
-import json
 import threading
-
-import requests
 
 from source_events.bem.reading import BemReading
 from source_events.bem.state import BemState
 from source_events.emulator import BemApi, BemBehaviour
-from testkit.builders import BEM, BEM_KEY, bem_events_in_seconds, catalog, record_ids, run_read
+from testkit.builders import BEM, BEM_KEY, bem_answer, bem_events_in_seconds, catalog, record_ids, run_read
 
 _T0 = 1_790_000_000
 
@@ -21,21 +18,13 @@ def _setup(bem):
     return listed, [e for e in bem.events if not listed[10] <= e["eventID"] <= listed[19]]
 
 
-def _answer(bem, request) -> requests.Response:
-    query = {k: [str(v)] for k, v in request.query.items()}
-    answer = bem.list_events("/events", query, {"x-api-key": BEM_KEY})
-    response = requests.Response()
-    response.status_code, response._content = answer.status, json.dumps(answer.body).encode()
-    return response
-
-
 def test_no_threads_the_oldest_first_reader_vanishes_before_the_other_reads_its_top_page():
     bem = BemApi(BEM_KEY, events=[])
     listed, kept = _setup(bem)
     reading, emitted = BemReading(BemState(), page_size=10, lookback_seconds=60), []
     for partition in ("oldest_first", "newest_first"):  # one after the other: the second starts late
         while (request := reading.request(partition)) is not None:
-            emitted += reading.take(partition, _answer(bem, request))
+            emitted += reading.take(partition, bem_answer(bem, request))
             if request.sort_order == "asc" and request.starting_after == listed[9]:
                 bem.events[:] = kept  # the whole page it was just served is deleted
     assert set(listed[:10] + listed[20:]) <= set(emitted)

@@ -31,6 +31,7 @@ def _forward(after: str | None = None, meeting: Meeting | None = None, ceiling: 
         page_size=10,
         apart_seconds=_APART,
         meeting=meeting or Meeting(zone_seconds=_ZONE),
+        after=after,
         ceiling_second=ceiling,
     )
 
