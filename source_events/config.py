@@ -51,7 +51,11 @@ def _check_base_url(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http(s) URL, e.g. https://api.example.com/v1")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("must use HTTPS (plain HTTP is accepted only for localhost / 127.0.0.1 / ::1)")
+        # the host named: a misspelt loopback address (`127.0.0.l`) reads as a public host
+        raise ValueError(
+            f"must use HTTPS: its host `{parts.hostname}` is not local, and plain HTTP is accepted only for "
+            "localhost / 127.0.0.1 / ::1"
+        )
     return url.rstrip("/")
 
 

@@ -175,6 +175,11 @@ _BAD_CONFIGS = [
         {"bem": {**_GOOD_BEM, "base_url": "http://10.0.0.8/v1-alpha"}},
         "`bem.base_url` must use HTTPS",
     ),
+    (
+        "bem_http_loopback_misspelt",  # the host is named: the typo is what to fix, not the scheme
+        {"bem": {**_GOOD_BEM, "base_url": "http://127.0.0.l:39389/v1-alpha"}},
+        "`bem.base_url` must use HTTPS: its host `127.0.0.l` is not local",
+    ),
 ]
 
 
