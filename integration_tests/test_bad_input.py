@@ -104,7 +104,8 @@ BAD_CONFIGS = [
         "check",
         {"bem": {**BEM, "base_url": "http://api.bem.ai/v1-alpha"}},
         None,
-        "Invalid configuration: `bem.base_url` must use HTTPS (plain HTTP is accepted only for localhost / 127.0.0.1 / ::1).",
+        "Invalid configuration: `bem.base_url` must use HTTPS: its host `api.bem.ai` is not local, and plain HTTP is "
+        "accepted only for localhost / 127.0.0.1 / ::1.",
     ),
     (
         "unknown_filter_value",

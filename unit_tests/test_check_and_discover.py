@@ -8,7 +8,17 @@ from airbyte_cdk.models import Status, SyncMode
 
 from source_events.emulator.responses import ApiResponse
 from source_events.emulator.server import PRIMARY_KEYS
-from testkit.builders import BEM, BEM_KEY, FLAMEUP, FLAMEUP_KEY, ConfigBuilder, run_check, run_discover
+from testkit.builders import (
+    BEM,
+    BEM_KEY,
+    FLAMEUP,
+    FLAMEUP_KEY,
+    ConfigBuilder,
+    catalog,
+    run_check,
+    run_discover,
+    run_read,
+)
 
 
 def _status(output):
@@ -90,6 +100,21 @@ def test_check_fails_with_the_setting_to_fix_after_one_request(config, http, fla
     # the failure is said once, naming the setting: not also as the HTTP client's line with the response's headers
     errors = [m.log.message for m in output.logs if m.log.level.value == "ERROR"]
     assert not [line for line in errors if " request to '" in line], errors
+
+
+@pytest.mark.parametrize("api, status, body, expected", _CASES, ids=[f"{a}-{s}" for a, s, _, _ in _CASES])
+def test_a_read_the_api_refuses_ends_on_the_line_naming_the_setting(
+    config, http, flameup, bem, api, status, body, expected
+):
+    _answering(flameup if api == "flameup" else bem, status, body)
+    builder = config.with_flameup() if api == "flameup" else config.with_bem()
+
+    output = run_read(builder.build(), catalog(FLAMEUP if api == "flameup" else BEM), expect_failure=True)
+
+    # the CDK's closing line names each failed stream's exception: ours says what to fix (0.5.12: the failed
+    # request in full, its URL and the response's headers and body)
+    closing = [m.log.message for m in output.logs if "did not sync successfully" in m.log.message]
+    assert closing and all(expected in line and " request to '" not in line for line in closing), closing
 
 
 def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):

@@ -12,11 +12,11 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events.bem.ahead import RequestsAhead
 from source_events.bem.forward import Request
 from source_events.bem.reading import BemReading, PositionsKeptVanishing
+from source_events.common.errors import UserFacingError, said_plainly
 
 
 @dataclass
@@ -42,7 +42,8 @@ class BemRetriever(SimpleRetriever):
         reading, checkpoint, partition = self._reading, self._checkpoint, stream_slice["reader"]
 
         def send(request: Request) -> requests.Response | None:
-            return self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
+            with said_plainly():
+                return self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
 
         with RequestsAhead[Request, requests.Response | None](send) as ahead:
             while (request := reading.request(partition)) is not None:
@@ -52,7 +53,7 @@ class BemRetriever(SimpleRetriever):
                 try:
                     emit = set(reading.take(partition, response))
                 except PositionsKeptVanishing as error:
-                    raise AirbyteTracedException(
+                    raise UserFacingError(
                         message="bem's listing kept changing while it was read: the events the readers stood on were "
                         "deleted again and again (events deleted as they are read?). Retry the sync when fewer events "
                         "are being deleted.",

@@ -30,8 +30,8 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import LogMessage, MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.types import Record
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events.common.errors import UserFacingError
 from source_events.common.progress import ReadProgress
 
 LOGGER = logging.getLogger("airbyte")
@@ -65,8 +65,8 @@ class QueuedInOrder(MessageRepository):
         return self._repository.consume_queue()
 
 
-def state_error(stream_name: str, detail: str) -> AirbyteTracedException:
-    return AirbyteTracedException(
+def state_error(stream_name: str, detail: str) -> UserFacingError:
+    return UserFacingError(
         message=(
             f"The saved state of stream {stream_name} is unusable ({detail}). Reset the stream's state "
             "(in Airbyte: the stream's 'Clear data'), or pass a state written by this connector."

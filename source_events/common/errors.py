@@ -3,7 +3,8 @@ and a request that failed on the network (no connection, no answer in time, an a
 happened and which setting governs it, and gives up on an unreachable host within about half a minute."""
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,10 +17,42 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
     ErrorResolution,
     ResponseAction,
 )
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import cdk_contact
 from source_events.common.bodies import is_events_page
 from source_events.common.pages import parsed_body
+
+
+class UserFacingError(AirbyteTracedException):
+    """A stream's failure, said by its message. The CDK ends a failed read with one line, "During the sync, the
+    following streams did not sync successfully: <stream>: <the exception's repr>": for its own exception, the
+    failed request in full (URL, response headers and body), the last line a user reads. This one's repr is its
+    message, the one naming the setting to fix; the TRACE message is the same either way."""
+
+    def __repr__(self) -> str:
+        return str(self)  # the message, else the internal one
+
+    @classmethod
+    def of(cls, error: AirbyteTracedException) -> "UserFacingError":
+        return cls(
+            internal_message=error.internal_message,
+            message=error.message,
+            failure_type=error.failure_type,
+            exception=error,  # its stack trace
+        )
+
+
+@contextmanager
+def said_plainly() -> Iterator[None]:
+    """A request's failure raised by the CDK, raised as a UserFacingError."""
+    try:
+        yield
+    except UserFacingError:
+        raise
+    except AirbyteTracedException as error:
+        raise UserFacingError.of(error) from error
+
 
 # Attempts to connect to a host that refuses or does not resolve before the read fails naming `base_url`; with
 # source_events.common.backoff.WaitAfterNetworkError's waits (1, 2, 4, 8 s ...) about half a minute.

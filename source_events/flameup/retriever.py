@@ -18,8 +18,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_events.common.errors import UserFacingError, said_plainly
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
 from source_events.flameup.depth import Beyond, ReadSoFar, ServedDepth
@@ -90,22 +90,23 @@ class FlameupRetriever(SimpleRetriever):
         (source_events.flameup.depth finds what lies beyond)."""
         for _ in range(SETTLE_ATTEMPTS):
             asked = self.page_sizes.limit if limit is None else limit
-            response = self.requester.send_request(
-                stream_slice=window, request_params={"limit": asked, "offset": offset}
-            )
+            with said_plainly():
+                response = self.requester.send_request(
+                    stream_slice=window, request_params={"limit": asked, "offset": offset}
+                )
             if response is not None and response.status_code == 200:
                 self._served = max(self._served, asked)
                 return response
             if offset > 0 and asked <= self._served:
                 return response  # served no deeper: an answer with no events
             if not self.page_sizes.automatic:
-                raise AirbyteTracedException(
+                raise UserFacingError(
                     message=f"Flameup rejected `limit={asked}` ({_message_of(response)}). Lower `flameup.page_size`, "
                     "or leave it unset: the connector then finds the largest page Flameup serves.",
                     failure_type=FailureType.config_error,
                 )
             self.page_sizes.refused(asked, _message_of(response))
-        raise AirbyteTracedException(
+        raise UserFacingError(
             message="Flameup refused every page size the connector asked for; set `flameup.page_size` to a size "
             "Flameup accepts.",
             internal_message=f"{SETTLE_ATTEMPTS} page sizes refused",
@@ -198,14 +199,14 @@ class FlameupRetriever(SimpleRetriever):
                     if error.filtered
                     else f"and more of them share the time {tie_time} than a page holds: they"
                 )
-                raise AirbyteTracedException(
+                raise UserFacingError(
                     message="Flameup lists events that share a time in another order on each request, "
                     f"{why} cannot all be read by offset. Narrow the stream with `flameup.event` or `flameup.user_id`.",
                     internal_message=str(error),
                     failure_type=FailureType.system_error,
                 ) from None
             except ListingGoesInCircles as error:
-                raise AirbyteTracedException(
+                raise UserFacingError(
                     message="Flameup's listing kept moving under the reader without end: its requests read the same "
                     "events again and again (events that share a time listed in another order on each request, at "
                     "pages too small to show it); nothing was lost so far. Raise `flameup.page_size` if it is set "
@@ -214,7 +215,7 @@ class FlameupRetriever(SimpleRetriever):
                     failure_type=FailureType.system_error,
                 ) from None
             except ListingChangedTooOften as error:
-                raise AirbyteTracedException(
+                raise UserFacingError(
                     message="Flameup's listing kept changing while a window was read (events deleted or added under "
                     "the reader); nothing was lost so far. Retry the sync.",
                     internal_message=f"window {part['start_time']} - {part['end_time']}: {error}",
@@ -329,8 +330,8 @@ class FlameupRetriever(SimpleRetriever):
         return response.status_code == 200 and not events_page(response)[0]
 
 
-def _cannot_read_deeper(part: StreamSlice, read: int) -> AirbyteTracedException:
-    return AirbyteTracedException(
+def _cannot_read_deeper(part: StreamSlice, read: int) -> UserFacingError:
+    return UserFacingError(
         message="Flameup stops serving a listing after a number of events, and a second or two around "
         f"{part['start_time']} hold more than that: they cannot all be read. Narrow the stream with "
         "`flameup.event` or `flameup.user_id`.",
