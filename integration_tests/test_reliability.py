@@ -130,7 +130,16 @@ def test_bem_waits_retry_after_ms_first(server, clock):
 
 @pytest.mark.parametrize(
     "kind",
-    ["server_error", "request_timeout", "conflict", "drop_connection", "truncated_body", "html_body", "invalid_json"],
+    [
+        "server_error",
+        "request_timeout",
+        "conflict",
+        "drop_connection",
+        "truncated_body",
+        "html_body",
+        "invalid_json",
+        "event_without_key",
+    ],
 )
 def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_nothing(server, clock, kind):
     server.faults.append(Fault(kind=kind, at_request=3, times=3, api="bem", retry_after_seconds=None))
@@ -151,7 +160,16 @@ def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_n
 
 
 @pytest.mark.parametrize(
-    "kind", ["server_error", "unavailable", "drop_connection", "truncated_body", "html_body", "invalid_json"]
+    "kind",
+    [
+        "server_error",
+        "unavailable",
+        "drop_connection",
+        "truncated_body",
+        "html_body",
+        "invalid_json",
+        "event_without_key",
+    ],
 )
 def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, clock, kind):
     server.faults.append(Fault(kind=kind, at_request=4, times=2, api="flameup"))
@@ -175,6 +193,24 @@ def test_a_persistent_failure_ends_the_sync_with_a_clear_message_and_no_state_be
     assert any("The API is failing or unavailable (5xx); retrying with backoff." in m for m in messages), messages
     # every failing request is retried max_retries (6) times; Flameup reads windows concurrently
     assert clock.retries and len(clock.retries) % 6 == 0
+    _assert_no_state_beyond_what_was_emitted(server, output, stream)
+
+
+@pytest.mark.parametrize("stream, api, key", [(FLAMEUP, "flameup", "id"), (BEM, "bem", "eventID")])
+def test_an_event_without_its_primary_key_is_never_emitted_and_fails_the_sync_when_it_stays(
+    server, clock, stream, api, key
+):
+    """A 200 whose page holds an event without its key is a damaged answer (0.5.12 emitted the event with a null
+    key, and the event it stood for was read no more): retried, then the sync fails saying so."""
+    server.faults.append(Fault(kind="event_without_key", at_request=3, times=1000, api=api))
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    assert _served(server, "event_without_key") >= 7  # the first answer and its 6 retries, at least
+    assert all(isinstance(r.record.data.get(key), str) for r in output.records)
+    messages = [e.trace.error.message for e in output.errors]
+    api_name = "Flameup" if api == "flameup" else "bem"
+    assert any(f"{api_name} answered with an event that has no `{key}`" in m for m in messages), messages
     _assert_no_state_beyond_what_was_emitted(server, output, stream)
 
 

@@ -27,8 +27,8 @@ Shapes of earlier versions, read and migrated by `BemState.from_saved`:
     {..., "newest_first": {...}}                         0.3.0, a first sync killed while reading from both
                                                          ends: its oldest-first position is kept; everything
                                                          after it is read again (duplicates, no loss)
-    {"eventID": null, "starting_after": S}              0.5.12, a sync resumed from a killed one: resume after S,
-                                                         the lookback counted from it
+    {"eventID": null, "starting_after": S}              0.5.12, a sync resumed from a killed one: its lookback
+                                                         under S is lost, the listing is read again from its start
     "oldest_first" without "newest", "resume_after"     0.5.0-0.5.12, while a sync reads: the lookback from the
                                                          sync's own start (`starting_after`: read again, no loss)
 """
@@ -109,8 +109,10 @@ class BemState(_Model):
         if not saved:
             return cls()
         if saved.get("eventID") is None and isinstance(saved.get("starting_after"), str) and not saved.get("reading"):
-            # 0.5.12 could end a sync resumed from a killed one so: the lookback counts from its position, a real ID
-            saved = {**saved, "eventID": saved["starting_after"]}
+            # 0.5.12 could end a sync resumed from a killed one so, its lookback lost: what lies within it under the
+            # position is not known, so the listing is read again from its start (the reset it needed in 0.5.12;
+            # duplicates, never a gap), the position as the newest ID known
+            saved = {**saved, "eventID": saved["starting_after"], "starting_after": None}
         if not isinstance(saved.get("eventID"), str) and not (saved.get("eventID") is None and saved.get("reading")):
             raise ValueError("no `eventID` event ID")  # only a first sync that is still reading has none yet
         if "already_read" not in saved and "starting_after" not in saved:

@@ -18,9 +18,13 @@ def parse_body(content: bytes) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
-def is_events_page(body: Mapping[str, Any]) -> bool:
-    """Whether a 200's body is an events page: its `events` is a list (maybe empty)."""
-    return isinstance(body.get("events"), list)
+def is_events_page(body: Mapping[str, Any], key: str | None = None) -> bool:
+    """Whether a 200's body is an events page: its `events` is a list (maybe empty), and, given `key`, each event
+    an object whose `key` (its primary key) is a non-empty string."""
+    events = body.get("events")
+    if not isinstance(events, list):
+        return False
+    return key is None or all(isinstance(event, Mapping) and isinstance(event.get(key), str) for event in events)
 
 
 def events_in(body: Mapping[str, Any]) -> list:

@@ -66,6 +66,9 @@ class EventsErrorHandler(DefaultErrorHandler):
     - A 200 is a success only if its body is an events page. The CDK's JSON decoder turns an HTML page or JSON
       cut short into `{}`, which a reader would take for an empty page: such a 200 is retried. (As a `predicate`
       filter this cost a full JSON parse of every page; here it reads the body parsed once for the extractor.)
+      So is a page with an event that is not an object with its primary key (`event_key`): emitted, it would
+      reach the destination with no key, and the event that answer damaged would be read no more (adversary
+      review); after the retries the read fails saying so.
     - A request that failed on the network is retried with a message that says what happened and names the
       setting: no answer within `<section>.request_timeout_seconds`, an answer cut short, or no connection to
       `<section>.base_url`; after CONNECT_ATTEMPTS failed connections the read fails, naming `base_url` (a
@@ -76,10 +79,12 @@ class EventsErrorHandler(DefaultErrorHandler):
           class_name: source_events.common.errors.EventsErrorHandler
           api: Flameup          # the API's name, for messages
           section: flameup      # its config section, for the settings they name
+          event_key: id         # each event's primary key
     """
 
     api: str = "The API"
     section: str = ""
+    event_key: str = ""  # each event's primary key; "" checks none
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
@@ -92,12 +97,21 @@ class EventsErrorHandler(DefaultErrorHandler):
         if isinstance(response_or_exception, requests.Response):
             self._connected = True
             if response_or_exception.status_code == 200:
-                if is_events_page(parsed_body(response_or_exception)):
+                body = parsed_body(response_or_exception)
+                if is_events_page(body, self.event_key or None):
                     return SUCCESS_RESOLUTION
-                return _BODY_WITHOUT_EVENTS
+                return self._event_without_key() if is_events_page(body) else _BODY_WITHOUT_EVENTS
         elif isinstance(response_or_exception, requests.RequestException):
             return self._network_failure(response_or_exception)
         return super().interpret_response(response_or_exception)
+
+    def _event_without_key(self) -> ErrorResolution:
+        return ErrorResolution(
+            response_action=ResponseAction.RETRY,
+            failure_type=FailureType.transient_error,
+            error_message=f"{self.api} answered with an event that has no `{self.event_key}` (a damaged answer); "
+            "retrying.",
+        )
 
     def _network_failure(self, error: requests.RequestException) -> ErrorResolution:
         kind = network_failure(error)

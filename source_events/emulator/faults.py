@@ -28,6 +28,7 @@ FaultKind = Literal[
     "truncated_body",  # a Content-Length longer than the body that arrives
     "html_body",  # 502 with an HTML page, as a proxy sends
     "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
+    "event_without_key",  # 200, a page whose event has no primary key (`id`, `eventID`): a damaged answer
     "stall_before_headers",  # the request is read, then nothing for `stall_seconds`, then the connection closes
     "stall_after_headers",  # status line and headers (the full Content-Length), then nothing, then it closes
     "stall_mid_body",  # half the body, then nothing for `stall_seconds`, then the connection closes
@@ -36,6 +37,8 @@ FaultKind = Literal[
 _HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 # what the faults that never deliver a whole body start to send: a 200 that looks like a page of events
 _NEVER_WHOLE = {"events": [{"id": "never-delivered"}] * 20, "total": 10**6}
+# a page of one event without its primary key, for either API (null, as a serializer writes a missing value)
+_EVENT_WITHOUT_KEY = {"events": [{"id": None, "eventID": None, "event": "page_view"}], "total": 1, "totalCount": 1}
 
 
 class Fault(BaseModel):
@@ -89,6 +92,8 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
         return ApiResponse(401, {"message": "Unauthorized"})
     if fault.kind == "html_body":
         return ApiResponse(502, None)
+    if fault.kind == "event_without_key":
+        return ApiResponse(200, _EVENT_WITHOUT_KEY)
     # drop_connection, truncated_body, invalid_json, stall_*: a normal-looking answer that never arrives whole
     return ApiResponse(200, _NEVER_WHOLE)
 

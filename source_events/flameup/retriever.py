@@ -234,7 +234,8 @@ class FlameupRetriever(SimpleRetriever):
                 response=response, stream_state={}, records_schema=records_schema, stream_slice=part
             ):
                 key = record.get("id")
-                # an event without an id cannot be told apart from another: emitted
+                # an event without an id cannot be told apart from another: emitted (none comes: the error handler
+                # retries a page holding one, source_events.common.errors)
                 new = not isinstance(key, str) or key in fresh
                 read.listed(record, new)
                 if not new:

@@ -80,3 +80,17 @@ def test_an_event_listed_late_behind_where_a_killed_sync_stood_is_read_by_the_ne
 
     assert set(listed[40:]) <= set(resumed)
     assert late["eventID"] in set(resumed) | set(following)  # 0.5.12: the resumed sync ended on listed[39]: lost
+
+
+@pytest.mark.parametrize("honours_sort_order", [True, False], ids=["sort-order-honoured", "sort-order-ignored"])
+def test_a_state_0_5_12_ended_on_without_event_id_is_read_again_from_the_start(honours_sort_order):
+    """0.5.12 ended such syncs on `{"eventID": null, "starting_after": <its position>}`: its lookback under that
+    position is lost, so the listing is read again (duplicates), and an event listed late under it is read."""
+    bem, listed = _listing(honours_sort_order)
+    late = bem_events_in_seconds({_T0 + 36: 1}, seed=99)[0]  # under the position (39), within the lookback
+    bem.events.append(late)
+
+    emitted, final = _sync(bem, BemState.from_saved({"eventID": None, "starting_after": listed[39]}))
+
+    assert late["eventID"] in emitted and set(listed) <= set(emitted)
+    assert final.eventID == listed[-1] and final.reading is None
