@@ -383,6 +383,22 @@ def test_a_request_that_is_never_answered_times_out_and_is_retried_a_bounded_num
 
 
 @pytest.mark.parametrize("api", ["flameup", "bem"])
+def test_an_answer_that_trickles_in_is_cut_at_its_whole_deadline_and_retried(server, clock, api, caplog):
+    """Each byte comes within the read timeout, the whole would take half a minute: cut at five read timeouts
+    (0.5.12 waited for it, however long: a byte a second held a sync for hours, adversary review)."""
+    server.faults.append(Fault(kind="trickle_body", at_request=2, times=2, api=api, trickle_seconds=0.05))
+    config = _config(server)
+    config[api]["request_timeout_seconds"] = 0.2  # a byte every 0.05 s is in time; the whole answer gets 1 s
+
+    output = run_read(config, catalog(FLAMEUP if api == "flameup" else BEM))
+
+    assert _served(server, "trickle_body") == 2
+    _assert_complete(server, output, FLAMEUP if api == "flameup" else BEM)
+    said = [r.getMessage() for r in caplog.records if "kept sending its answer" in r.getMessage()]
+    assert said and all(f"more than 1 s, five times `{api}.request_timeout_seconds`" in line for line in said), said
+
+
+@pytest.mark.parametrize("api", ["flameup", "bem"])
 def test_an_unreachable_host_fails_the_read_within_half_a_minute_naming_base_url(server, clock, api, caplog):
     closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     closed.bind(("127.0.0.1", 0))

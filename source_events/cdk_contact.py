@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from queue import Queue
 from typing import TYPE_CHECKING, Any, TextIO
 
+import requests
 from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
@@ -44,6 +45,13 @@ def retriever_of(stream: DefaultStream) -> Any:
     """The retriever a manifest stream reads through: Flameup's window planner probes through its requester
     and reads the page cap its paginator learns. DefaultStream has no accessor for it."""
     return partition_factory_of(stream)._retriever  # noqa: SLF001
+
+
+def session_of(requester: Any) -> requests.Session:
+    """The session a manifest requester sends through: the connector wraps its transport adapters so that an
+    answer has a deadline as a whole (source_events.common.deadline). The requester takes a connect and a read
+    timeout only, and has no accessor for its HTTP client or session."""
+    return requester._http_client._session  # noqa: SLF001
 
 
 def component_factory_of(source: Any) -> ModelToComponentFactory:

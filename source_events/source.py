@@ -28,6 +28,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_events import cdk_contact
 from source_events.catalog import refuse_streams_not_provided
 from source_events.check import check_stream
+from source_events.common import deadline
 from source_events.common.budget import build_pacing_budget
 from source_events.common.checkpoints import CheckpointingCursor, QueuedInOrder
 from source_events.manifest import manifest, with_spec_defaults
@@ -79,7 +80,11 @@ class SourceEvents(ConcurrentDeclarativeSource):
 
     def streams(self, config: Mapping[str, Any]) -> list[AbstractStream]:  # type: ignore[override]
         # like the CDK's, built from the config the source was built with (the CDK passes that one)
-        return [self._with_incremental_cursor(stream, self.settings) for stream in super().streams(config)]
+        streams = super().streams(config)
+        for stream in streams:
+            if isinstance(stream, DefaultStream):  # each answer within a deadline as a whole, not only byte to byte
+                deadline.bound(cdk_contact.session_of(cdk_contact.retriever_of(stream).requester))
+        return [self._with_incremental_cursor(stream, self.settings) for stream in streams]
 
     def read(
         self,

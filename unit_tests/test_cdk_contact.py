@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+import requests
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -22,6 +23,7 @@ from airbyte_cdk.sources.message import MessageRepository
 
 from source_events import SourceEvents, cdk_contact
 from source_events.common.budget import PacingBudget, PacingPolicy
+from source_events.common.deadline import WholeAnswerDeadline
 from source_events.common.errors import EventsErrorHandler
 
 
@@ -45,6 +47,14 @@ def test_a_manifest_stream_still_reads_through_a_partition_factory_and_a_retriev
         )
         retriever = _named("DeclarativePartitionFactory._retriever", lambda s=stream: cdk_contact.retriever_of(s))
         assert isinstance(factory, DeclarativePartitionFactory) and isinstance(retriever, SimpleRetriever)
+
+
+def test_a_requester_still_sends_through_a_session_whose_adapters_bound_each_whole_answer(source, config):
+    for stream in source.streams(config.with_flameup().with_bem().build()):
+        requester = cdk_contact.retriever_of(stream).requester
+        session = _named("HttpRequester._http_client._session", lambda r=requester: cdk_contact.session_of(r))
+        assert isinstance(session, requests.Session)
+        assert all(isinstance(session.get_adapter(p), WholeAnswerDeadline) for p in ("https://", "http://"))
 
 
 def test_the_source_still_has_its_factory_state_manager_message_repository_and_queue(source):

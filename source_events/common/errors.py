@@ -21,6 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import cdk_contact
 from source_events.common.bodies import is_events_page
+from source_events.common.deadline import AnswerTooSlow, answer_seconds
 from source_events.common.pages import parsed_body
 
 
@@ -147,8 +148,11 @@ class EventsErrorHandler(DefaultErrorHandler):
 
 
 def network_failure(error: BaseException) -> str:
-    """What went wrong on the network: "timeout" (no answer, or no more of it, in time), "cut" (the answer
-    stopped short), or "connect" (no connection: refused, reset before an answer, a name that does not resolve)."""
+    """What went wrong on the network: "slow" (the answer kept coming past its whole deadline), "timeout" (no
+    answer, or no more of it, in time), "cut" (the answer stopped short), or "connect" (no connection: refused,
+    reset before an answer, a name that does not resolve)."""
+    if isinstance(error, AnswerTooSlow):
+        return "slow"
     if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
         return "timeout"
     if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
@@ -157,6 +161,13 @@ def network_failure(error: BaseException) -> str:
 
 
 def describe_network_failure(api: str, section: str, kind: str, timeout: Any) -> str:
+    if kind == "slow":
+        whole = answer_seconds(timeout) if isinstance(timeout, (int, float)) else None
+        return (
+            f"{api} kept sending its answer for more than {whole:g} s, five times `{section}.request_timeout_seconds`"
+            if whole
+            else f"{api} kept sending its answer too long (`{section}.request_timeout_seconds`)"
+        )
     if kind == "timeout":
         return f"{api} sent nothing for {timeout} s (`{section}.request_timeout_seconds`)"
     if kind == "cut":

@@ -32,6 +32,7 @@ FaultKind = Literal[
     "stall_before_headers",  # the request is read, then nothing for `stall_seconds`, then the connection closes
     "stall_after_headers",  # status line and headers (the full Content-Length), then nothing, then it closes
     "stall_mid_body",  # half the body, then nothing for `stall_seconds`, then the connection closes
+    "trickle_body",  # status line and headers, then the body a byte every `trickle_seconds`: each byte in time
 ]
 
 _HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
@@ -55,6 +56,7 @@ class Fault(BaseModel):
     # the stall_* kinds: how long the server sends nothing (real seconds, on the server's side only; the
     # connector's request timeout ends the wait on its side). Stopping the server ends a stall at once.
     stall_seconds: float = Field(30.0, ge=0)
+    trickle_seconds: float = Field(0.05, gt=0)  # trickle_body: the wait before each byte (real seconds)
 
     def applies(self, number: int, api: str, number_of_api: int) -> bool:
         if self.api is not None:
@@ -94,7 +96,8 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
         return ApiResponse(502, None)
     if fault.kind == "event_without_key":
         return ApiResponse(200, _EVENT_WITHOUT_KEY)
-    # drop_connection, truncated_body, invalid_json, stall_*: a normal-looking answer that never arrives whole
+    # drop_connection, truncated_body, invalid_json, stall_*, trickle_body: a normal-looking answer that never
+    # arrives whole (in time)
     return ApiResponse(200, _NEVER_WHOLE)
 
 
@@ -120,6 +123,14 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
     handler.end_headers()
     if kind == "stall_after_headers":
         _stall(handler, fault, stop)
+        return
+    if kind == "trickle_body":
+        for byte in range(len(payload)):
+            handler.wfile.write(payload[byte : byte + 1])
+            handler.wfile.flush()
+            if stop.wait(fault.trickle_seconds):
+                break
+        handler.close_connection = True
         return
     if kind in ("truncated_body", "stall_mid_body"):
         handler.wfile.write(payload[: len(payload) // 2])
