@@ -24,7 +24,11 @@ def is_events_page(body: Mapping[str, Any], key: str | None = None) -> bool:
     events = body.get("events")
     if not isinstance(events, list):
         return False
-    return key is None or all(isinstance(event, Mapping) and isinstance(event.get(key), str) for event in events)
+    return key is None or all(isinstance(event, Mapping) and _is_key(event.get(key)) for event in events)
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
 
 
 def events_in(body: Mapping[str, Any]) -> list:

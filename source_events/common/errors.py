@@ -21,7 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_events import cdk_contact
 from source_events.common.bodies import is_events_page
-from source_events.common.deadline import AnswerTooSlow, answer_seconds
+from source_events.common.deadline import ANSWER_TIMEOUTS, AnswerTooSlow, answer_seconds
 from source_events.common.pages import parsed_body
 
 
@@ -164,7 +164,8 @@ def describe_network_failure(api: str, section: str, kind: str, timeout: Any) ->
     if kind == "slow":
         whole = answer_seconds(timeout) if isinstance(timeout, (int, float)) else None
         return (
-            f"{api} kept sending its answer for more than {whole:g} s, five times `{section}.request_timeout_seconds`"
+            f"{api} kept sending its answer for more than {whole:g} s ({ANSWER_TIMEOUTS} times "
+            f"`{section}.request_timeout_seconds`)"
             if whole
             else f"{api} kept sending its answer too long (`{section}.request_timeout_seconds`)"
         )
