@@ -33,10 +33,13 @@ Shapes of earlier versions, read and migrated by `BemState.from_saved`:
                                                          sync's own start (`starting_after`: read again, no loss)
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+LOGGER = logging.getLogger("airbyte")
 
 # How far an event's second may stray from the listing's order: IDs minted by a clock a second or two off
 # the one that orders the listing (sorted by creation time). Recovery reads this much below its floor.
@@ -113,6 +116,10 @@ class BemState(_Model):
             # position is not known, so the listing is read again from its start (the reset it needed in 0.5.12;
             # duplicates, never a gap), the position as the newest ID known
             saved = {**saved, "eventID": saved["starting_after"], "starting_after": None}
+            LOGGER.warning(
+                "Stream bem_events: the saved state has no `eventID` (0.5.12 wrote such states after a resumed sync): "
+                "the listing is read again from its start, once (a deduplicating destination folds what it read before)."
+            )
         if not isinstance(saved.get("eventID"), str) and not (saved.get("eventID") is None and saved.get("reading")):
             raise ValueError("no `eventID` event ID")  # only a first sync that is still reading has none yet
         if "already_read" not in saved and "starting_after" not in saved:

@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  workspace ID      {WORKSPACE_ID}",
             f"  bem base URL      {server.bem_base_url}",
             f"  bem API key       {BEM_API_KEY}",
+            f"  sample data       {len(server.flameup.events):,} Flameup and {len(server.bem.events):,} bem events "
+            f"(seed {args.seed})",
         ]
         if args.write_config:
             path = Path(args.write_config)

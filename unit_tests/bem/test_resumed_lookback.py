@@ -83,7 +83,7 @@ def test_an_event_listed_late_behind_where_a_killed_sync_stood_is_read_by_the_ne
 
 
 @pytest.mark.parametrize("honours_sort_order", [True, False], ids=["sort-order-honoured", "sort-order-ignored"])
-def test_a_state_0_5_12_ended_on_without_event_id_is_read_again_from_the_start(honours_sort_order):
+def test_a_state_0_5_12_ended_on_without_event_id_is_read_again_from_the_start(honours_sort_order, caplog):
     """0.5.12 ended such syncs on `{"eventID": null, "starting_after": <its position>}`: its lookback under that
     position is lost, so the listing is read again (duplicates), and an event listed late under it is read."""
     bem, listed = _listing(honours_sort_order)
@@ -94,3 +94,4 @@ def test_a_state_0_5_12_ended_on_without_event_id_is_read_again_from_the_start(h
 
     assert late["eventID"] in emitted and set(listed) <= set(emitted)
     assert final.eventID == listed[-1] and final.reading is None
+    assert any("read again from its start" in r.getMessage() for r in caplog.records)  # said, not silent
