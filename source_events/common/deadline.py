@@ -3,8 +3,8 @@
 `request_timeout_seconds` is requests' read timeout: it bounds each wait for the next bytes, not the answer. A
 body that trickles in, a few bytes within each timeout, was waited for however long it took (adversary review: a
 page of 6,743 bytes at a byte a second, about two hours). The CDK's requester takes a connect and a read timeout
-only, so the connector wraps the transport adapters of each requester's session (`cdk_contact.
-bound_whole_answers`): an answer gets ANSWER_TIMEOUTS times the read timeout in all, from its request to its last
+only, so the connector wraps the transport adapters of each requester's session (`bound`, on the session
+`cdk_contact.session_of` reaches): an answer gets ANSWER_TIMEOUTS times the read timeout in all, from its request to its last
 byte; then its connection is shut and the request fails as `AnswerTooSlow`, a timeout the error handler retries
 (source_events.common.errors) like any other.
 """
@@ -55,19 +55,23 @@ class WholeAnswerDeadline(BaseAdapter):
         try:
             response.content  # noqa: B018 - reads the whole body, as a send without `stream` does
         except (requests.RequestException, OSError) as error:
-            if watch.fired:
-                raise AnswerTooSlow(
-                    f"the whole answer took longer than {seconds:g} s", request=request, response=response
-                ) from error
-            raise
+            if not watch.fired:
+                raise
+            raise _too_slow(seconds, response) from error
         finally:
             watch.cancel()
         if watch.fired:  # the last bytes came as the connection was shut: the answer may be cut short
-            raise AnswerTooSlow(f"the whole answer took longer than {seconds:g} s", request=request, response=response)
+            raise _too_slow(seconds, response)
         return response
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _too_slow(seconds: float, response: requests.Response) -> AnswerTooSlow:
+    return AnswerTooSlow(
+        f"the whole answer took longer than {seconds:g} s", request=response.request, response=response
+    )
 
 
 def answer_seconds(timeout: Any) -> float | None:
