@@ -12,6 +12,7 @@ the answer sent ahead, or what sending it raised, is dropped unread and what the
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -40,6 +41,11 @@ class RequestsAhead(Generic[Request, Answer]):
             self._sender.start()
         self._ahead = _Sent(request)
         self._to_send.put(self._ahead)
+        # The sender thread, woken, needs the interpreter's lock, which the caller holds while it hands on the answer
+        # before's records: it would wait until the caller blocks or is made to let go (up to 5 ms, the switch
+        # interval). Letting go here sends the request first: 1 ms less a round trip of the two readers at 50 ms,
+        # median (bench/bench.py --bem's turnaround; 0.5.14).
+        time.sleep(0)
 
     def answer(self, request: Request) -> Answer:
         """The answer to `request`: the one sent ahead if it is this very request (waiting for it), else sent now.
