@@ -5,12 +5,12 @@ served, no `total` counted). Stalls wait on the server's stop event, not a sleep
 ends every stall at once.
 """
 
-import json
 import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Literal
 
+import orjson
 from pydantic import BaseModel, Field
 
 from source_events.emulator.rate_limit import rate_limited
@@ -112,7 +112,9 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
     if kind == "html_body":
         payload, content_type = _HTML_PAGE, "text/html"
     else:
-        payload, content_type = json.dumps(answer.body).encode(), "application/json"
+        # orjson: a page of 100 bem events in ~0.05 ms against ~0.5 with json. The emulator's own work is no part of
+        # the latency it models, and it answers concurrent requests one at a time (one interpreter)
+        payload, content_type = orjson.dumps(answer.body), "application/json"
     if kind == "invalid_json":
         payload = payload[: len(payload) // 2]
     handler.send_response(answer.status)
