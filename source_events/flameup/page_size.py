@@ -76,7 +76,8 @@ class PageSize:
             return self._refusals
 
     def tell(self) -> None:
-        """One log line a sync, once the first answer settled the size: what the connector asks for and why."""
+        """One log line, once the first answer settled the size: what the connector asks for and why (worded for a
+        sync and for `check`, which reads one page the same way)."""
         with self._lock:
             if self._told:
                 return
@@ -87,22 +88,18 @@ class PageSize:
                 per_minute = manifest.setting("flameup", "requests_per_minute")["default"]  # Flameup's limit
                 LOGGER.warning(
                     f"Stream flameup_events: `flameup.page_size` is {limit:,}: each request reads at most {limit:,} "
-                    f"events, so at Flameup's {per_minute} requests a minute this sync reads at most "
+                    f"events, so at Flameup's {per_minute} requests a minute a sync reads at most "
                     f"{per_minute * limit:,} a minute"
                     + (" (about half that at pages of one)" if limit == 1 else "")
                     + ". Leave it unset to read the largest pages Flameup serves."
                 )
             return
         if refused:
-            LOGGER.info(
-                f"Stream flameup_events: Flameup rejects larger pages; this sync asks for {limit:,} events a page."
-            )
+            LOGGER.info(f"Stream flameup_events: Flameup rejects larger pages; asking for {limit:,} events a page.")
         elif cap and cap < limit:
             LOGGER.info(
                 f"Stream flameup_events: Flameup serves at most {cap:,} events a page (asked for {limit:,}); "
-                "this sync pages by what arrives."
+                "paging by what arrives."
             )
         else:
-            LOGGER.info(
-                f"Stream flameup_events: `flameup.page_size` unset; this sync asks for {limit:,} events a page."
-            )
+            LOGGER.info(f"Stream flameup_events: `flameup.page_size` unset; asking for {limit:,} events a page.")

@@ -61,7 +61,7 @@ def test_a_refused_limit_is_asked_again_at_the_cap_the_message_names_and_said_on
     assert len(record_ids(output, FLAMEUP, "id")) == 3_000
     assert [limit for limit in _limits(http) if limit > 100] == [1000]  # one refusal: the message names 100
     settled = [r.getMessage() for r in caplog.records if "Flameup rejects larger pages" in r.getMessage()]
-    assert settled == ["Stream flameup_events: Flameup rejects larger pages; this sync asks for 100 events a page."]
+    assert settled == ["Stream flameup_events: Flameup rejects larger pages; asking for 100 events a page."]
 
 
 def test_a_silent_cap_is_said_once(config, flameup, http, caplog):
@@ -72,8 +72,7 @@ def test_a_silent_cap_is_said_once(config, flameup, http, caplog):
 
     said = [r.getMessage() for r in caplog.records if "events a page" in r.getMessage()]
     assert said == [
-        "Stream flameup_events: Flameup serves at most 100 events a page (asked for 1,000); this sync pages by "
-        "what arrives."
+        "Stream flameup_events: Flameup serves at most 100 events a page (asked for 1,000); paging by what arrives."
     ]
 
 
@@ -86,7 +85,7 @@ def test_a_refused_limit_without_a_named_cap_is_halved_until_flameup_accepts_it(
     assert sorted(record_ids(output, FLAMEUP, "id")) == sorted(e["id"] for e in flameup.events)
     assert [limit for limit in _limits(http) if limit > 100] == [1000, 500, 250, 125]
     assert set(_limits(http)[4:]) <= {62, 1}
-    assert any("this sync asks for 62 events a page" in r.getMessage() for r in caplog.records)
+    assert any("asking for 62 events a page" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("page_size, said", [(1, 1), (20, 1), (100, 0)])
