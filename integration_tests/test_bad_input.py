@@ -226,6 +226,26 @@ def test_bad_input_gets_one_actionable_line_and_no_traceback(tmp_path, command, 
     assert FLAMEUP_API_KEY not in result.stdout + result.stderr and BEM_API_KEY not in result.stdout + result.stderr
 
 
+def test_bems_two_readers_failing_alike_log_each_error_once(tmp_path):
+    server = session_emulator()
+    began = len(server.received)
+    catalog = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
+
+    result = run_cli(tmp_path, "read", {"bem": {**BEM, "api_key": "bem_wrong"}}, catalog)
+
+    # both readers' first requests were refused: the oldest-first page and the newest-first reader's sort check
+    refused = [r for r in server.received[began:] if r.api == "bem"]
+    assert len(refused) == 2 and {r.query["limit"][0] for r in refused} == {"100", "10"}
+    logs = [m["log"] for m in result.of_type("LOG")]
+    said = "bem rejected the API key (401). Check `bem.api_key`"
+    # 0.5.13 logged "Exception while syncing stream bem_events: …" once per reader, and the closing summary named
+    # the same failure twice
+    assert len([log for log in logs if log["level"] == "ERROR" and log["message"].startswith("Exception while")]) == 1
+    (closing,) = [log["message"] for log in logs if "did not sync successfully" in log["message"]]
+    assert closing.count(said) == 1, closing
+    assert result.returncode == 1 and BEM_API_KEY not in result.stdout + result.stderr
+
+
 def test_a_date_range_state_from_the_cdks_own_cursor_is_resumed_at_its_first_gap(tmp_path):
     older = {
         "state_type": "date-range",

@@ -1,7 +1,8 @@
 """The protocol commands, `spec|check|discover|read`, through the CDK's entrypoint (`AirbyteEntrypoint`), run as
 the CDK's `launch()` runs them, with what a user of the CLI needs on top:
 - a bad config, input file or catalog is one line naming what to fix (a TRACE, exit code 1), no stack trace;
-- a stream that failed says so once: its own TRACE, not repeated by the closing summary of the sync;
+- a stream that failed says so once: its own TRACE, not repeated by the closing summary of the sync; bem's two
+  partitions, which fail alike, log each error once, and the summary names each failure once;
 - Ctrl-C ends the command at once with exit code 130 (source_events.interruption).
 """
 
@@ -33,6 +34,8 @@ from source_events.interruption import end_at_interrupt
 from source_events.source import SourceEvents
 from source_events.state_file import state_file_problem
 
+# how the CDK's closing summary of a sync with failed streams begins (airbyte_cdk.exception_handler)
+FAILED_STREAMS = "During the sync, the following streams did not sync successfully: "
 # how long Ctrl-C waits for a line being written to stdout before the process ends
 WRITE_OUT_TIMEOUT_SECONDS = 5.0
 INTERRUPTED_NOTE = "source-events: interrupted (Ctrl-C)"
@@ -80,8 +83,10 @@ def run(args: list[str]) -> None:
         source = _create_source(parsed_args)
         with cdk_contact.without_the_memory_monitor_notice():
             entrypoint = EventsEntrypoint(source)
+        EACH_ERROR_ONCE.forget()  # what an earlier command (in this process: tests) said
         for handler in logging.getLogger().handlers:
             handler.addFilter(_without_traceback_for_config_errors)
+            handler.addFilter(EACH_ERROR_ONCE)  # after the one above: it compares the messages that one writes
         with PRINT_BUFFER:
             for message in entrypoint.run(parsed_args):
                 if '"ERROR"' in message:
@@ -193,6 +198,39 @@ def _without_traceback_for_config_errors(record: logging.LogRecord) -> bool:
         record.exc_info = None
         record.exc_text = None
     return True
+
+
+class _EachErrorOnce(logging.Filter):
+    """An ERROR log line said before is not said again, and the CDK's closing summary of the failed streams names
+    each failure once: bem reads in two partitions, whose first requests fail alike (a wrong key: two "Exception
+    while syncing stream bem_events" lines, and the summary naming the same error twice)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said: set[tuple[str, str]] = set()
+
+    def forget(self) -> None:
+        self._said.clear()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text.startswith(FAILED_STREAMS):  # airbyte_cdk.exception_handler: a line per exception
+            record.msg, record.args = (
+                FAILED_STREAMS + "\n".join(dict.fromkeys(text[len(FAILED_STREAMS) :].split("\n"))),
+                (),
+            )
+            return True
+        if record.levelno < logging.ERROR:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        said = (text, repr(error))
+        if said in self._said:
+            return False
+        self._said.add(said)
+        return True
+
+
+EACH_ERROR_ONCE = _EachErrorOnce()
 
 
 def _print_error(message: str) -> None:
