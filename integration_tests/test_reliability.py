@@ -66,6 +66,35 @@ def test_a_429_is_waited_out_for_as_long_as_retry_after_says(server, clock):
     _assert_complete(server, output, FLAMEUP)
 
 
+@pytest.mark.parametrize(
+    "stream, fault",
+    [
+        (FLAMEUP, Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=86_400)),
+        (FLAMEUP, Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=None)),
+        (BEM, Fault(kind="gateway_rate_limit", at_request=2, api="bem", retry_after_seconds=86_400)),
+        (BEM, Fault(kind="gateway_rate_limit", at_request=2, api="bem", retry_after_ms=86_400_000)),
+    ],
+    ids=["flameup-retry-after", "flameup-reset", "bem-retry-after", "bem-retry-after-ms"],
+)
+def test_a_wait_longer_than_a_sync_waits_ends_the_sync_saying_so(server, clock, monkeypatch, stream, fault):
+    if fault.retry_after_seconds is None and fault.retry_after_ms is None:  # X-RateLimit-Reset alone, a day away
+        monkeypatch.setattr("source_events.emulator.faults.RATE_LIMIT_WINDOW_SECONDS", 86_400)
+    server.faults.append(fault)
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    assert _served(server, fault.kind) == 1
+    assert clock.retries == []  # 0.5.13 slept the day through
+    said = [m.trace.error for m in output.errors if "asked to wait" in m.trace.error.message]
+    error = said[0]  # the stream's own (the CDK's closing summary repeats it)
+    assert error.failure_type.value == "transient_error"
+    assert re.search(
+        r"asked to wait 86,4\d\d s before the next request \((Retry-After|retry-after-ms|X-RateLimit-Reset): ",
+        error.message,
+    ), error.message
+    assert "The sync stops here; the next one resumes from the state saved" in error.message
+
+
 def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(server, clock):
     server.faults.append(Fault(kind="rate_limit", at_request=2, api="flameup", retry_after_seconds=None))
 

@@ -1,5 +1,5 @@
 """Backoff strategies the CDK does not have: jittered exponential backoff, waits read from headers in the forms
-these APIs send, and a short wait after a network failure that says what happened."""
+these APIs send (each bounded: `named_wait`), and a short wait after a network failure that says what happened."""
 
 import logging
 import random
@@ -11,15 +11,38 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from time import monotonic  # the real clock, apart from `time`, which tests replace to skip the waits
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config
 
 from source_events import cdk_contact
-from source_events.common.errors import CONNECT_ATTEMPTS, describe_network_failure, network_failure
+from source_events.common.errors import CONNECT_ATTEMPTS, UserFacingError, describe_network_failure, network_failure
 
 LOGGER = logging.getLogger("airbyte")
+
+# The longest wait an answer may name (Retry-After, retry-after-ms, X-RateLimit-Reset) that a sync sleeps through:
+# the CDK's own bound on retrying one request (an error handler's default `max_time`). The CDK sleeps a named wait
+# in full, unbounded: a daily quota spent, or a server sending a timestamp where seconds belong, would hold the
+# sync for hours or years (adversary review: `Retry-After: 86400` slept a day).
+LONGEST_NAMED_WAIT_SECONDS = 600
+
+
+def named_wait(seconds: float, response: requests.Response, header: str) -> float:
+    """`seconds`, the wait `response`'s `header` names, when a sync may wait that long; else the sync fails saying
+    so (a transient error: the next sync resumes from the state saved)."""
+    if seconds <= LONGEST_NAMED_WAIT_SECONDS:
+        return seconds
+    host = urlsplit(response.url or "").hostname or "The API"
+    raise UserFacingError(
+        message=f"{host} asked to wait {seconds:,.0f} s before the next request ({header}: "
+        f"{response.headers.get(header, '')}), longer than the {LONGEST_NAMED_WAIT_SECONDS} s a sync waits for an "
+        "answer. The sync stops here; the next one resumes from the state saved. If other tools use this API key, "
+        "they may have spent its quota.",
+        failure_type=FailureType.transient_error,
+    )
 
 
 @dataclass
@@ -59,7 +82,7 @@ class WaitTimeFromMillisecondsHeader(BackoffStrategy):
             milliseconds = float(response_or_exception.headers.get(self.header, ""))
         except ValueError:
             return None
-        return milliseconds / 1000 if milliseconds > 0 else None
+        return named_wait(milliseconds / 1000, response_or_exception, self.header) if milliseconds > 0 else None
 
 
 @dataclass
@@ -75,7 +98,8 @@ class WaitTimeFromRetryAfter(BackoffStrategy):
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.Response):
             return None
-        return seconds_until(response_or_exception.headers.get(self.header, ""))
+        seconds = seconds_until(response_or_exception.headers.get(self.header, ""))
+        return None if seconds is None else named_wait(seconds, response_or_exception, self.header)
 
 
 def seconds_until(retry_after: str) -> float | None:
@@ -119,7 +143,7 @@ class WaitUntilRateLimitReset(BackoffStrategy):
             return None
         if not spent:
             return None
-        return max(reset - time.time(), float(self.min_wait))
+        return named_wait(max(reset - time.time(), float(self.min_wait)), response_or_exception, self.reset_header)
 
 
 @dataclass

@@ -42,6 +42,7 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.streams.call_rate import BaseCallRatePolicy, CallRateLimitHit, HttpAPIBudget, Rate
 
 from source_events import cdk_contact
+from source_events.common.backoff import LONGEST_NAMED_WAIT_SECONDS
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -111,7 +112,13 @@ class PacingPolicy(BaseCallRatePolicy):
         # 429, header or not), call_reset_ts from X-RateLimit-Reset. Only both together mean "spent until then".
         # When the pace has itself used the limit, it already waits as long as needed, and to the moment: the
         # reset is whole seconds (up to 1 s a minute lost). Below the limit, something else spent the key.
-        if available_calls == 0 and call_reset_ts is not None:
+        # A reset further away than a sync waits is left to the 429 it comes with, whose retry says so and ends the
+        # sync (source_events.common.backoff.named_wait): every request waiting here would hold the sync as long.
+        if (
+            available_calls == 0
+            and call_reset_ts is not None
+            and call_reset_ts.timestamp() - time.time() <= LONGEST_NAMED_WAIT_SECONDS
+        ):
             with self._lock:
                 if self._counted() < self.limit:
                     self._spent_until = max(self._spent_until, call_reset_ts.timestamp())

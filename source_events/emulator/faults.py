@@ -35,6 +35,8 @@ FaultKind = Literal[
     "trickle_body",  # status line and headers, then the body a byte every `trickle_seconds`: each byte in time
 ]
 
+# when a rate_limit fault without Retry-After says the key resets: the rate limit's window
+RATE_LIMIT_WINDOW_SECONDS = 60
 _HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 # what the faults that never deliver a whole body start to send: a 200 that looks like a page of events
 _NEVER_WHOLE = {"events": [{"id": "never-delivered"}] * 20, "total": 10**6}
@@ -78,7 +80,7 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
     if fault.kind == "gateway_rate_limit":
         return ApiResponse(429, {"message": "Too Many Requests"}, retry_after)
     if fault.kind == "rate_limit":
-        reset = int(now + (fault.retry_after_seconds or 60))
+        reset = int(now + (fault.retry_after_seconds or RATE_LIMIT_WINDOW_SECONDS))
         return rate_limited(
             {**retry_after, "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
         )
