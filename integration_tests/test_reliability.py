@@ -411,17 +411,31 @@ def test_a_request_that_is_never_answered_times_out_and_is_retried_a_bounded_num
     assert any(f"sent nothing for 0.2 s (`{api}.request_timeout_seconds`)" in error for error in errors), errors
 
 
+_TRICKLES = {
+    "body": {"kind": "trickle_body"},
+    # the answer takes the socket from the connection as its headers arrive: 0.5.13 found none to shut, and waited
+    "body-connection-close": {"kind": "trickle_body", "connection_close": True},
+    # before any response exists: 0.5.13's deadline started once the headers were in
+    "headers": {"kind": "trickle_headers"},
+    "endless-100-continue": {"kind": "endless_continue", "stall_seconds": 20},
+}
+
+
+@pytest.mark.parametrize("trickle", list(_TRICKLES))
 @pytest.mark.parametrize("api", ["flameup", "bem"])
-def test_an_answer_that_trickles_in_is_cut_at_its_whole_deadline_and_retried(server, clock, api, caplog):
+def test_an_answer_that_trickles_in_is_cut_at_its_whole_deadline_and_retried(server, clock, api, trickle, caplog):
     """Each byte comes within the read timeout, the whole would take half a minute: cut at five read timeouts
-    (0.5.12 waited for it, however long: a byte a second held a sync for hours, adversary review)."""
-    server.faults.append(Fault(kind="trickle_body", at_request=2, times=2, api=api, trickle_seconds=0.05))
+    (0.5.12 waited for it, however long: a byte a second held a sync for hours, adversary review; 0.5.13 still did
+    for headers, and for an answer that closes its connection)."""
+    server.faults.append(Fault(**_TRICKLES[trickle], at_request=2, times=2, api=api, trickle_seconds=0.05))
     config = _config(server)
     config[api]["request_timeout_seconds"] = 0.2  # a byte every 0.05 s is in time; the whole answer gets 1 s
 
     output = run_read(config, catalog(FLAMEUP if api == "flameup" else BEM))
 
-    assert _served(server, "trickle_body") == 2
+    assert _served(server, _TRICKLES[trickle]["kind"]) == 2
+    # the connector hung up on both before they were whole (0.5.13 waited for two of these kinds to end)
+    assert [fault.kind for fault in server.cut_short] == [_TRICKLES[trickle]["kind"]] * 2
     _assert_complete(server, output, FLAMEUP if api == "flameup" else BEM)
     said = [r.getMessage() for r in caplog.records if "kept sending its answer" in r.getMessage()]
     assert said and all(f"more than 1 s (5 times `{api}.request_timeout_seconds`)" in line for line in said), said

@@ -7,6 +7,13 @@ only, so the connector wraps the transport adapters of each requester's session 
 `cdk_contact.session_of` reaches): an answer gets ANSWER_TIMEOUTS times the read timeout in all, from its request to its last
 byte; then its connection is shut and the request fails as `AnswerTooSlow`, a timeout the error handler retries
 (source_events.common.errors) like any other.
+
+The deadline runs from the request on, headers included (headers that trickle in, or `100 Continue` answers sent
+without end, are waited for as long as a body), and whatever the answer does with its connection: one that says
+`Connection: close` takes the socket from the connection as its headers arrive (0.5.13 found no socket to shut
+then, and waited). So the adapter's connections note, as they send, which request they carry and their socket
+(`_WatchedConnection`, through the pool classes of the adapter's pool managers); an adapter that is no
+`requests.HTTPAdapter`, or a proxy scheme with pools of its own (SOCKS), keeps the body's deadline only.
 """
 
 import contextlib
@@ -18,7 +25,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
-from requests.adapters import BaseAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
 
 # An answer's whole time, in read timeouts: at the default 60 s, five minutes for one page (a page of 1,000 events,
 # ~1 MB, takes seconds even at 100 KB/s)
@@ -49,29 +60,40 @@ class WholeAnswerDeadline(BaseAdapter):
         seconds = answer_seconds(timeout)
         if stream or seconds is None:
             return self._inner.send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
-        began = time.monotonic()
-        response = self._inner.send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
-        watch = _WATCHDOG.watch(began + seconds, lambda: _shut_connection(response))
+        self._watch_connections(request, proxies)
+        answer = _Answer()
+        watch = _WATCHDOG.watch(time.monotonic() + seconds, answer.shut)
+        _SENDING.answer = answer  # the connection that sends it notes its socket there (_WatchedConnection)
+        response = None
         try:
+            response = answer.response = self._inner.send(
+                request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
             response.content  # noqa: B018 - reads the whole body, as a send without `stream` does
         except (requests.RequestException, OSError) as error:
             if not watch.fired:
                 raise
-            raise _too_slow(seconds, response) from error
+            raise _too_slow(seconds, request, response) from error
         finally:
+            _SENDING.answer = None
             watch.cancel()
         if watch.fired:  # the last bytes came as the connection was shut: the answer may be cut short
-            raise _too_slow(seconds, response)
+            raise _too_slow(seconds, request, response)
         return response
+
+    def _watch_connections(self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None) -> None:
+        """The pools of the manager `request` goes through make connections that note their socket."""
+        if not isinstance(self._inner, HTTPAdapter):
+            return
+        proxy = select_proxy(request.url or "", proxies)
+        _watch_pools(self._inner.proxy_manager_for(proxy) if proxy else self._inner.poolmanager)
 
     def close(self) -> None:
         self._inner.close()
 
 
-def _too_slow(seconds: float, response: requests.Response) -> AnswerTooSlow:
-    return AnswerTooSlow(
-        f"the whole answer took longer than {seconds:g} s", request=response.request, response=response
-    )
+def _too_slow(seconds: float, request: requests.PreparedRequest, response: requests.Response | None) -> AnswerTooSlow:
+    return AnswerTooSlow(f"the whole answer took longer than {seconds:g} s", request=request, response=response)
 
 
 def answer_seconds(timeout: Any) -> float | None:
@@ -88,14 +110,69 @@ def bound(session: requests.Session) -> None:
             session.mount(prefix, WholeAnswerDeadline(adapter))
 
 
-def _shut_connection(response: requests.Response) -> None:
-    """Ends the body's reading: the blocked read returns at once, and the answer is cut short."""
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        return
-    with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
+class _Answer:
+    """One request's answer while it comes: the connection carrying it, once that connection sent it, and the
+    response, once its headers came."""
+
+    def __init__(self) -> None:
+        self.connection: _WatchedConnection | None = None
+        self.response: requests.Response | None = None
+
+    def shut(self) -> None:
+        """Ends the answer's reading: the blocked read returns at once, and the answer is cut short."""
+        sock = getattr(self.connection, "watched_sock", None)
+        if sock is None and self.response is not None:  # a connection we could not watch: the body's socket
+            sock = getattr(getattr(self.response.raw, "connection", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+_SENDING = threading.local()  # .answer: the _Answer a thread is sending
+
+
+class _WatchedConnection(HTTPConnection):
+    """A connection that notes the socket it connected, and, as it sends a request, that it carries that request's
+    answer: http.client hands the socket to a response that closes the connection, and leaves `sock` empty."""
+
+    watched_sock: socket.socket | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        self.watched_sock = self.sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        answer = getattr(_SENDING, "answer", None)
+        if answer is not None:
+            answer.connection = self
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": (HTTPConnectionPool, _WatchedHTTPPool), "https": (HTTPSConnectionPool, _WatchedHTTPSPool)}
+
+
+def _watch_pools(manager: PoolManager) -> None:
+    """The pools `manager` makes from now on make watched connections (the pools of urllib3's own classes only: a
+    SOCKS proxy's pools stay as they are)."""
+    classes = manager.pool_classes_by_scheme
+    if all(classes.get(scheme) is not plain for scheme, (plain, _) in _WATCHED_POOLS.items()):
+        return  # watched already, or pools of another kind
+    manager.pool_classes_by_scheme = {
+        **classes,
+        **{scheme: watched for scheme, (plain, watched) in _WATCHED_POOLS.items() if classes.get(scheme) is plain},
+    }
 
 
 class _Watch:

@@ -5,7 +5,10 @@ served, no `total` counted). Stalls wait on the server's stop event, not a sleep
 ends every stall at once.
 """
 
+import select
+import socket
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Literal
@@ -33,6 +36,8 @@ FaultKind = Literal[
     "stall_after_headers",  # status line and headers (the full Content-Length), then nothing, then it closes
     "stall_mid_body",  # half the body, then nothing for `stall_seconds`, then the connection closes
     "trickle_body",  # status line and headers, then the body a byte every `trickle_seconds`: each byte in time
+    "trickle_headers",  # the status line and headers a byte every `trickle_seconds`, then the body
+    "endless_continue",  # `100 Continue` every `trickle_seconds` for `stall_seconds`, then the answer
 ]
 
 # when a rate_limit fault without Retry-After says the key resets: the rate limit's window
@@ -58,7 +63,9 @@ class Fault(BaseModel):
     # the stall_* kinds: how long the server sends nothing (real seconds, on the server's side only; the
     # connector's request timeout ends the wait on its side). Stopping the server ends a stall at once.
     stall_seconds: float = Field(30.0, ge=0)
-    trickle_seconds: float = Field(0.05, gt=0)  # trickle_body: the wait before each byte (real seconds)
+    trickle_seconds: float = Field(0.05, gt=0)  # trickle_*: the wait before each byte (real seconds)
+    # the answer says `Connection: close`, as many proxies' do: the client's connection hands its socket to the answer
+    connection_close: bool = False
 
     def applies(self, number: int, api: str, number_of_api: int) -> bool:
         if self.api is not None:
@@ -103,14 +110,15 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
     return ApiResponse(200, _NEVER_WHOLE)
 
 
-def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | None, stop: threading.Event) -> None:
-    """Send `answer` on the handler's connection: whole, or as `fault` mangles it."""
+def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | None, stop: threading.Event) -> bool:
+    """Send `answer` on the handler's connection: whole, or as `fault` mangles it. False when a trickled answer was
+    cut short: the client hung up on it (its deadline) before it was whole."""
     kind = fault.kind if fault else None
     if kind in ("drop_connection", "stall_before_headers"):
         if kind == "stall_before_headers":
             stop.wait(fault.stall_seconds)
         handler.close_connection = True
-        return
+        return True
     if kind == "html_body":
         payload, content_type = _HTML_PAGE, "text/html"
     else:
@@ -119,30 +127,73 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
         payload, content_type = orjson.dumps(answer.body), "application/json"
     if kind == "invalid_json":
         payload = payload[: len(payload) // 2]
+    headers = {"Content-Type": content_type, "Content-Length": str(len(payload)), **answer.headers}
+    if fault is not None and fault.connection_close:
+        headers["Connection"] = "close"
+        handler.close_connection = True
+    if kind == "endless_continue":
+        ends = time.monotonic() + fault.stall_seconds
+        try:
+            while time.monotonic() < ends and not stop.wait(fault.trickle_seconds):
+                if _client_gone(handler):
+                    raise ConnectionResetError
+                handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                handler.wfile.flush()
+        except OSError:  # the client hung up
+            handler.close_connection = True
+            return False
+    if kind == "trickle_headers":
+        status = f"HTTP/1.1 {answer.status} {handler.responses.get(answer.status, ('',))[0]}\r\n"
+        head = (status + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode()
+        handler.close_connection = True
+        if not _trickle(handler, head, fault, stop):
+            return False
+        handler.wfile.write(payload)
+        return True
     handler.send_response(answer.status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(payload)))
-    for name, value in answer.headers.items():
+    for name, value in headers.items():
         handler.send_header(name, value)
     handler.end_headers()
     if kind == "stall_after_headers":
         _stall(handler, fault, stop)
-        return
+        return True
     if kind == "trickle_body":
-        for byte in range(len(payload)):
-            handler.wfile.write(payload[byte : byte + 1])
-            handler.wfile.flush()
-            if stop.wait(fault.trickle_seconds):
-                break
         handler.close_connection = True
-        return
+        return _trickle(handler, payload, fault, stop)
     if kind in ("truncated_body", "stall_mid_body"):
         handler.wfile.write(payload[: len(payload) // 2])
         if kind == "stall_mid_body":
             _stall(handler, fault, stop)
         handler.close_connection = True
-        return
+        return True
     handler.wfile.write(payload)
+    return True
+
+
+def _trickle(handler: BaseHTTPRequestHandler, data: bytes, fault: Fault, stop: threading.Event) -> bool:
+    """`data` a byte every `trickle_seconds`; whether all of it went out (not when the client hung up, or the server
+    stopped, first)."""
+    try:
+        for byte in range(len(data)):
+            if stop.wait(fault.trickle_seconds) or _client_gone(handler):
+                return False
+            handler.wfile.write(data[byte : byte + 1])
+            handler.wfile.flush()
+    except OSError:  # the client hung up
+        return False
+    return True
+
+
+def _client_gone(handler: BaseHTTPRequestHandler) -> bool:
+    """Whether the client shut its side of the connection (what a deadline does): its end of stream is readable.
+    Writing to it may go on succeeding for a while."""
+    connection = handler.connection
+    if not select.select([connection], [], [], 0)[0]:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _stall(handler: BaseHTTPRequestHandler, fault: Fault, stop: threading.Event) -> None:

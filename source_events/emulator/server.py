@@ -80,6 +80,8 @@ class EmulatorServer:
         self.latency_seconds = latency_seconds
         self.faults: list[Fault] = []
         self.served_faults: list[Fault] = []  # one entry per answer a fault gave: tests assert their fault fired
+        # one entry per trickled answer (trickle_*, endless_continue) the client hung up on before it was whole
+        self.cut_short: list[Fault] = []
         self.changes: list[Change] = []  # pending data changes (source_events.emulator.changes)
         self.request_count = 0
         self.requests_by_api: dict[str, int] = {"flameup": 0, "bem": 0}
@@ -233,7 +235,8 @@ def _handler_class(server: EmulatorServer) -> type:
                 self._json({stream: sorted(keys) for stream, keys in server.ground_truth().items()})
                 return
             answer, fault = server.handle(url.path, parse_qs(url.query, keep_blank_values=True), self.headers)
-            write(self, answer, fault, server._stopping)
+            if not write(self, answer, fault, server._stopping) and fault is not None:
+                server.cut_short.append(fault)
 
         def do_POST(self) -> None:  # noqa: N802 - control: POST /_emulator/append {"flameup": n, "bem": m, "seed": s}
             if self.path != "/_emulator/append":
