@@ -6,9 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from source_events.emulator.sample import sample_server
+from source_events.emulator import BemApi, FlameupApi
+from source_events.emulator.datasets import bem_events, flameup_events
+from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
+from source_events.emulator.server import EmulatorServer
 from testkit.cli import run_cli
 from testkit.emulator import emulator_config, session_emulator
 
@@ -147,3 +151,33 @@ def test_the_catalog_command_writes_the_catalog_of_a_one_api_config_that_read_ta
     assert misspelled.returncode == 1 and "no stream bem_event (did you mean bem_events?)" in misspelled.stderr
     assert refused.returncode == 1 and "`bem.event_types` should be a valid list" in refused.stderr
     assert refused.stdout == ""  # no catalog for a config that cannot be read
+
+
+# values orjson would change or refuse (an integer past 64 bits becomes a float; a lone surrogate escape is
+# refused): the emulator writes them as json does, as an API may
+_UNUSUAL = {"big": 123456789012345678901234567890, "negative": -18446744073709551617, "half_emoji": "\ud83d"}
+
+
+def test_values_orjson_cannot_hold_reach_the_output_exactly(tmp_path):
+    end = datetime.now(timezone.utc) - timedelta(minutes=1)
+    flameup = flameup_events(30, end - timedelta(days=2), end, WORKSPACE_ID, seed=5)
+    bem = bem_events(30, end - timedelta(days=1), end, seed=5)
+    flameup[7]["properties"] = dict(_UNUSUAL)
+    bem[7]["transformedContent"] = dict(_UNUSUAL)
+    apis = FlameupApi(WORKSPACE_ID, FLAMEUP_API_KEY, flameup), BemApi(BEM_API_KEY, bem)
+    with EmulatorServer(*apis) as server:
+        start = (end - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        result = run_cli(tmp_path, "read", emulator_config(server, flameup={"start_date": start}, bem={}), CATALOG)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    # the output as Python's json reads it, which keeps integers exact and reads `\ud83d` back (0.5.13: the
+    # integers came as floats, and a page with the lone surrogate failed every sync)
+    data = [json.loads(line)["record"]["data"] for line in result.stdout.splitlines() if '"RECORD"' in line]
+    assert len(data) == 60
+    assert [d.get("properties", d.get("transformedContent")) for d in data].count(_UNUSUAL) == 2
+    assert {
+        d.get("id", d.get("eventID")) for d in data if _UNUSUAL in (d.get("properties"), d.get("transformedContent"))
+    } == {
+        flameup[7]["id"],
+        bem[7]["eventID"],
+    }

@@ -5,6 +5,7 @@ served, no `total` counted). Stalls wait on the server's stop event, not a sleep
 ends every stall at once.
 """
 
+import json
 import select
 import socket
 import threading
@@ -124,7 +125,7 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
     else:
         # orjson: a page of 100 bem events in ~0.05 ms against ~0.5 with json. The emulator's own work is no part of
         # the latency it models, and it answers concurrent requests one at a time (one interpreter)
-        payload, content_type = orjson.dumps(answer.body), "application/json"
+        payload, content_type = _encoded(answer.body), "application/json"
     if kind == "invalid_json":
         payload = payload[: len(payload) // 2]
     headers = {"Content-Type": content_type, "Content-Length": str(len(payload)), **answer.headers}
@@ -168,6 +169,13 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
         return True
     handler.wfile.write(payload)
     return True
+
+
+def _encoded(body: object) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate: json writes them (as APIs do)
+        return json.dumps(body).encode()
 
 
 def _trickle(handler: BaseHTTPRequestHandler, data: bytes, fault: Fault, stop: threading.Event) -> bool:
