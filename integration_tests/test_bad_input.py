@@ -197,6 +197,15 @@ BAD_CONFIGS = [
         "40). Pass a JSON config file",
     ),
     (
+        # the CDK failed on it with a stack trace (fresh-clone review)
+        "a_global_state",
+        "read",
+        {"bem": BEM},
+        [{"type": "GLOBAL", "global": {"shared_state": {"x": 1}, "stream_states": []}}],
+        "cannot be used: it holds a GLOBAL state (one for all streams, as other connectors write); this connector "
+        "saves one state per stream.",
+    ),
+    (
         "bem_state_with_a_numeric_id",
         "read",
         {"bem": BEM},
@@ -224,6 +233,17 @@ def test_bad_input_gets_one_actionable_line_and_no_traceback(tmp_path, command, 
         assert result.returncode == 1
     assert "Traceback (most recent call last)" not in result.stdout
     assert FLAMEUP_API_KEY not in result.stdout + result.stderr and BEM_API_KEY not in result.stdout + result.stderr
+
+
+def test_a_state_of_another_connectors_stream_is_said_and_ignored(tmp_path):
+    catalog = {"streams": [s for s in CATALOG["streams"] if s["stream"]["name"] == "bem_events"]}
+
+    result = run_cli(tmp_path, "read", {"bem": BEM}, catalog, _state("users", {"updated_at": "2026-01-01"}))
+
+    assert result.returncode == 0 and not result.errors
+    warned = [m["log"]["message"] for m in result.of_type("LOG") if m["log"]["level"] == "WARN"]
+    assert any("holds the state of `users`, which this connector does not have" in line for line in warned), warned
+    assert result.of_type("RECORD")  # bem read from its start
 
 
 def test_bems_two_readers_failing_alike_log_each_error_once(tmp_path):

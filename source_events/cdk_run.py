@@ -19,6 +19,8 @@ from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteMessageSerializer,
+    AirbyteStateMessage,
+    AirbyteStateType,
     AirbyteTraceMessage,
     FailureType,
     TraceType,
@@ -31,6 +33,7 @@ from orjson import orjson
 from source_events import cdk_contact
 from source_events.catalog_file import catalog_file_problem
 from source_events.interruption import end_at_interrupt
+from source_events.manifest import stream_sections
 from source_events.source import SourceEvents
 from source_events.state_file import state_file_problem
 
@@ -107,12 +110,37 @@ def run(args: list[str]) -> None:
 
 
 def _create_source(parsed_args: argparse.Namespace) -> SourceEvents:
+    state_path = getattr(parsed_args, "state", None)
     return SourceEvents(
         catalog=_read_input("catalog", SourceEvents.read_catalog, getattr(parsed_args, "catalog", None)),
         config=_read_input("config", SourceEvents.read_config, getattr(parsed_args, "config", None)),
-        state=_read_input("state", SourceEvents.read_state, getattr(parsed_args, "state", None)),
+        state=_per_stream_states(_read_input("state", SourceEvents.read_state, state_path), state_path),
         config_path=getattr(parsed_args, "config", None),
     )
+
+
+def _per_stream_states(states: list[AirbyteStateMessage] | None, path: str | None) -> list[AirbyteStateMessage] | None:
+    """The states of a --state file, which must be this connector's: per stream (the CDK fails on a GLOBAL one with
+    a stack trace), and of its streams (another connector's are said, not silently dropped)."""
+    if not states:
+        return states
+    kinds = sorted({state.type.value for state in states if state.type != AirbyteStateType.STREAM})
+    if kinds:
+        raise AirbyteTracedException(
+            message=f"The state file {path} cannot be used: it holds a {' and a '.join(kinds)} state (one for all "
+            f"streams, as other connectors write); this connector saves one state per stream. {_REMEDIES['state']}.",
+            internal_message="unreadable --state file",
+            failure_type=FailureType.config_error,
+        )
+    named = {state.stream.stream_descriptor.name for state in states if state.stream is not None}
+    unknown = sorted(named - set(stream_sections()))
+    if unknown:
+        logging.getLogger("airbyte").warning(
+            f"The state file {path} holds the state of {', '.join(f'`{name}`' for name in unknown)}, which this "
+            f"connector does not have (a state from another connector?): ignored. Its streams are "
+            f"{' and '.join(f'`{name}`' for name in stream_sections())}."
+        )
+    return states
 
 
 _REMEDIES = {
