@@ -181,3 +181,21 @@ def test_values_orjson_cannot_hold_reach_the_output_exactly(tmp_path):
         flameup[7]["id"],
         bem[7]["eventID"],
     }
+
+
+def test_a_full_refresh_read_reads_every_event_whatever_state_is_passed(tmp_path):
+    config = emulator_config(session_emulator(), bem={})
+    first = run_cli(tmp_path, "read", config, BEM_ONLY)
+    state = [m["state"] for m in first.of_type("STATE")][-1:]
+    whole = {
+        "streams": [
+            {**s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in BEM_ONLY["streams"]
+        ]
+    }
+
+    again = run_cli(tmp_path, "read", config, whole, state)
+
+    # 0.5.13 resumed from the state: the few events under its lookback, which `overwrite` would have kept alone
+    assert state and len(again.of_type("RECORD")) == len(first.of_type("RECORD")) > 100
+    said = [m["log"]["message"] for m in again.of_type("LOG")]
+    assert "Stream bem_events is read in full refresh: the state passed for it is not used" in "\n".join(said)

@@ -15,6 +15,7 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
+    SyncMode,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
@@ -57,7 +58,7 @@ class SourceEvents(ConcurrentDeclarativeSource):
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=self._config_with_defaults,
-            state=state or [],
+            state=_without_full_refresh_states(state or [], catalog),
             # a copy: the CDK resolves references into the mapping it is given, and the manifest is parsed once
             source_config=_with_request_timeouts(copy.deepcopy(manifest()), self._config_with_defaults),
             config_path=config_path,
@@ -175,3 +176,23 @@ def _with_request_timeouts(declared: dict[str, Any], config: Mapping[str, Any]) 
                 float(timeout), CONNECT_TIMEOUT_SECONDS
             )
     return declared
+
+
+def _without_full_refresh_states(
+    states: list[AirbyteStateMessage], catalog: ConfiguredAirbyteCatalog | None
+) -> list[AirbyteStateMessage]:
+    """A stream the catalog reads in full refresh reads everything, whatever state is passed: the CDK resumed it from
+    its state (fresh-clone review: 13 records of 1,013, which an `overwrite` destination would have kept alone).
+    Airbyte passes none for such a stream; a state passed by hand is said and left out."""
+    whole = {
+        configured.stream.name
+        for configured in (catalog.streams if catalog else [])
+        if configured.sync_mode == SyncMode.full_refresh
+    }
+    dropped = [s for s in states if s.stream is not None and s.stream.stream_descriptor.name in whole]
+    for state in dropped:
+        logging.getLogger("airbyte").info(
+            f"Stream {state.stream.stream_descriptor.name} is read in full refresh: the state passed for it is not "
+            "used (an incremental read resumes from it)."
+        )
+    return [s for s in states if s not in dropped]
