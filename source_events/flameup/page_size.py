@@ -26,7 +26,7 @@ SMALL_PAGE = 100
 
 
 class PageSize:
-    def __init__(self, configured: int | None) -> None:
+    def __init__(self, configured: int | None, requests_per_minute: int | None = None) -> None:
         #: whether the page size is the connector's to find (`flameup.page_size` unset)
         self.automatic = configured is None
         self._limit = manifest.setting("flameup", "page_size")["maximum"] if configured is None else configured
@@ -35,6 +35,8 @@ class PageSize:
         self._lock = threading.Lock()
         self._refusals = 0
         self._told = False
+        # the pace the log line quotes: the configured one (`flameup.requests_per_minute`), else Flameup's limit
+        self._per_minute = requests_per_minute or manifest.setting("flameup", "requests_per_minute")["default"]
 
     @property
     def limit(self) -> int:
@@ -85,10 +87,10 @@ class PageSize:
             limit, cap, refused = self._limit, self._cap, self._refusals
         if not self.automatic:
             if limit < SMALL_PAGE:
-                per_minute = manifest.setting("flameup", "requests_per_minute")["default"]  # Flameup's limit
+                per_minute = self._per_minute
                 LOGGER.warning(
                     f"Stream flameup_events: `flameup.page_size` is {limit:,}: each request reads at most {limit:,} "
-                    f"events, so at Flameup's {per_minute} requests a minute a sync reads at most "
+                    f"events, so at {per_minute:,} requests a minute a sync reads at most "
                     f"{per_minute * limit:,} a minute"
                     + (" (about half that at pages of one)" if limit == 1 else "")
                     + ". Leave it unset to read the largest pages Flameup serves."

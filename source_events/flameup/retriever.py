@@ -71,8 +71,8 @@ class FlameupRetriever(SimpleRetriever):
         super().__post_init__(parameters)
         configured = str(InterpolatedString.create(str(self.page_size or ""), parameters=parameters).eval(self.config))
         #: the `limit` to ask for and the cap Flameup serves, shared by the sync's windows
-        self.page_sizes = PageSize(int(configured) if configured.strip() not in ("", "None") else None)
         pace = InterpolatedString.create(str(self.requests_per_minute), parameters=parameters).eval(self.config)
+        self.page_sizes = PageSize(int(configured) if configured.strip() not in ("", "None") else None, int(pace))
         #: the windows being read side by side: the cursor admits each, read_records says when it is done
         self.windows_in_flight = WindowsInFlight(int(pace))
         self._evidence = ListingEvidence()
