@@ -187,5 +187,6 @@ def _reason(error: requests.RequestException) -> str:
 _BODY_WITHOUT_EVENTS = ErrorResolution(
     response_action=ResponseAction.RETRY,
     failure_type=FailureType.transient_error,
-    error_message="The API answered with a body that is not an events list (HTML, or JSON cut short); retrying.",
+    error_message="The API answered with a body that is not an events list (an HTML page, or JSON cut short). Such an "
+    "answer is retried; if every retry gets one, check the `base_url` setting: it must be the API's, not a web page's.",
 )
