@@ -3,6 +3,7 @@
 (source_events.common.pages, source_events.common.errors) and the quick check (source_events.quick_check)
 accept the same pages."""
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -23,14 +24,16 @@ def parse_body(content: bytes) -> Mapping[str, Any]:
     the destination as a float; a page with the others was taken for a damaged answer, and failed every sync on
     it). A page with 19 digits in a row (~40 µs to look) is read by json, which keeps every integer exact; the CDK
     writes what orjson cannot with json as well."""
-    parse = orjson.loads if content.translate(_DIGITS).find(_LONG_NUMBER) < 0 else json.loads
     try:
-        body = parse(content)
-    except ValueError:  # orjson's error, or json's (UnicodeDecodeError too): json has the last word
-        try:
-            body = json.loads(content)
-        except ValueError:
-            return {}
+        if content.translate(_DIGITS).find(_LONG_NUMBER) < 0:
+            with contextlib.suppress(orjson.JSONDecodeError):  # refused: json has the last word
+                return _an_object(orjson.loads(content))
+        return _an_object(json.loads(content))
+    except ValueError:  # json's error (UnicodeDecodeError too)
+        return {}
+
+
+def _an_object(body: Any) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
