@@ -10,6 +10,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Literal
@@ -132,22 +133,16 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
     if fault is not None and fault.connection_close:
         headers["Connection"] = "close"
         handler.close_connection = True
-    if kind == "endless_continue":
-        ends = time.monotonic() + fault.stall_seconds
-        try:
-            while time.monotonic() < ends and not stop.wait(fault.trickle_seconds):
-                if _client_gone(handler):
-                    raise ConnectionResetError
-                handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                handler.wfile.flush()
-        except OSError:  # the client hung up
-            handler.close_connection = True
-            return False
+    if kind == "endless_continue" and not _send_slowly(
+        handler, _continues_until(time.monotonic() + fault.stall_seconds), fault, stop
+    ):
+        handler.close_connection = True
+        return False
     if kind == "trickle_headers":
         status = f"HTTP/1.1 {answer.status} {handler.responses.get(answer.status, ('',))[0]}\r\n"
         head = (status + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode()
         handler.close_connection = True
-        if not _trickle(handler, head, fault, stop):
+        if not _send_slowly(handler, _bytes_of(head), fault, stop):
             return False
         handler.wfile.write(payload)
         return True
@@ -160,7 +155,7 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
         return True
     if kind == "trickle_body":
         handler.close_connection = True
-        return _trickle(handler, payload, fault, stop)
+        return _send_slowly(handler, _bytes_of(payload), fault, stop)
     if kind in ("truncated_body", "stall_mid_body"):
         handler.wfile.write(payload[: len(payload) // 2])
         if kind == "stall_mid_body":
@@ -178,14 +173,23 @@ def _encoded(body: object) -> bytes:
         return json.dumps(body).encode()
 
 
-def _trickle(handler: BaseHTTPRequestHandler, data: bytes, fault: Fault, stop: threading.Event) -> bool:
-    """`data` a byte every `trickle_seconds`; whether all of it went out (not when the client hung up, or the server
-    stopped, first)."""
+def _bytes_of(data: bytes) -> Iterator[bytes]:
+    return (data[at : at + 1] for at in range(len(data)))
+
+
+def _continues_until(ends: float) -> Iterator[bytes]:
+    while time.monotonic() < ends:
+        yield b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _send_slowly(handler: BaseHTTPRequestHandler, pieces: Iterable[bytes], fault: Fault, stop: threading.Event) -> bool:
+    """Each of `pieces` after a wait of `trickle_seconds`; whether all of them went out (not when the client hung up,
+    or the server stopped, first)."""
     try:
-        for byte in range(len(data)):
+        for piece in pieces:
             if stop.wait(fault.trickle_seconds) or _client_gone(handler):
                 return False
-            handler.wfile.write(data[byte : byte + 1])
+            handler.wfile.write(piece)
             handler.wfile.flush()
     except OSError:  # the client hung up
         return False
