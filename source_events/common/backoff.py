@@ -182,9 +182,11 @@ class WaitAfterNetworkError(BackoffStrategy):
     def _say(self, line: str, waits: float) -> None:
         """Log `line` unless another request said the very same within its wait: the same failure, seen twice."""
         now = monotonic()
+        # said under the lock: a reader that noted a line and was paused before saying it let the other reader's
+        # later lines out first ("retry 3" before "retry 2")
         with self._said_lock:
             if self._said.get(line, 0.0) > now:
                 return
             self._said = {said: until for said, until in self._said.items() if until > now}
             self._said[line] = now + waits
-        LOGGER.warning(line)
+            LOGGER.warning(line)
