@@ -199,3 +199,25 @@ def test_a_full_refresh_read_reads_every_event_whatever_state_is_passed(tmp_path
     assert state and len(again.of_type("RECORD")) == len(first.of_type("RECORD")) > 100
     said = [m["log"]["message"] for m in again.of_type("LOG")]
     assert "Stream bem_events is read in full refresh: the state passed for it is not used" in "\n".join(said)
+
+
+def test_inputs_passed_as_pipes_that_read_once_work_as_files_do(tmp_path):
+    """`--config <(op read …)` keeps a key off the disk; the CDK reads each input again after the connector did, and
+    0.5.14 failed there (the pipe was empty the second time: "Could not read json file /dev/fd/63", a stack trace)."""
+    config = _session_config()
+    first = run_cli(tmp_path, "read", config, BEM_ONLY)
+    state = [m["state"] for m in first.of_type("STATE")][-1:]
+
+    check = run_cli(tmp_path, "check", config, through_pipes=True)
+    piped = run_cli(tmp_path, "read", config, BEM_ONLY, state, through_pipes=True)
+    filed = run_cli(tmp_path, "read", config, BEM_ONLY, state)
+
+    assert check.connection_status == {"status": "SUCCEEDED"}
+    assert piped.returncode == 0 and not piped.errors, piped.stdout[-2000:]
+    resumed = [r["record"]["data"] for r in piped.of_type("RECORD")]
+    assert state and resumed and resumed == [r["record"]["data"] for r in filed.of_type("RECORD")]
+    # a bad input through a pipe is described from the text that was read, not from the pipe read empty again
+    damaged = run_cli(tmp_path, "read", config, BEM_ONLY, '{"type": STREAM}', through_pipes=True)
+    (error,) = damaged.errors
+    assert error["message"].startswith("The state file /dev/fd/")
+    assert "cannot be used: it is not valid JSON (Expecting value at line 1, column 10)" in error["message"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from source_events import manifest
 from source_events.config import read_settings
+from source_events.input_files import input_text
 
 SCHEMAS = Path(__file__).with_name("schemas")
 
@@ -74,7 +75,7 @@ def catalog_file_problem(path: str) -> str | None:
     """What a --catalog file that the CDK cannot read is, when it is what `discover` prints (its output, its CATALOG
     message, or the streams it lists) rather than a configured catalog. None when it is none of these."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = input_text(path)
     except (OSError, ValueError):
         return None
     try:
@@ -110,7 +111,7 @@ def _guess(name: str, names: list[str]) -> str:
 def streams_provided(config_path: str) -> list[str]:
     """The streams the config switches on, in the manifest's order. ValueError: no JSON object, or a setting to fix
     (named, as `check` names it)."""
-    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    config = json.loads(input_text(config_path))
     if not isinstance(config, dict):
         raise ValueError("it holds no JSON object")
     return read_settings(manifest.with_spec_defaults(config)).streams

@@ -32,6 +32,7 @@ from orjson import orjson
 
 from source_events import cdk_contact
 from source_events.catalog_file import catalog_file_problem
+from source_events.input_files import input_text
 from source_events.interruption import end_at_interrupt
 from source_events.manifest import stream_sections
 from source_events.source import SourceEvents
@@ -170,8 +171,7 @@ def _json_problem(path: str) -> str | None:
     """Where a file that is not JSON stops being JSON (the CDK's own line names the file again and says "a valid
     JSON"); None for a file that is JSON, or that cannot be read."""
     try:
-        with open(path, encoding="utf-8") as file:
-            json.load(file)
+        json.loads(input_text(path))
     except json.JSONDecodeError as error:
         return f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
     except (OSError, ValueError):

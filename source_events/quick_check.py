@@ -41,6 +41,7 @@ from source_events import manifest
 from source_events.bem.forward import OLDEST_FIRST, Request
 from source_events.common.bodies import is_events_page, parse_body
 from source_events.config import ConfigError, read_settings, unknown_settings
+from source_events.input_files import input_text
 
 # What the CDK prints for a successful check, after its "Check succeeded" log line (AirbyteEntrypoint.check)
 SUCCEEDED_LINES = (
@@ -164,8 +165,7 @@ def valid_config(config_path: str) -> tuple[dict[str, Any], list[str]] | None:
     might (the spec's JSON Schema, a file that is no JSON object): the CDK path says what."""
     if _plain_spec() is None:
         return None  # e.g. config migrations or transformations: the CDK applies them before it checks
-    with open(config_path) as handle:  # as the CDK reads it (BaseConnector.read_config)
-        raw = json.loads(handle.read())
+    raw = json.loads(input_text(config_path))  # as the CDK path reads it (SourceEvents.read_config)
     if not isinstance(raw, dict):
         return None
     config = manifest.with_spec_defaults(raw) or {}  # as SourceEvents reads it

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
+    AirbyteStateMessageSerializer,
     ConfiguredAirbyteCatalog,
     Status,
     SyncMode,
@@ -32,6 +34,7 @@ from source_events.check import check_stream
 from source_events.common import deadline
 from source_events.common.budget import build_pacing_budget
 from source_events.common.checkpoints import CheckpointingCursor, QueuedInOrder
+from source_events.input_files import input_text
 from source_events.manifest import manifest, with_spec_defaults
 
 if TYPE_CHECKING:
@@ -69,6 +72,33 @@ class SourceEvents(ConcurrentDeclarativeSource):
         cdk_contact.release_component_schema(self)  # read only while the source was built
         # what the cursors emit: a reader's state goes onto the queue behind its records
         self._cursor_messages = QueuedInOrder(cdk_contact.queue_of(self), cdk_contact.message_repository_of(self))
+
+    # The input files, read as the CDK's BaseConnector and Source read them, but through source_events.input_files:
+    # the CDK reads each again after the connector did, and a pipe (`--config <(…)`) gives the same text again.
+    @staticmethod
+    def _read_json_file(file_path: str) -> Any:
+        try:
+            return json.loads(input_text(file_path))
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"Could not read json file {file_path}: {error}. Please ensure that it is a valid JSON."
+            ) from None
+
+    @staticmethod
+    def read_config(config_path: str) -> MutableMapping[str, Any]:
+        config = SourceEvents._read_json_file(config_path)
+        if isinstance(config, MutableMapping):
+            return config
+        raise ValueError(f"The content of {config_path} is not an object and therefore is not a valid config.")
+
+    @classmethod
+    def read_state(cls, state_path: str | None) -> list[AirbyteStateMessage]:
+        if not state_path:
+            return []
+        states = [AirbyteStateMessageSerializer.load(state) for state in cls._read_json_file(state_path) or []]
+        if any(not (state.stream or state.data or state.global_) for state in states):
+            raise ValueError("AirbyteStateMessage should contain either a stream, global, or state field")
+        return states
 
     @cached_property
     def settings(self) -> EventsConfig:

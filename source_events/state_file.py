@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from source_events.input_files import input_text
+
 STATE_HELP = """Keep the last state of each stream from the output of `source-events read`, in the format --state
 reads: a JSON list of the STATE messages' `state` objects. A stream for which the read emitted no state
 keeps the one it had in --output, if that file exists; so after every read, the same two commands:
@@ -105,7 +107,7 @@ def state_file_problem(path: str) -> str | None:
     """What a --state file that the CDK cannot read is, when it is something a user is likely to pass: a read's
     output, one STATE line, one stream's state, or a legacy state. None when it is none of these."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = input_text(path)
     except (OSError, ValueError):
         return None
     try:

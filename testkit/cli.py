@@ -1,8 +1,10 @@
 """Running the real `source-events` CLI in a subprocess, as Airbyte does, and reading what it prints."""
 
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +30,38 @@ class CliRun:
 
 
 def run_cli(
-    tmp_path: Path, command: str, config: Any = None, catalog: Any = None, state: Any = None, *extra: str
+    tmp_path: Path,
+    command: str,
+    config: Any = None,
+    catalog: Any = None,
+    state: Any = None,
+    *extra: str,
+    through_pipes: bool = False,
 ) -> CliRun:
+    """`through_pipes`: each input passed as a pipe that reads once (`/dev/fd/N`, as `--config <(…)` does), not a file."""
     args = [sys.executable, "-m", "source_events", command, *extra]
+    pipes: list[int] = []
     for name, value in (("config", config), ("catalog", catalog), ("state", state)):
         if value is not None:
-            path = tmp_path / f"{name}.json"
-            path.write_text(value if isinstance(value, str) else json.dumps(value))
-            args += [f"--{name}", str(path)]
-    return CliRun(subprocess.run(args, capture_output=True, text=True, timeout=180, check=False))
+            text = value if isinstance(value, str) else json.dumps(value)
+            if through_pipes:
+                readable, writable = os.pipe()
+                pipes.append(readable)
+                threading.Thread(target=_write_and_close, args=(writable, text.encode()), daemon=True).start()
+                args += [f"--{name}", f"/dev/fd/{readable}"]
+            else:
+                path = tmp_path / f"{name}.json"
+                path.write_text(text)
+                args += [f"--{name}", str(path)]
+    try:
+        return CliRun(
+            subprocess.run(args, capture_output=True, text=True, timeout=180, check=False, pass_fds=tuple(pipes))
+        )
+    finally:
+        for readable in pipes:
+            os.close(readable)
+
+
+def _write_and_close(writable: int, data: bytes) -> None:
+    with os.fdopen(writable, "wb") as pipe:
+        pipe.write(data)
