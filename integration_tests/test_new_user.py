@@ -233,6 +233,24 @@ def test_a_catalog_stream_the_config_does_not_provide_is_refused_in_one_line_bef
     _no_secret_and_no_traceback(result)
 
 
+def test_a_catalog_of_no_streams_is_refused_not_read_as_a_sync_that_found_nothing(tmp_path, server):
+    """0.5.14 read nothing and exited 0: a catalog cut down by hand to no streams looked like a quiet sync."""
+    requests_before = server.request_count
+
+    result = run_cli(tmp_path, "read", {"bem": _config(server)["bem"]}, {"streams": []})
+
+    assert result.returncode == 1
+    assert [(e["message"], e["failure_type"]) for e in result.errors] == [
+        (
+            "The catalog lists no stream, so there is nothing to read. This config provides: `bem_events`. "
+            "`source-events catalog --config … --output catalog.json` writes a catalog of the streams it provides.",
+            "config_error",
+        )
+    ]
+    assert server.request_count == requests_before
+    _no_secret_and_no_traceback(result)
+
+
 def test_a_catalog_of_the_configured_streams_only_is_read(tmp_path, server):
     config = {"bem": _config(server)["bem"]}
 

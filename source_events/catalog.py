@@ -1,8 +1,9 @@
 """A read's configured catalog held against the config, before any request: a stream the config does not provide
-is refused by name.
+is refused by name, and so is a catalog that lists none.
 
 Without it, the CDK reads nothing for such a stream and the sync succeeds without a word: a misspelled name, or
-the other API's stream when only one API is configured, would look like an empty stream.
+the other API's stream when only one API is configured, would look like an empty stream; a catalog of no streams
+(`"streams": []`, a catalog cut down by hand) like a sync that found nothing new.
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     """Raise a config_error naming every stream of a catalog that this config does not provide."""
     sections = stream_sections()
     provided = settings.streams
+    stream_names = list(stream_names)
+    if not stream_names:
+        raise AirbyteTracedException(
+            message=(
+                f"The catalog lists no stream, so there is nothing to read. This config provides: {_named(provided)}. "
+                "`source-events catalog --config … --output catalog.json` writes a catalog of the streams it provides."
+            ),
+            internal_message="empty catalog",
+            failure_type=FailureType.config_error,
+        )
     unknown = sorted(set(stream_names) - set(provided))
     if not unknown:
         return
@@ -35,10 +46,14 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     raise AirbyteTracedException(
         message=(
             f"The catalog names streams this config does not provide: {reasons}. This config provides: "
-            f"{', '.join(f'`{name}`' for name in provided)}. Remove them from the catalog "
+            f"{_named(provided)}. Remove them from the catalog "
             "(`source-events catalog --config … --output catalog.json` writes a catalog of the streams it provides) or "
             "configure their API."
         ),
         internal_message=f"catalog streams not provided by the config: {unknown}",
         failure_type=FailureType.config_error,
     )
+
+
+def _named(streams: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in streams)

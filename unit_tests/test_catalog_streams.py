@@ -1,4 +1,4 @@
-"""A configured catalog may only name streams the config provides: anything else is refused before any
+"""A configured catalog may only name streams the config provides, and at least one: anything else is refused before any
 request, through the CDK's own entrypoint too (SourceEvents.read); integration_tests/test_new_user.py checks
 the same through source-events."""
 
@@ -20,9 +20,16 @@ def test_a_stream_of_an_api_not_configured_is_refused_through_the_cdks_own_entry
     assert not output.records and not output.state_messages and http.request_history == []
 
 
-@pytest.mark.parametrize("names", [[FLAMEUP, BEM], [FLAMEUP], [BEM], []])
+@pytest.mark.parametrize("names", [[FLAMEUP, BEM], [FLAMEUP], [BEM]])
 def test_the_streams_of_the_configured_apis_pass(config, names):
     refuse_streams_not_provided(names, parse_config(config.with_flameup().with_bem().build()))
+
+
+def test_a_catalog_of_no_streams_is_refused(config):
+    with pytest.raises(AirbyteTracedException) as raised:
+        refuse_streams_not_provided([], parse_config(config.with_flameup().with_bem().build()))
+
+    assert raised.value.message.startswith("The catalog lists no stream, so there is nothing to read.")
 
 
 def test_every_unknown_name_is_listed_once_sorted(config):
