@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from source_events.emulator.faults import Fault
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID, sample_server
 from source_events.emulator.server import EmulatorServer
 from testkit.cli import run_cli
@@ -115,6 +116,24 @@ def test_a_malformed_start_date_is_one_line_naming_the_setting_before_any_reques
         assert [(e["message"], e["failure_type"]) for e in result.errors] == [(expected, "config_error")]
         assert result.returncode == 1
     assert server.request_count == requests_before
+    _no_secret_and_no_traceback(result)
+
+
+def test_check_of_a_base_url_that_answers_with_a_web_page_fails_at_once_naming_it(tmp_path):
+    """A site's address for `base_url` (200, HTML): 0.5.14's check retried it for two and a half minutes."""
+    with sample_server(port=0, flameup_count=10, bem_count=10) as site:
+        site.faults.append(Fault(kind="web_page", at_request=1, times=1000))
+
+        result = run_cli(tmp_path, "check", _config(site))
+
+        assert result.connection_status["status"] == "FAILED"
+        assert "answered /api/v1/workspaces/" in result.connection_status["message"]
+        assert (
+            "with a web page (HTTP 200, text/html), not an events list: check `flameup.base_url`"
+            in (result.connection_status["message"])
+        )
+        # each API asked once by the connector's own look, then once by the CDK's check: no retry
+        assert site.request_count == 4
     _no_secret_and_no_traceback(result)
 
 

@@ -167,6 +167,7 @@ def test_bem_waits_retry_after_ms_first(server, clock):
         "drop_connection",
         "truncated_body",
         "html_body",
+        "web_page",
         "invalid_json",
         "event_without_key",
     ],
@@ -197,6 +198,7 @@ def test_a_transient_failure_of_bem_is_retried_with_jittered_backoff_and_loses_n
         "drop_connection",
         "truncated_body",
         "html_body",
+        "web_page",
         "invalid_json",
         "event_without_key",
     ],
@@ -209,6 +211,22 @@ def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, clo
     _assert_complete(server, output, FLAMEUP)
     assert _served(server, kind) == 2
     assert len(clock.retries) == 2
+
+
+@pytest.mark.parametrize("stream, api, name", [(FLAMEUP, "flameup", "Flameup"), (BEM, "bem", "bem")])
+def test_a_web_page_where_the_first_events_page_should_be_names_base_url_at_once(server, clock, stream, api, name):
+    """A `base_url` that names the vendor's site answers 200 with HTML: 0.5.14 retried it for two and a half minutes
+    (`check` too, the Airbyte form waiting), as it rightly retries a web page once the API has served events."""
+    server.faults.append(Fault(kind="web_page", at_request=1, times=1000, api=api))
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    errors = [(e.trace.error.message, e.trace.error.failure_type.value) for e in output.errors]
+    assert errors and all(failure == "config_error" for _, failure in errors), errors
+    assert f"{name} at {server.base_url.split('//')[1]} answered /" in errors[0][0]
+    assert f"with a web page (HTTP 200, text/html), not an events list: check `{api}.base_url`" in errors[0][0]
+    assert clock.retries == [] and not output.records
+    assert _served(server, "web_page") == server.requests_by_api[api] <= (2 if api == "bem" else 1)  # bem: 2 readers
 
 
 @pytest.mark.parametrize("stream, api", [(FLAMEUP, "flameup"), (BEM, "bem")])

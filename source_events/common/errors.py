@@ -93,6 +93,7 @@ class EventsErrorHandler(DefaultErrorHandler):
         self._lock = threading.Lock()
         self._failed_connections: dict[int, int] = {}  # id(request) -> connections refused so far
         self._connected = False
+        self._served_events = False  # an events page came from this API in this process
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response):
@@ -100,11 +101,31 @@ class EventsErrorHandler(DefaultErrorHandler):
             if response_or_exception.status_code == 200:
                 body = parsed_body(response_or_exception)
                 if is_events_page(body, self.event_key or None):
+                    self._served_events = True
                     return SUCCESS_RESOLUTION
-                return self._event_without_key() if is_events_page(body) else _BODY_WITHOUT_EVENTS
+                if is_events_page(body):
+                    return self._event_without_key()
+                if not self._served_events and _is_web_page(response_or_exception):
+                    return self._web_page(response_or_exception)
+                return _BODY_WITHOUT_EVENTS
         elif isinstance(response_or_exception, requests.RequestException):
             return self._network_failure(response_or_exception)
         return super().interpret_response(response_or_exception)
+
+    def _web_page(self, response: requests.Response) -> ErrorResolution:
+        """A web page where the first events page should be: `base_url` names a site, not the API (retried, it
+        held `check` in the Airbyte form for two and a half minutes). Once this API served events, a page is a
+        proxy's or gateway's hiccup, and retried (_BODY_WITHOUT_EVENTS)."""
+        where = urlsplit(response.url or "")
+        return ErrorResolution(
+            response_action=ResponseAction.FAIL,
+            failure_type=FailureType.config_error,
+            error_message=(
+                f"{self.api} at {where.netloc} answered {where.path or '/'} with a web page (HTTP 200, "
+                f"{response.headers.get('Content-Type') or 'no Content-Type'}), not an events list: check "
+                f"`{self.section}.base_url` (leave it unset for the vendor's API)."
+            ),
+        )
 
     def _event_without_key(self) -> ErrorResolution:
         return ErrorResolution(
@@ -182,6 +203,13 @@ def _reason(error: requests.RequestException) -> str:
         if reason.lower() in text.lower():
             return reason[0].lower() + reason[1:]
     return type(error).__name__
+
+
+def _is_web_page(response: requests.Response) -> bool:
+    """An HTML answer: said so by its Content-Type, or starting with a tag."""
+    if "html" in (response.headers.get("Content-Type") or "").lower():
+        return True
+    return response.content[:512].lstrip().startswith(b"<")
 
 
 _BODY_WITHOUT_EVENTS = ErrorResolution(

@@ -32,6 +32,7 @@ FaultKind = Literal[
     "drop_connection",  # the connection closes before any response
     "truncated_body",  # a Content-Length longer than the body that arrives
     "html_body",  # 502 with an HTML page, as a proxy sends
+    "web_page",  # 200 with an HTML page: a site's, where the API should be (a wrong base_url, a captive portal)
     "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
     "event_without_key",  # 200, a page whose event has no primary key (`id`, `eventID`): a damaged answer
     "stall_before_headers",  # the request is read, then nothing for `stall_seconds`, then the connection closes
@@ -45,6 +46,7 @@ FaultKind = Literal[
 # when a rate_limit fault without Retry-After says the key resets: the rate limit's window
 RATE_LIMIT_WINDOW_SECONDS = 60
 _HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+_WEB_PAGE = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>Event analytics</h1></body></html>"
 # what the faults that never deliver a whole body start to send: a 200 that looks like a page of events
 _NEVER_WHOLE = {"events": [{"id": "never-delivered"}] * 20, "total": 10**6}
 # a page of one event without its primary key, for either API (null, as a serializer writes a missing value)
@@ -105,6 +107,8 @@ def fault_answer(fault: Fault, now: float) -> ApiResponse:
         return ApiResponse(401, {"message": "Unauthorized"})
     if fault.kind == "html_body":
         return ApiResponse(502, None)
+    if fault.kind == "web_page":
+        return ApiResponse(200, None)
     if fault.kind == "event_without_key":
         return ApiResponse(200, _EVENT_WITHOUT_KEY)
     # drop_connection, truncated_body, invalid_json, stall_*, trickle_body: a normal-looking answer that never
@@ -121,8 +125,8 @@ def write(handler: BaseHTTPRequestHandler, answer: ApiResponse, fault: Fault | N
             stop.wait(fault.stall_seconds)
         handler.close_connection = True
         return True
-    if kind == "html_body":
-        payload, content_type = _HTML_PAGE, "text/html"
+    if kind in ("html_body", "web_page"):
+        payload, content_type = _HTML_PAGE if kind == "html_body" else _WEB_PAGE, "text/html"
     else:
         # orjson: a page of 100 bem events in ~0.05 ms against ~0.5 with json. The emulator's own work is no part of
         # the latency it models, and it answers concurrent requests one at a time (one interpreter)
