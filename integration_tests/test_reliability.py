@@ -213,6 +213,25 @@ def test_a_transient_failure_of_flameup_is_retried_and_loses_nothing(server, clo
     assert len(clock.retries) == 2
 
 
+@pytest.mark.parametrize("kind, status", [("server_error", 500), ("unavailable", 503), ("rate_limit", 429)])
+def test_each_retried_answer_is_said_by_what_it_was_not_as_a_rate_limit(server, clock, caplog, kind, status):
+    """The CDK's line for every retried answer says "Rate limit exceeded (HTTP 503)": said instead as the error
+    handler's reason, the wait slept and the host that answered."""
+    server.faults.append(Fault(kind=kind, at_request=4, times=2, api="flameup"))
+
+    output = run_read(_config(server), catalog(FLAMEUP))
+
+    _assert_complete(server, output, FLAMEUP)
+    host = server.base_url.split("//")[1]
+    said = [r.getMessage() for r in caplog.records if "Next try in" in r.getMessage()]
+    waits = [float(re.search(r"Next try in ([\d.]+) s", line).group(1)) for line in said]
+    assert len(said) == 2 and all(line.endswith(f"({host} answered HTTP {status}).") for line in said), said
+    assert waits == pytest.approx(clock.retries, abs=0.01)
+    reason = "rate limiting this key (429)" if status == 429 else "failing or unavailable (5xx)"
+    assert all(line.startswith(f"The API is {reason}") for line in said), said
+    assert not [r for r in caplog.records if "Rate limit exceeded (HTTP" in r.getMessage()]
+
+
 @pytest.mark.parametrize("stream, api, name", [(FLAMEUP, "flameup", "Flameup"), (BEM, "bem", "bem")])
 def test_a_web_page_where_the_first_events_page_should_be_names_base_url_at_once(server, clock, stream, api, name):
     """A `base_url` that names the vendor's site answers 200 with HTML: 0.5.14 retried it for two and a half minutes

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from queue import Queue
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.logger import PRINT_BUFFER
@@ -30,6 +31,7 @@ from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.http import rate_limiting
+from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
 
 if TYPE_CHECKING:
     from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
@@ -122,20 +124,35 @@ def without_the_memory_monitor_notice() -> Iterator[None]:
 MEMORY_MONITOR_NOTICE = "MemoryMonitor instantiated"
 
 
-# The CDK's line for every user-defined backoff without a response: after a network failure it speaks of a rate
-# limit (airbyte_cdk...rate_limiting.user_defined_backoff_handler), and it sleeps this much more than the backoff
+# The CDK's line for every user-defined backoff (airbyte_cdk...rate_limiting.user_defined_backoff_handler) speaks
+# of a rate limit, whatever the failure: without a response (a network failure) it is this; with one, it adds
+# "(HTTP <status>)". It sleeps CDK_EXTRA_RETRY_SECONDS more than the backoff.
 CDK_RETRY_NOTICE = "UserDefinedBackoffException: Rate limit exceeded. Retrying in "
+CDK_RESPONSE_RETRY_NOTICE = "UserDefinedBackoffException: Rate limit exceeded (HTTP "
 CDK_EXTRA_RETRY_SECONDS = 1
 
 
 def without_the_cdk_network_retry_line() -> None:
-    """Drop that line from the `airbyte` logger from now on: WaitAfterNetworkError says the same in its own line,
-    naming the failure and the setting. (The line for a response, `Rate limit exceeded (HTTP 429)`, stays.)"""
-    logging.getLogger("airbyte").addFilter(_not_the_cdk_network_retry_line)  # once: a filter is added once
+    """From now on, on the `airbyte` logger: drop the CDK's line after a network failure (WaitAfterNetworkError says
+    the same in its own line, naming the failure and the setting), and say the one after an answer plainly."""
+    logging.getLogger("airbyte").addFilter(_retry_lines_said_plainly)  # once: a filter is added once
 
 
-def _not_the_cdk_network_retry_line(record: logging.LogRecord) -> bool:
-    return not record.getMessage().startswith(CDK_RETRY_NOTICE)
+def _retry_lines_said_plainly(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    if message.startswith(CDK_RETRY_NOTICE):
+        return False
+    if message.startswith(CDK_RESPONSE_RETRY_NOTICE):
+        # logged while the CDK handles the exception (sys.exc_info() is how its handler reads it too)
+        error = sys.exc_info()[1]
+        response = getattr(error, "response", None)
+        if isinstance(error, UserDefinedBackoffException) and isinstance(response, requests.Response):
+            record.msg = (
+                f"{str(error).rstrip('.')}. Next try in {error.backoff + CDK_EXTRA_RETRY_SECONDS:.3g} s "
+                f"({urlsplit(response.url or '').netloc or 'the API'} answered HTTP {response.status_code})."
+            )
+            record.args = ()
+    return True
 
 
 @contextmanager
