@@ -164,7 +164,7 @@ def test_a_sync_killed_during_a_retry_wait_resumes_without_loss(server, tmp_path
 
     def while_waiting_to_retry(run, message):
         # the connector logs the wait before it sleeps on Retry-After: 30
-        return message["type"] == "LOG" and "Retrying in 31" in message["log"]["message"]
+        return message["type"] == "LOG" and "Next try in 31 s" in message["log"]["message"]
 
     killed = _read(tmp_path, config, {}, while_waiting_to_retry)
     requests_when_killed = server.requests_by_api["bem"]
