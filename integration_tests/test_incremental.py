@@ -9,6 +9,7 @@ import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_events.bem.ksuid import ksuid_seconds
+from source_events.common.checkpoints import SCOPE_KEY
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi, FlameupBehaviour
 from source_events.emulator.datasets import bem_event_at, bem_events, flameup_events
@@ -179,7 +180,9 @@ def test_a_future_flameup_state_reads_nothing_and_still_emits_its_state(server):
 
     output = run_read(_config(server), catalog(FLAMEUP), state(FLAMEUP, future))
 
-    assert keys(output, FLAMEUP) == [] and states_of(output, FLAMEUP) == [future]
+    (emitted,) = states_of(output, FLAMEUP)
+    assert keys(output, FLAMEUP) == [] and {k: v for k, v in emitted.items() if k != SCOPE_KEY} == future
+    assert emitted[SCOPE_KEY]["workspace_id"] == WORKSPACE_ID  # what it was read with, from now on
     assert server.request_count == 0
 
 
@@ -206,6 +209,42 @@ def test_throttling_and_unavailability_mid_sync_are_retried_without_losing_event
     truth = server.ground_truth()
     assert_exactly_once(keys(output, FLAMEUP), truth[FLAMEUP], f"flameup under {kind}")
     assert_exactly_once(keys(output, BEM), truth[BEM], f"bem under {kind}")
+
+
+FIVE_DAYS_AGO = (_now() - timedelta(days=5)).strftime("%Y-%m-%dT00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    "stream, narrower, changed",
+    [
+        (FLAMEUP, {"event": "page_view"}, "`flameup.event`"),
+        (FLAMEUP, {"start_date": FIVE_DAYS_AGO}, "`flameup.start_date`"),
+        (BEM, {"event_types": ["transform"]}, "`bem.event_types`"),
+    ],
+    ids=["flameup_filter_removed", "flameup_start_date_earlier", "bem_filter_removed"],
+)
+def test_a_state_saved_under_other_settings_is_not_resumed_from_and_nothing_is_skipped(
+    server, caplog, stream, narrower, changed
+):
+    """A connection's settings edited in place keep its state. 0.5.14 resumed from it: the history the new settings
+    add (the events of other types, the weeks before the old start date) under the state was never read."""
+    section = "flameup" if stream == FLAMEUP else "bem"
+    narrow_config = _config(server)
+    narrow_config[section] = {**narrow_config[section], **narrower}
+    narrow = run_read(narrow_config, catalog(stream))
+    truth = server.ground_truth()[stream]  # every event: none filtered out, none before the start date
+    assert 0 < len(set(keys(narrow, stream))) < len(truth)
+
+    output = run_read(
+        _config(server), catalog(stream), StateBuilder().with_stream_state(stream, _final_state(narrow, stream)).build()
+    )
+
+    assert_exactly_once(keys(output, stream), truth, f"{changed} widened, resumed from the narrower state")
+    said = [r.getMessage() for r in caplog.records if "its saved state was read with other settings" in r.getMessage()]
+    assert len(said) == 1 and f"({changed} changed since)" in said[0], said
+    # its state says what it was read with: a sync with the same settings resumes from it
+    resumed = StateBuilder().with_stream_state(stream, _final_state(output, stream)).build()
+    assert len(keys(run_read(_config(server), catalog(stream), resumed), stream)) < len(truth) / 2
 
 
 def _both_states(output):

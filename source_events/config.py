@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from source_events import manifest
-from source_events.common.timestamps import parse_timestamp
+from source_events.common.timestamps import format_timestamp, parse_timestamp
 
 # What `flameup.start_date` accepts: a date (midnight UTC) or a date-time with a zone: the spec's `pattern`, so
 # the Airbyte UI, the CDK's JSON Schema check and this module accept and refuse the same values.
@@ -131,6 +131,16 @@ class FlameupConfig(_Section):
     _workspace_id_exact = field_validator("workspace_id", mode="before")(_no_surrounding_space)
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
+    def state_scope(self) -> dict[str, Any]:
+        """The settings that decide which events the stream holds: a state saved under others says nothing of what
+        was read under these (source_events.common.checkpoints.saved_for_scope)."""
+        return {
+            "workspace_id": self.workspace_id,
+            "user_id": self.user_id,
+            "event": self.event,
+            "start_date": format_timestamp(self.start_date),
+        }
+
     @field_validator("start_date", mode="before")
     @classmethod
     def _parse_start_date(cls, value: Any) -> datetime:
@@ -176,6 +186,17 @@ class BemConfig(_Section):
 
     _api_key_usable = field_validator("api_key", mode="before")(_usable_secret)
     _base_url_safe = field_validator("base_url")(_check_base_url)
+
+    def state_scope(self) -> dict[str, Any]:
+        """As FlameupConfig.state_scope: the filters (a list's order says nothing)."""
+        return {
+            "event_types": sorted(self.event_types),
+            "function_names": sorted(self.function_names),
+            "function_ids": sorted(self.function_ids),
+            "call_ids": sorted(self.call_ids),
+            "reference_ids": sorted(self.reference_ids),
+            "is_labelled": self.is_labelled,
+        }
 
 
 class EventsConfig(_Section):

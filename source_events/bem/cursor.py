@@ -29,10 +29,11 @@ class BemCursor(CheckpointingCursor):
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
+        scope: Mapping[str, Any],
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
         try:
-            self._saved = BemState.from_saved(stream_state)
+            self._saved = BemState.from_saved(self._resumed_from(stream_state, scope))
         except ValueError as error:
             raise state_error(stream_name, str(error)) from None
         self._retriever = retriever
@@ -50,6 +51,7 @@ class BemCursor(CheckpointingCursor):
             retriever=retriever,
             page_size=settings.bem.page_size,
             lookback_seconds=settings.bem.lookback_window_seconds,
+            scope=settings.bem.state_scope(),
             **kwargs,
         )
 

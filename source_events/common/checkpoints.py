@@ -11,7 +11,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from queue import Queue
 from typing import Any
 
@@ -33,6 +33,7 @@ from airbyte_cdk.sources.types import Record
 
 from source_events.common.errors import UserFacingError
 from source_events.common.progress import ReadProgress
+from source_events.manifest import stream_sections
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -76,8 +77,50 @@ def state_error(stream_name: str, detail: str) -> UserFacingError:
     )
 
 
+# the key of a saved state that holds the settings it was read under (the config's `state_scope()`)
+SCOPE_KEY = "read_with"
+# settings (ISO date-times) that read less the later they are: a state read from an earlier one covers this one's
+READS_LESS_WHEN_LATER = ("start_date",)
+
+
+def saved_for_scope(
+    stream_name: str, stream_state: Mapping[str, Any], scope: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], dict[str, Any]]:
+    """The saved state if it was read under settings that cover what `scope`'s read, else nothing (the stream reads
+    from its start, said in a warning); and the settings the next states are saved with.
+
+    A connection's settings edited in place keep its state. One saved under another workspace, other filters or a
+    later start date says nothing of the events these settings add: resumed from, it would skip their history for
+    good. Reading again what was read costs time, and a deduplicating destination folds it. A state that names no
+    settings (before 0.5.15) is taken as it is."""
+    state = {key: value for key, value in (stream_state or {}).items() if key != SCOPE_KEY}
+    saved = (stream_state or {}).get(SCOPE_KEY)
+    if saved is None:
+        return state, dict(scope)
+    saved = saved if isinstance(saved, Mapping) else {}
+    changed = [name for name in sorted(set(scope) | set(saved)) if not _covers(name, saved.get(name), scope.get(name))]
+    if not changed:
+        # what the state covers still starts where it was read from
+        return state, {**scope, **{name: saved[name] for name in READS_LESS_WHEN_LATER if name in saved}}
+    section = stream_sections().get(stream_name, "")
+    LOGGER.warning(
+        f"Stream {stream_name}: its saved state was read with other settings "
+        f"({', '.join(f'`{section}.{name}`' for name in changed)} changed since), so it does not say what these "
+        "settings read: the stream reads from its start, and the events read before come again (a deduplicating "
+        "destination folds them)."
+    )
+    return {}, dict(scope)
+
+
+def _covers(name: str, saved: Any, wanted: Any) -> bool:
+    if name in READS_LESS_WHEN_LATER and isinstance(saved, str) and isinstance(wanted, str):
+        return saved <= wanted  # one format (format_timestamp): in time order as text
+    return saved == wanted
+
+
 class CheckpointingCursor(Cursor):
-    """What both cursors share: where state goes and how it is emitted, and progress logging."""
+    """What both cursors share: where state goes and how it is emitted (with the settings it is read under:
+    saved_for_scope), and progress logging."""
 
     def __init__(
         self,
@@ -86,6 +129,7 @@ class CheckpointingCursor(Cursor):
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
     ) -> None:
+        self._scope: dict[str, Any] = {}  # the settings each state is saved with (_resumed_from)
         self._stream_name = stream_name
         self.cursor_field = cursor_field
         self._message_repository = message_repository
@@ -94,6 +138,11 @@ class CheckpointingCursor(Cursor):
         self._progress = ReadProgress(stream_name, log=self._log_info)
         self._estimated: int | None = None  # the last row estimate sent
         self._last_emitted: Any = object()  # the last state emitted (none yet)
+
+    def _resumed_from(self, stream_state: Mapping[str, Any], scope: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The saved state this sync resumes from, under these settings (saved_for_scope)."""
+        state, self._scope = saved_for_scope(self._stream_name, stream_state, scope)
+        return state
 
     def _log_info(self, text: str) -> None:
         # through the message repository: the main thread writes it, between records, never inside one
@@ -132,6 +181,8 @@ class CheckpointingCursor(Cursor):
 
     def _emit_state(self) -> None:
         state = self.state
+        if state:
+            state = {**state, SCOPE_KEY: self._scope}
         if state == self._last_emitted:
             return  # the same checkpoint again (a partition closing after its last page's): nothing new to save
         self._last_emitted = copy.deepcopy(state)

@@ -42,12 +42,13 @@ class FlameupWindowCursor(CheckpointingCursor):
         stream_state: Mapping[str, Any],
         message_repository: MessageRepository,
         connector_state_manager: ConnectorStateManager,
+        scope: Mapping[str, Any],
     ) -> None:
         super().__init__(stream_name, cursor_field, message_repository, connector_state_manager)
         self._probes = probes
         self._planner = planner
         self._in_flight = in_flight
-        self._saved: datetime | None = self._read_state(stream_state)
+        self._saved: datetime | None = self._read_state(self._resumed_from(stream_state, scope))
         self._lower = max(start_date, self._saved - lookback) if self._saved else start_date
         self._frontier = self._lower
         self._finished: dict[datetime, datetime] = {}
@@ -65,6 +66,7 @@ class FlameupWindowCursor(CheckpointingCursor):
             probes=probes,
             planner=WindowPlanner(probes.holds_more_than, lambda: retriever.page_sizes.full),
             in_flight=retriever.windows_in_flight,
+            scope=settings.flameup.state_scope(),
             **kwargs,
         )
 

@@ -1,0 +1,62 @@
+"""A saved state is resumed from only under settings that read no more than the ones it was read under
+(source_events.common.checkpoints.saved_for_scope); the integration tests read it through the emulator
+(integration_tests/test_incremental.py)."""
+
+import logging
+
+import pytest
+
+from source_events.common.checkpoints import SCOPE_KEY, saved_for_scope
+
+SCOPE = {"workspace_id": "ws_a", "event": None, "start_date": "2026-01-01T00:00:00.000000Z"}
+STATE = {"timestamp": "2026-12-01T00:00:00.000000Z"}
+
+
+def _said(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_a_state_read_under_the_same_settings_is_resumed_from_silently(caplog):
+    assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: SCOPE}, SCOPE) == (STATE, SCOPE)
+    assert _said(caplog) == []
+
+
+def test_a_state_that_names_no_settings_is_taken_as_it_is_and_the_next_names_them(caplog):
+    assert saved_for_scope("flameup_events", STATE, SCOPE) == (STATE, SCOPE)
+    assert saved_for_scope("flameup_events", {}, SCOPE) == ({}, SCOPE)
+    assert _said(caplog) == []
+
+
+def test_a_later_start_date_reads_less_the_state_is_resumed_from_and_keeps_the_earlier_one(caplog):
+    later = {**SCOPE, "start_date": "2026-06-01T00:00:00.000000Z"}
+
+    assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: SCOPE}, later) == (STATE, SCOPE)
+    assert _said(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "changes, named",
+    [
+        ({"start_date": "2025-06-01T00:00:00.000000Z"}, "`flameup.start_date`"),
+        ({"event": "page_view"}, "`flameup.event`"),
+        ({"workspace_id": "ws_b", "event": "signup"}, "`flameup.event`, `flameup.workspace_id`"),
+    ],
+    ids=["earlier_start_date", "filter", "workspace_and_filter"],
+)
+def test_a_state_read_under_settings_that_read_less_is_not_resumed_from_and_that_is_said(caplog, changes, named):
+    wider = {**SCOPE, **changes}
+
+    assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: SCOPE}, wider) == ({}, wider)
+    assert _said(caplog) == [
+        f"Stream flameup_events: its saved state was read with other settings ({named} changed since), so it does "
+        "not say what these settings read: the stream reads from its start, and the events read before come again "
+        "(a deduplicating destination folds them)."
+    ]
+
+
+def test_settings_saved_in_another_shape_are_settings_that_changed(caplog):
+    assert saved_for_scope("bem_events", {**STATE, SCOPE_KEY: ["ws_a"]}, {"event_types": []}) == (
+        {},
+        {"event_types": []},
+    )
+    assert "(`bem.event_types` changed since)" in _said(caplog)[0]
