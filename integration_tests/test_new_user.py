@@ -392,7 +392,15 @@ def test_without_output_the_state_goes_to_stdout(tmp_path):
 @pytest.mark.parametrize(
     "existing, read_output, problem",
     [
-        (None, '{"type":"LOG","log":{"level":"INFO","message":"hi"}}\n', "no STATE message in the input"),
+        (
+            None,
+            '{"type":"LOG","log":{"level":"INFO","message":"hi"}}\n',
+            # a read stopped before its first checkpoint (Ctrl-C): what that means for the next read, not "pass the
+            # stdout of read", which it is (fresh-clone review of 0.5.14)
+            "no STATE message in the input, so no progress to save. If it is the stdout of `source-events read`, that "
+            "read stopped or failed before its first checkpoint: the next read starts from the beginning (leave out "
+            "--state).",
+        ),
         ('{"flameup_events": {}}', "", "is not a list of per-stream states"),
         ("{not json", "", "is not a JSON state file"),
     ],

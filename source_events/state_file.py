@@ -53,9 +53,13 @@ def state_command(argv: list[str]) -> int:
         return 1
     if not latest and not previous:
         print(
-            "source-events state: no STATE message in the input: pass the stdout of `source-events read`",
+            "source-events state: no STATE message in the input, so no progress to save. If it is the stdout of "
+            "`source-events read`, that read stopped or failed before its first checkpoint: the next read starts "
+            "from the beginning (leave out --state).",
             file=sys.stderr,
         )
+        for error in errors:
+            print(f"source-events state: note: the read reported an error: {error}", file=sys.stderr)
         return 1
     states = {_state_key(state): state for state in previous}
     kept = [key for key in states if key not in latest]
