@@ -11,6 +11,7 @@ checked here as the CDK's entrypoint declares them), `catalog` (source_events.ca
 """
 
 import argparse
+import difflib
 import sys
 
 from source_events.interruption import INTERRUPTED_EXIT_CODE
@@ -49,7 +50,9 @@ def main(args: list[str] | None = None) -> None:
         print(f"source-events {_version()}", flush=True)
         return
     if command not in COMMANDS:
+        close = difflib.get_close_matches(command or "", list(COMMANDS), n=1)
         problem = "no command given" if command is None else f"unknown command {command!r}"
+        problem += f" (did you mean {close[0]}?)" if close else ""
         print(f"source-events: {problem}\n\n{USAGE}", end="", file=sys.stderr, flush=True)
         sys.exit(2)
     if command == "demo":
@@ -92,13 +95,23 @@ def protocol_parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"source-events {command}", description=summary)
     parser.add_argument("--debug", action="store_true", help="enables detailed debug logs related to the sync")
     if command == "read":
-        parser.add_argument("--state", type=str, required=False, help="path to the json-encoded state file")
+        parser.add_argument(
+            "--state",
+            type=str,
+            required=False,
+            help="path to the json-encoded state file (`source-events state READ_OUTPUT -o STATE` writes it from a "
+            "read's output; leave it out for a first sync)",
+        )
     if command != "spec":
         required = parser.add_argument_group("required named arguments")
         required.add_argument("--config", type=str, required=True, help="path to the json configuration file")
     if command == "read":
         required.add_argument(
-            "--catalog", type=str, required=True, help="path to the catalog used to determine which data to read"
+            "--catalog",
+            type=str,
+            required=True,
+            help="path to the catalog used to determine which data to read (`source-events catalog --config CONFIG "
+            "-o CATALOG` writes one for the config's streams)",
         )
     return parser
 
