@@ -16,7 +16,7 @@ from source_events.emulator.datasets import bem_event_at, bem_events, flameup_ev
 from source_events.emulator.ids import ksuid
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault, Mutation
-from testkit.builders import BEM, FLAMEUP, catalog, run_read, state, states_of
+from testkit.builders import BEM, FLAMEUP, catalog, positions_of, run_read, state, states_of
 from testkit.emulator import assert_exactly_once, emulator_config, keys
 
 LOOKBACK = timedelta(minutes=10)
@@ -195,7 +195,7 @@ def test_a_bem_state_at_the_newest_event_reads_no_more_than_its_lookback_and_kee
     # nothing after the saved position: the newest-first reader reads the lookback under it again, no further
     newest_second = ksuid_seconds(newest)
     assert all(ksuid_seconds(i) >= newest_second - BEM_LOOKBACK_SECONDS for i in keys(output, BEM))
-    assert states_of(output, BEM)[-1] == saved
+    assert positions_of(output, BEM)[-1] == saved
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "unavailable"])

@@ -16,6 +16,7 @@ from airbyte_cdk.test.models import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_events import SourceEvents, cdk_contact
+from source_events.common.checkpoints import SCOPE_KEY
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator.bem import CREATED_KEY
 from source_events.emulator.ids import flameup_event_id, ksuid
@@ -89,6 +90,11 @@ def _write_json(value: Any) -> str:
 
 def record_ids(output: EntrypointOutput, stream: str, key: str) -> list[str]:
     return [m.record.data[key] for m in output.records if m.record.stream == stream]
+
+
+def positions_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
+    """The states emitted, without the settings each was read with (`read_with`): what they say of the listing."""
+    return [{key: value for key, value in s.items() if key != SCOPE_KEY} for s in states_of(output, stream)]
 
 
 def states_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
 from source_events.emulator.responses import ApiResponse
-from testkit.builders import BEM, bem_events_in_seconds, catalog, record_ids, run_read, state, states_of
+from testkit.builders import BEM, bem_events_in_seconds, catalog, positions_of, record_ids, run_read, state
 from testkit.emulator import requests_of
 
 _T0 = 1_790_000_000  # a second in 2026
@@ -123,7 +123,7 @@ def test_the_state_resumes_after_the_last_event_read_more_than_the_lookback_befo
 
     output = run_read(config.with_bem(page_size=10, lookback_window_seconds=lookback).build(), catalog(BEM))
 
-    final = states_of(output, BEM)[-1]
+    final = positions_of(output, BEM)[-1]
     listed = _listed(bem)
     newest_second = ksuid_seconds(listed[-1])
     behind = [i for i in listed if ksuid_seconds(i) < newest_second - lookback]
@@ -133,7 +133,7 @@ def test_the_state_resumes_after_the_last_event_read_more_than_the_lookback_befo
 def test_an_incremental_sync_reads_again_only_its_lookback(config, bem, http):
     bem.events = bem_events_in_seconds({_T0 + s: 3 for s in range(0, 600, 5)}, seed=6)
     cfg = config.with_bem(page_size=20, lookback_window_seconds=60).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    saved = positions_of(run_read(cfg, catalog(BEM)), BEM)[-1]
     http.reset_mock()
 
     output = run_read(cfg, catalog(BEM), state(BEM, saved))
@@ -144,7 +144,7 @@ def test_an_incremental_sync_reads_again_only_its_lookback(config, bem, http):
     assert all(ksuid_seconds(i) >= ksuid_seconds(listed[-1]) - 60 for i in in_lookback)
     # the lookback's pages from both ends, the sort order check, each reader's last page, the seconds they meet in
     assert len(requests_of(http, "bem")) <= 2 * math.ceil(len(in_lookback) / 20) + 6
-    assert states_of(output, BEM)[-1] == saved
+    assert positions_of(output, BEM)[-1] == saved
 
 
 @pytest.mark.parametrize("behind_by, lookback, caught", [(50, 60, True), (0, 0, True), (50, 0, False)])
@@ -155,7 +155,7 @@ def test_an_event_that_appears_behind_ids_already_read_is_caught_within_the_look
     reads it if it lies within the lookback of the newest event read; an event of the newest second always."""
     bem.events = bem_events_in_seconds({_T0 + s: 2 for s in range(0, 300, 3)}, seed=21)
     cfg = config.with_bem(page_size=10, lookback_window_seconds=lookback).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    saved = positions_of(run_read(cfg, catalog(BEM)), BEM)[-1]
     late = ksuid(ksuid_seconds(saved["eventID"]) - behind_by, random.Random(5))
     while late > saved["eventID"]:  # it sorts behind the newest event read
         late = ksuid(ksuid_seconds(saved["eventID"]) - behind_by, random.Random(late))
@@ -174,7 +174,7 @@ def test_the_state_is_a_function_of_the_listing_alone(config, bem, http, page_si
     bem.events = bem_events_in_seconds({_T0 + s: 1 + (s * 7) % 5 for s in range(30)}, seed=9)
     cfg = config.with_bem(page_size=page_size, lookback_window_seconds=4).build()
 
-    runs = [states_of(run_read(cfg, catalog(BEM)), BEM)[-1] for _ in range(4)]
+    runs = [positions_of(run_read(cfg, catalog(BEM)), BEM)[-1] for _ in range(4)]
 
     assert runs[0] == runs[1] == runs[2] == runs[3]
     assert set(runs[0]) == {"eventID", "starting_after"} and runs[0]["eventID"] == _listed(bem)[-1]
@@ -194,7 +194,7 @@ def test_an_event_created_in_the_last_second_read_is_picked_up_even_if_it_sorts_
     bem.behaviour = behaviour
     bem.events = bem_events_in_seconds({_T0: 5, _T0 + 1: 5}, seed=11)
     cfg = config.with_bem(page_size=3, lookback_window_seconds=0).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    saved = positions_of(run_read(cfg, catalog(BEM)), BEM)[-1]
 
     # Same second as the newest one read, with an ID that sorts before it.
     late = ksuid(_T0 + 1, rng)
@@ -297,7 +297,7 @@ def test_a_state_saved_by_an_earlier_version_resumes_where_it_says(config, bem, 
     # everything after the saved position; the newest-first reader may read a lookback (60 s) under it again
     assert set(ids[resumes_after + 1 :]) <= set(emitted) and len(emitted) == len(set(emitted))
     assert all(ksuid_seconds(i) >= ksuid_seconds(ids[resumes_after]) - 60 for i in emitted)
-    assert set(states_of(output, BEM)[-1]) == {"eventID", "starting_after"}
+    assert set(positions_of(output, BEM)[-1]) == {"eventID", "starting_after"}
 
 
 @pytest.mark.parametrize(
@@ -339,7 +339,7 @@ def test_a_vanished_saved_position_is_recovered_without_losing_what_came_after_i
     bem.behaviour = behaviour
     bem.events = bem_events_in_seconds({_T0 + s: 1 + s % 3 for s in range(200)}, seed=8)
     cfg = config.with_bem(page_size=10, lookback_window_seconds=5).build()
-    saved = states_of(run_read(cfg, catalog(BEM)), BEM)[-1]
+    saved = positions_of(run_read(cfg, catalog(BEM)), BEM)[-1]
     _vanish(bem, saved)
     new = bem_events_in_seconds({_T0 + 300 + s: 2 for s in range(15)}, seed=12)
     bem.events += new
@@ -356,7 +356,7 @@ def test_a_vanished_saved_position_is_recovered_without_losing_what_came_after_i
         assert all(ksuid_seconds(i) >= ksuid_seconds(saved["starting_after"]) - 2 * 5 for i in emitted)
     vanished_lines = [r.getMessage() for r in caplog.records if "Reading what is listed after it" in r.getMessage()]
     assert len(vanished_lines) == 1
-    final = states_of(second, BEM)[-1]
+    final = positions_of(second, BEM)[-1]
     assert "recovering" not in final
     # the state is ordinary again: the next sync with nothing new reads its lookback from both ends (the oldest-first
     # reader's page, an empty page and its confirmation; the sort order check and the top page)
@@ -438,7 +438,7 @@ def test_a_first_sync_tells_the_platform_about_how_many_rows_it_reads_and_an_inc
     cfg = config.with_bem(page_size=100).build()
 
     first = run_read(cfg, catalog(BEM))
-    again = run_read(cfg, catalog(BEM), state(BEM, states_of(first, BEM)[-1]))
+    again = run_read(cfg, catalog(BEM), state(BEM, positions_of(first, BEM)[-1]))
 
     estimates = [m.trace.estimate for m in first.trace_messages if m.trace.type.value == "ESTIMATE"]
     assert [(e.name, e.row_estimate) for e in estimates] == [(BEM, 600)]  # bem's `totalCount`, once

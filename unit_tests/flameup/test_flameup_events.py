@@ -16,10 +16,10 @@ from testkit.builders import (
     a_flameup_event,
     catalog,
     iso,
+    positions_of,
     record_ids,
     run_read,
     state,
-    states_of,
     utc,
 )
 from testkit.emulator import flameup_end_checks, requests_of
@@ -257,7 +257,7 @@ def test_records_pass_through_unchanged_including_nanosecond_timestamps(config, 
 def test_request_window_is_one_second_wider_than_the_slice_in_whole_seconds(config, flameup, http):
     output = run_read(config.with_flameup(start_date="2026-10-01T12:30:15.750Z").build(), catalog(FLAMEUP))
 
-    read_until = utc(states_of(output, FLAMEUP)[-1]["timestamp"])  # the one window's end
+    read_until = utc(positions_of(output, FLAMEUP)[-1]["timestamp"])  # the one window's end
     for query in requests_of(http, "flameup"):
         assert query["since"] == "2026-10-01T12:30:14Z"
         assert query["until"] == (read_until + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -290,7 +290,7 @@ def test_a_full_sync_ends_with_state_at_its_start_time_in_microseconds(config, f
     output = run_read(config.with_flameup(start_date=iso(before - timedelta(days=20))).build(), catalog(FLAMEUP))
     after = _now()
 
-    final = states_of(output, FLAMEUP)[-1]["timestamp"]
+    final = positions_of(output, FLAMEUP)[-1]["timestamp"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", final)
     assert before <= utc(final) <= after
 
@@ -314,7 +314,7 @@ def test_each_state_message_follows_every_record_it_covers(config, flameup, http
     windows = {(q["since"], q["until"]) for q in _page_requests(http)} - flameup_end_checks(_page_requests(http))
     # a state each time the windows read without a gap reach further, never the same twice: all four windows are
     # read at once here (unpaced), so how many states depends on which finishes first (one, if the first does last)
-    moments = [utc(state["timestamp"]) for state in states_of(output, FLAMEUP) if state]
+    moments = [utc(state["timestamp"]) for state in positions_of(output, FLAMEUP) if state]
     assert len(windows) >= 3 and moments and moments == sorted(set(moments))
 
 
@@ -343,7 +343,7 @@ def test_a_future_state_reads_nothing_and_keeps_the_state(config, flameup, http)
     output = run_read(config.with_flameup().build(), catalog(FLAMEUP), state(FLAMEUP, future))
 
     assert output.records == []
-    assert states_of(output, FLAMEUP) == [future]
+    assert positions_of(output, FLAMEUP) == [future]
     assert requests_of(http, "flameup") == []
 
 
