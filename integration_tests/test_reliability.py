@@ -19,6 +19,7 @@ from source_events.common.backoff import JitteredExponentialBackoff
 from source_events.common.timestamps import parse_timestamp
 from source_events.emulator import BemApi, FlameupApi
 from source_events.emulator.datasets import bem_events, flameup_events
+from source_events.emulator.faults import REDIRECT_ELSEWHERE
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import PRIMARY_KEYS, EmulatorServer, Fault, RateLimit
 from testkit.builders import BEM, FLAMEUP, catalog, run_read
@@ -230,6 +231,37 @@ def test_each_retried_answer_is_said_by_what_it_was_not_as_a_rate_limit(server, 
     reason = "rate limiting this key (429)" if status == 429 else "failing or unavailable (5xx)"
     assert all(line.startswith(f"The API is {reason}") for line in said), said
     assert not [r for r in caplog.records if "Rate limit exceeded (HTTP" in r.getMessage()]
+
+
+@pytest.mark.parametrize("at_request", [1, 5], ids=["first_request", "mid_sync"])
+@pytest.mark.parametrize("stream, api, name", [(FLAMEUP, "flameup", "Flameup"), (BEM, "bem", "bem")])
+def test_a_redirect_to_another_host_is_not_followed_and_names_base_url(server, clock, stream, api, name, at_request):
+    """requests follows a redirect anywhere and keeps every header but Authorization: bem's `x-api-key` went to the
+    other host over plain http, Flameup's key was dropped there and the sync said the key was wrong (adversary
+    review of 0.5.14). Followed, this one would meet a refused connection, and retries."""
+    server.faults.append(Fault(kind="redirect_elsewhere", at_request=at_request, times=1000, api=api))
+
+    output = run_read(_config(server), catalog(stream), expect_failure=True)
+
+    errors = [(e.trace.error.message, e.trace.error.failure_type.value) for e in output.errors]
+    assert errors and all(failure == "config_error" for _, failure in errors), errors
+    where = server.base_url.split("//")[1]
+    assert f"{name} at {where} answered /" in errors[0][0]
+    assert f"with a redirect (301) to {REDIRECT_ELSEWHERE}/" in errors[0][0]
+    assert (
+        f"it would carry the API key there. If that address is the API's, set `{api}.base_url` to it." in errors[0][0]
+    )
+    assert clock.retries == [] and _served(server, "redirect_elsewhere") <= (2 if api == "bem" else 1)
+
+
+@pytest.mark.parametrize("stream, api", [(FLAMEUP, "flameup"), (BEM, "bem")])
+def test_a_redirect_on_the_same_host_is_followed_and_loses_nothing(server, clock, stream, api):
+    server.faults.append(Fault(kind="redirect_same_host", at_request=3, times=2, api=api))
+
+    output = run_read(_config(server), catalog(stream))
+
+    _assert_complete(server, output, stream)
+    assert _served(server, "redirect_same_host") == 2 and clock.retries == []
 
 
 @pytest.mark.parametrize("stream, api, name", [(FLAMEUP, "flameup", "Flameup"), (BEM, "bem", "bem")])

@@ -34,8 +34,9 @@ from source_events.check import check_stream
 from source_events.common import deadline
 from source_events.common.budget import build_pacing_budget
 from source_events.common.checkpoints import CheckpointingCursor, QueuedInOrder
+from source_events.common.redirects import refuse_redirects_elsewhere
 from source_events.input_files import input_text
-from source_events.manifest import manifest, with_spec_defaults
+from source_events.manifest import manifest, stream_sections, with_spec_defaults
 
 if TYPE_CHECKING:
     from source_events.config import EventsConfig
@@ -113,8 +114,10 @@ class SourceEvents(ConcurrentDeclarativeSource):
         # like the CDK's, built from the config the source was built with (the CDK passes that one)
         streams = super().streams(config)
         for stream in streams:
-            if isinstance(stream, DefaultStream):  # each answer within a deadline as a whole, not only byte to byte
-                deadline.bound(cdk_contact.session_of(cdk_contact.retriever_of(stream).requester))
+            if isinstance(stream, DefaultStream):
+                session = cdk_contact.session_of(cdk_contact.retriever_of(stream).requester)
+                deadline.bound(session)  # each answer within a deadline as a whole, not only byte to byte
+                refuse_redirects_elsewhere(session, stream_sections()[stream.name])
         return [self._with_incremental_cursor(stream, self.settings) for stream in streams]
 
     def read(

@@ -33,6 +33,8 @@ FaultKind = Literal[
     "truncated_body",  # a Content-Length longer than the body that arrives
     "html_body",  # 502 with an HTML page, as a proxy sends
     "web_page",  # 200 with an HTML page: a site's, where the API should be (a wrong base_url, a captive portal)
+    "redirect_elsewhere",  # 301 to the same path and query on another host, over plain http (REDIRECT_ELSEWHERE)
+    "redirect_same_host",  # 308 to the very address asked, on the same host (a load balancer's hop)
     "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
     "event_without_key",  # 200, a page whose event has no primary key (`id`, `eventID`): a damaged answer
     "stall_before_headers",  # the request is read, then nothing for `stall_seconds`, then the connection closes
@@ -77,8 +79,17 @@ class Fault(BaseModel):
         return self.at_request <= number < self.at_request + self.times
 
 
-def fault_answer(fault: Fault, now: float) -> ApiResponse:
-    """What a fault answers, before `write` mangles it on the wire (`now`: unix seconds, for dates)."""
+# where redirect_elsewhere points: another loopback host, where nothing listens
+REDIRECT_ELSEWHERE = "http://127.0.0.2:9"
+
+
+def fault_answer(fault: Fault, now: float, asked: str = "/") -> ApiResponse:
+    """What a fault answers, before `write` mangles it on the wire (`now`: unix seconds, for dates; `asked`: the
+    request's path and query)."""
+    if fault.kind == "redirect_elsewhere":
+        return ApiResponse(301, None, {"Location": REDIRECT_ELSEWHERE + asked})
+    if fault.kind == "redirect_same_host":
+        return ApiResponse(308, None, {"Location": asked})
     retry_after = {}
     if fault.retry_after_seconds is not None:
         retry_after["Retry-After"] = (

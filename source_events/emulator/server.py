@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from source_events.emulator.bem import BemApi
 from source_events.emulator.changes import Addition, Change, DataChanges, Deletion, Mutation
@@ -189,7 +189,8 @@ class EmulatorServer:
             fault = next((f for f in self.faults if api and f.applies(number, api, number_of_api)), None)
             if fault:
                 self.served_faults.append(fault)
-                return fault_answer(fault, now), fault
+                asked = path + ("?" + urlencode(query, doseq=True) if query else "")
+                return fault_answer(fault, now, asked), fault
             answer = self._answer(api, path, query, headers, now)
             if api:
                 self._data.served(api, answer)
