@@ -137,6 +137,25 @@ def test_check_of_a_base_url_that_answers_with_a_web_page_fails_at_once_naming_i
     _no_secret_and_no_traceback(result)
 
 
+def test_check_sends_no_key_along_a_redirect_to_another_host(tmp_path):
+    """The connector's own first look (quick_check) followed redirects anywhere, bem's key with it."""
+    with (
+        sample_server(port=0, flameup_count=10, bem_count=10) as api,
+        sample_server(port=0, flameup_count=10, bem_count=10) as elsewhere,
+    ):
+        # "localhost" is another host than the base URL's 127.0.0.1, for the client: where a key must not go
+        other = "http://localhost:" + elsewhere.base_url.rsplit(":", 1)[1]
+        api.faults.append(Fault(kind="redirect_elsewhere", at_request=1, times=1000, redirect_to=other))
+
+        result = run_cli(tmp_path, "check", {"bem": _config(api)["bem"]})
+
+        assert result.connection_status["status"] == "FAILED"
+        assert f"with a redirect (301) to {other}/v1-alpha/events" in result.connection_status["message"]
+        assert "set `bem.base_url` to it" in result.connection_status["message"]
+        assert api.request_count == 2 and elsewhere.request_count == 0  # the look, then the CDK's check
+    _no_secret_and_no_traceback(result)
+
+
 # --- the usage message ----------------------------------------------------------------------------------
 
 COMMANDS = ["spec", "check", "discover", "read", "catalog", "state", "demo"]

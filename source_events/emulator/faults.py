@@ -33,7 +33,7 @@ FaultKind = Literal[
     "truncated_body",  # a Content-Length longer than the body that arrives
     "html_body",  # 502 with an HTML page, as a proxy sends
     "web_page",  # 200 with an HTML page: a site's, where the API should be (a wrong base_url, a captive portal)
-    "redirect_elsewhere",  # 301 to the same path and query on another host, over plain http (REDIRECT_ELSEWHERE)
+    "redirect_elsewhere",  # 301 to the same path and query on another host, over plain http (`redirect_to`)
     "redirect_same_host",  # 308 to the very address asked, on the same host (a load balancer's hop)
     "invalid_json",  # 200 whose JSON is cut short (complete as HTTP)
     "event_without_key",  # 200, a page whose event has no primary key (`id`, `eventID`): a damaged answer
@@ -45,6 +45,8 @@ FaultKind = Literal[
     "endless_continue",  # `100 Continue` every `trickle_seconds` for `stall_seconds`, then the answer
 ]
 
+# where redirect_elsewhere points unless told: another loopback host, where nothing listens
+REDIRECT_ELSEWHERE = "http://127.0.0.2:9"
 # when a rate_limit fault without Retry-After says the key resets: the rate limit's window
 RATE_LIMIT_WINDOW_SECONDS = 60
 _HTML_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
@@ -72,6 +74,7 @@ class Fault(BaseModel):
     trickle_seconds: float = Field(0.05, gt=0)  # trickle_*: the wait before each byte (real seconds)
     # the answer says `Connection: close`, as many proxies' do: the client's connection hands its socket to the answer
     connection_close: bool = False
+    redirect_to: str = REDIRECT_ELSEWHERE  # redirect_elsewhere: the scheme, host and port it points to
 
     def applies(self, number: int, api: str, number_of_api: int) -> bool:
         if self.api is not None:
@@ -79,15 +82,11 @@ class Fault(BaseModel):
         return self.at_request <= number < self.at_request + self.times
 
 
-# where redirect_elsewhere points: another loopback host, where nothing listens
-REDIRECT_ELSEWHERE = "http://127.0.0.2:9"
-
-
 def fault_answer(fault: Fault, now: float, asked: str = "/") -> ApiResponse:
     """What a fault answers, before `write` mangles it on the wire (`now`: unix seconds, for dates; `asked`: the
     request's path and query)."""
     if fault.kind == "redirect_elsewhere":
-        return ApiResponse(301, None, {"Location": REDIRECT_ELSEWHERE + asked})
+        return ApiResponse(301, None, {"Location": fault.redirect_to + asked})
     if fault.kind == "redirect_same_host":
         return ApiResponse(308, None, {"Location": asked})
     retry_after = {}
