@@ -22,6 +22,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from source_events.bem.reading import MAX_ANSWERS_WITHOUT_NEWS
 from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import WORKSPACE_ID
@@ -228,6 +229,7 @@ bem_readings = st.builds(
     desc_ties=st.sampled_from(["id_reversed", "insertion"]),
     honours_sort_order=st.booleans(),
     unknown_cursor=st.sampled_from(["reject", "empty", "from_start"]),
+    starting_after=st.sampled_from(["exclusive", "inclusive"]),
 )
 
 
@@ -396,3 +398,52 @@ def test_a_bem_sync_killed_after_any_state_while_positions_vanish_resumes_withou
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("page_size", [2, 7, 50])
+def test_a_bem_api_that_reads_starting_after_as_from_is_read_whole_and_each_sync_ends(page_size):
+    """`startingAfter=X` answered from X itself: 0.5.14 read X as the page's news-less last event and asked the same
+    again without end at the listing's top (adversary review). X, listed first, was read: the rest is the page."""
+    now = datetime.now(UTC)
+    history = bem_events(60, now - timedelta(minutes=30), now - timedelta(seconds=2), seed=5)
+    with running_emulator(bem_events=history, bem_behaviour=BemBehaviour(starting_after="inclusive")) as server:
+        config = emulator_config(server, bem={"page_size": page_size})
+        first = run_read(config, catalog(BEM))
+        assert sorted(keys(first, BEM)) == sorted(server.ground_truth()[BEM])
+        state = StateBuilder().with_stream_state(BEM, first.state_messages[-1].state.stream.stream_state.__dict__)
+        before = server.requests_by_api["bem"]
+
+        second = run_read(config, catalog(BEM), state.build())
+
+        assert set(keys(second, BEM)) <= server.ground_truth()[BEM]
+        # the lookback's pages and each reader's end: a few requests, not the same one again and again
+        assert server.requests_by_api["bem"] - before <= 2 * (60 // page_size + 4)
+
+
+def test_at_pages_of_one_a_bem_api_that_reads_starting_after_as_from_fails_naming_it_not_ending_early():
+    """Each page holds the event named alone: nothing says what follows it. 0.5.15's first take of the rule above
+    read that as the listing's end and read 2 of 60 events."""
+    now = datetime.now(UTC)
+    history = bem_events(60, now - timedelta(minutes=30), now - timedelta(seconds=2), seed=5)
+    with running_emulator(bem_events=history, bem_behaviour=BemBehaviour(starting_after="inclusive")) as server:
+        output = run_read(emulator_config(server, bem={"page_size": 1}), catalog(BEM), expect_failure=True)
+
+        messages = [e.trace.error.message for e in output.errors]
+        assert any("does bem read `startingAfter`" in m for m in messages), messages
+        assert server.requests_by_api["bem"] <= 20
+
+
+def test_a_bem_api_that_ignores_starting_after_fails_naming_it_after_a_bounded_number_of_requests():
+    """Every page the listing's first: 0.5.14 asked without end, thousands of requests a minute (adversary review)."""
+    now = datetime.now(UTC)
+    history = bem_events(120, now - timedelta(minutes=30), now - timedelta(seconds=2), seed=6)
+    with running_emulator(bem_events=history, bem_behaviour=BemBehaviour(starting_after="ignored")) as server:
+        output = run_read(emulator_config(server, bem={"page_size": 20}), catalog(BEM), expect_failure=True)
+
+        messages = [e.trace.error.message for e in output.errors]
+        assert any(
+            "requests in a row with no event not read before" in m and "does bem read `startingAfter`" in m
+            for m in messages
+        ), messages
+        assert server.requests_by_api["bem"] <= 2 * (MAX_ANSWERS_WITHOUT_NEWS + 20)
+        assert len(set(keys(output, BEM))) < 120  # it never read past the first pages: it could not

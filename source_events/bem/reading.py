@@ -41,6 +41,25 @@ class PositionsKeptVanishing(Exception):
     part of the listing no reader read."""
 
 
+# A partition's answers that brought no event not read before, in a row, after which its listing is taken not to move
+# on (an API that ignores `startingAfter`: every page the same), lest it be asked for good: the same request again
+# MAX_SAME_REQUEST times, or this many answers of any kind (positions vanishing under a sync cost a request for each
+# event read before them on their page, then a look at the listing's start, and readers start again: the emulator's
+# churn at pages of one event took up to tens in a row), or WITHOUT_NEWS_PAGES pages' worth of them
+MAX_SAME_REQUEST = 2
+MAX_ANSWERS_WITHOUT_NEWS = 200
+WITHOUT_NEWS_PAGES = 3
+
+
+class ListingDoesNotMoveOn(Exception):
+    """A reader's answers brought nothing new, again and again: the sync fails rather than ask without end."""
+
+    def __init__(self, answers: int, request: Request) -> None:
+        super().__init__(f"{answers} answers without news, the last to {request.query}")
+        self.answers = answers
+        self.request = request
+
+
 class BemReading:
     def __init__(self, saved: BemState, page_size: int, lookback_seconds: int) -> None:
         self._page_size = page_size
@@ -59,6 +78,8 @@ class BemReading:
         # where the last reader started again lost its position: (events emitted, the two readers' positions)
         self._restarted_at: tuple[int, str | None, int | None] | None = None
         self._event_ids_ignored = False  # a position check (`eventIDs`) listed another event: it confirms nothing
+        # partition -> its answers in a row that brought nothing new, and those of them that led to the same request
+        self._without_news: dict[str, tuple[int, int]] = {}
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
         self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting)
@@ -153,9 +174,16 @@ class BemReading:
             asked = reader.request
             if asked is not None and asked.event_ids and response.status_code == 200 and ids:
                 self._event_ids_ignored |= asked.event_ids not in ids
+            if asked is not None and asked.starting_after and ids[:1] == [asked.starting_after]:
+                # an API that reads `startingAfter` as "from" lists the event named first: it was read already. A
+                # full page of it alone (pages of one) says nothing of what follows: kept, it asks the same again,
+                # and the sync fails saying so (ListingDoesNotMoveOn) rather than end there
+                if len(ids) > 1 or len(ids) < asked.limit:
+                    ids = ids[1:]
             role = Meeting.OLDEST_FIRST if isinstance(reader, ForwardRead) else Meeting.NEWEST_FIRST
             left_before = self._meeting.left_to_other(role)
             emitted = reader.take(ids, response.status_code == 200)
+            self._note_same_request(partition, asked, emitted)
             if self._meeting.left_to_other(role) != left_before:  # what it stands on is partly the other's
                 other = next(p for p in READERS if p != partition)
                 self._counts_on[partition] = self._last_taken.get(other, 0)
@@ -167,6 +195,17 @@ class BemReading:
             self._last_taken[partition] = self._answers_taken
             self._handing.add(partition)
             return emitted
+
+    def _note_same_request(self, partition: str, asked: Request | None, emitted: list[str]) -> None:
+        """ListingDoesNotMoveOn once a partition's answers bring nothing new again and again."""
+        if asked is None or emitted:
+            self._without_news[partition] = (0, 0)
+            return
+        answers, same = self._without_news.get(partition, (0, 0))
+        answers, same = answers + 1, (same + 1 if self._driven[partition].request == asked else 0)
+        self._without_news[partition] = (answers, same)
+        if same >= MAX_SAME_REQUEST or answers > max(MAX_ANSWERS_WITHOUT_NEWS, WITHOUT_NEWS_PAGES * self._page_size):
+            raise ListingDoesNotMoveOn(answers, asked)
 
     def handed_on(self, partition: str) -> bool:
         """The records of the last answer of the reader `partition` drives were handed on: a state may say where

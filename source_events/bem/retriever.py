@@ -7,6 +7,7 @@ known, while the records of the answer before are handed on (source_events.bem.a
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -15,7 +16,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_events.bem.ahead import RequestsAhead
 from source_events.bem.forward import Request
-from source_events.bem.reading import BemReading, PositionsKeptVanishing
+from source_events.bem.reading import BemReading, ListingDoesNotMoveOn, PositionsKeptVanishing
 from source_events.common.errors import UserFacingError, said_plainly
 
 
@@ -52,6 +53,15 @@ class BemRetriever(SimpleRetriever):
                     return
                 try:
                     emit = set(reading.take(partition, response))
+                except ListingDoesNotMoveOn as error:
+                    raise UserFacingError(
+                        message=f"bem answered {error.answers} requests in a row with no event not read before (the "
+                        f"last: ?{urlencode(error.request.query)}): its listing does not move on from where the reader stands "
+                        "(does bem read `startingAfter`, its cursor, another way?). The sync stops rather than ask "
+                        "without end.",
+                        internal_message=str(error),
+                        failure_type=FailureType.system_error,
+                    ) from None
                 except PositionsKeptVanishing as error:
                     raise UserFacingError(
                         message="bem's listing kept changing while it was read: the events the readers stood on were "

@@ -46,6 +46,9 @@ class BemBehaviour(BaseModel, frozen=True):
     # False: the `eventIDs` filter is ignored (an unknown parameter, as for an API version without it): the answer
     # is the listing as if it had not been sent
     honours_event_ids: bool = True
+    # how `startingAfter` is read: after the event named (as documented), from it (the event itself first), or not at
+    # all (every page starts at the listing's start)
+    starting_after: Literal["exclusive", "inclusive", "ignored"] = "exclusive"
 
 
 class BemApi:
@@ -73,6 +76,8 @@ class BemApi:
         if not 1 <= limit <= 100:
             return ApiResponse(422, {"message": "limit must be between 1 and 100"})
         after, before = first(query, "startingAfter"), first(query, "endingBefore")
+        if self.behaviour.starting_after == "ignored":
+            after = None
         if after and before:
             return ApiResponse(400, {"message": "startingAfter and endingBefore are mutually exclusive"})
         descending = (first(query, "sortOrder") or "asc") == "desc" and self.behaviour.honours_sort_order
@@ -87,7 +92,8 @@ class BemApi:
         total = len(listed)
         # slice the page only: copying the tail first made each request cost O(events)
         if after:
-            listed = listed[position[after] + 1 : position[after] + 1 + limit]
+            start = position[after] + (0 if self.behaviour.starting_after == "inclusive" else 1)
+            listed = listed[start : start + limit]
         elif before:
             listed = listed[max(position[before] - limit, 0) : position[before]]
         else:
