@@ -15,6 +15,7 @@ resumed from it loses nothing. Bounded, derandomised hypothesis runs (EXACTNESS_
 
 import random
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -447,3 +448,20 @@ def test_a_bem_api_that_ignores_starting_after_fails_naming_it_after_a_bounded_n
         ), messages
         assert server.requests_by_api["bem"] <= 2 * (MAX_ANSWERS_WITHOUT_NEWS + 20)
         assert len(set(keys(output, BEM))) < 120  # it never read past the first pages: it could not
+
+
+def test_bem_ids_that_carry_no_time_are_read_and_the_narrower_lookback_is_said_once(caplog):
+    """The reference's IDs are KSUIDs, whose second bounds the lookback; IDs without one (UUIDs) fall back on a page,
+    which misses an event listed later than that behind what was read (adversary review): said, not silent."""
+    now = datetime.now(UTC)
+    rng = random.Random(8)
+    history = [
+        {**event, "eventID": str(uuid.UUID(int=rng.getrandbits(128)))}
+        for event in bem_events(90, now - timedelta(minutes=30), now - timedelta(seconds=2), seed=8)
+    ]
+    with running_emulator(bem_events=history, bem_behaviour=BemBehaviour(sort_by="created")) as server:
+        output = run_read(emulator_config(server, bem={"page_size": 20}), catalog(BEM))
+
+        assert sorted(set(keys(output, BEM))) == sorted(server.ground_truth()[BEM])
+    said = [r.getMessage() for r in caplog.records if "bem's event IDs carry no time" in r.getMessage()]
+    assert len(said) == 1 and "so each sync reads again the last 20 events read (a page) instead" in said[0]

@@ -78,6 +78,7 @@ class BemReading:
         # where the last reader started again lost its position: (events emitted, the two readers' positions)
         self._restarted_at: tuple[int, str | None, int | None] | None = None
         self._event_ids_ignored = False  # a position check (`eventIDs`) listed another event: it confirms nothing
+        self._said_ids_carry_no_time = False
         # partition -> its answers in a row that brought nothing new, and those of them that led to the same request
         self._without_news: dict[str, tuple[int, int]] = {}
         reading = saved.reading or self._new_reading(saved)
@@ -174,12 +175,13 @@ class BemReading:
             asked = reader.request
             if asked is not None and asked.event_ids and response.status_code == 200 and ids:
                 self._event_ids_ignored |= asked.event_ids not in ids
-            if asked is not None and asked.starting_after and ids[:1] == [asked.starting_after]:
-                # an API that reads `startingAfter` as "from" lists the event named first: it was read already. A
-                # full page of it alone (pages of one) says nothing of what follows: kept, it asks the same again,
-                # and the sync fails saying so (ListingDoesNotMoveOn) rather than end there
-                if len(ids) > 1 or len(ids) < asked.limit:
-                    ids = ids[1:]
+            self._say_if_ids_carry_no_time(ids)
+            # an API that reads `startingAfter` as "from" lists the event named first: it was read already. A full
+            # page of it alone (pages of one) says nothing of what follows: kept, it asks the same again, and the sync
+            # fails saying so (ListingDoesNotMoveOn) rather than end there
+            from_it = asked is not None and asked.starting_after is not None and ids[:1] == [asked.starting_after]
+            if from_it and (len(ids) > 1 or len(ids) < asked.limit):
+                ids = ids[1:]
             role = Meeting.OLDEST_FIRST if isinstance(reader, ForwardRead) else Meeting.NEWEST_FIRST
             left_before = self._meeting.left_to_other(role)
             emitted = reader.take(ids, response.status_code == 200)
@@ -195,6 +197,18 @@ class BemReading:
             self._last_taken[partition] = self._answers_taken
             self._handing.add(partition)
             return emitted
+
+    def _say_if_ids_carry_no_time(self, ids: list[str]) -> None:
+        untimed = next((event_id for event_id in ids if ksuid_seconds(event_id) is None), None)
+        if untimed is None or self._said_ids_carry_no_time:
+            return
+        self._said_ids_carry_no_time = True
+        LOGGER.warning(
+            f"Stream bem_events: bem's event IDs carry no time (such as {untimed}; the API reference's are KSUIDs, "
+            "which do): `bem.lookback_window_seconds` cannot be kept by ID, so each sync reads again the last "
+            f"{self._page_size} events read (a page) instead. An event bem lists later than that, behind events "
+            "read, is missed."
+        )
 
     def _note_same_request(self, partition: str, asked: Request | None, emitted: list[str]) -> None:
         """ListingDoesNotMoveOn once a partition's answers bring nothing new again and again."""
