@@ -25,9 +25,14 @@ class FlameupBehaviour(BaseModel, frozen=True):
     since_inclusive: bool = True
     until_inclusive: bool = False
     compare_precision: Literal["second", "microsecond"] = "microsecond"
-    # the field `since`/`until` compare, which is also the field the listing is sorted by: when the event
-    # happened ("timestamp") or when the API received it ("created_at", as Amplitude's export filters)
+    # the field `since`/`until` compare, which is also the field the listing is sorted by unless `sort_field` says:
+    # when the event happened ("timestamp") or when the API received it ("created_at", as Amplitude's export filters)
     filter_field: Literal["timestamp", "created_at"] = "timestamp"
+    # the field the listing is sorted by, when not the one compared (`WHERE created_at BETWEEN .. ORDER BY timestamp`)
+    sort_field: Literal["filter_field", "timestamp", "created_at"] = "filter_field"
+    # what an `offset` at or past the listing's end answers: an empty page, or the last page again (offsets clamped,
+    # as page-number paginators such as Django's `get_page` do)
+    past_the_end: Literal["empty", "last_page"] = "empty"
     newest_first: bool = True
     limit_cap: int = Field(100, ge=1)  # never returns more than this many events a page
     # a `limit` above the cap: served capped without a word ("cap"), or refused with a 400 whose message names
@@ -131,7 +136,10 @@ class FlameupApi:
 
     def _visible_page(self, selected: list[dict[str, Any]], offset: int, size: int) -> list[dict[str, Any]]:
         """The page cut at `offset` (counting hidden events), without its hidden events. A cut of hidden
-        events only answers the first visible event after it: an empty page always ends the listing."""
+        events only answers the first visible event after it: an empty page always ends the listing (unless
+        `past_the_end` answers the last page there)."""
+        if self.behaviour.past_the_end == "last_page" and selected and offset >= len(selected):
+            offset = max(len(selected) - size, 0)
         page = selected[offset : offset + size]
         if self.behaviour.hidden_share <= 0:
             return page
@@ -206,6 +214,9 @@ class FlameupApi:
             if filtered:
                 inner = [e for e in inner if self._matches_filters(e, query)]
             selected = exactly(low, inner_low) + inner + exactly(inner_high, high)
+            sort_field = self.behaviour.sort_field
+            if sort_field not in ("filter_field", self.behaviour.filter_field):
+                selected.sort(key=lambda e: (parse_date_time(e[sort_field]), e["id"]))
             if self.behaviour.newest_first:
                 selected.reverse()
             return selected
