@@ -15,9 +15,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from requests.utils import get_environ_proxies
 
 from source_events import cdk_contact
-from source_events.manifest import stream_sections
-
-API_NAMES = {"flameup": "Flameup", "bem": "bem"}  # as the vendors write them
+from source_events.manifest import API_NAMES, stream_sections
 
 CONNECT_TIMEOUT_SECONDS = 10
 

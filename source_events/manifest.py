@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.yaml")
+# each config section's API, named as its vendor writes it (for messages)
+API_NAMES = {"flameup": "Flameup", "bem": "bem"}
 
 # `condition: "{{ config.get('flameup') }}"`: the config section a ConditionalStreams group needs
 _SECTION_CONDITION = re.compile(r"^\{\{\s*config\.get\('(?P<section>\w+)'\)\s*\}\}$")

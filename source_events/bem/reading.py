@@ -199,8 +199,10 @@ class BemReading:
             return emitted
 
     def _say_if_ids_carry_no_time(self, ids: list[str]) -> None:
+        if self._said_ids_carry_no_time:
+            return
         untimed = next((event_id for event_id in ids if ksuid_seconds(event_id) is None), None)
-        if untimed is None or self._said_ids_carry_no_time:
+        if untimed is None:
             return
         self._said_ids_carry_no_time = True
         LOGGER.warning(

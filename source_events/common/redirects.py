@@ -13,8 +13,7 @@ import requests
 from airbyte_cdk.models import FailureType
 
 from source_events.common.errors import UserFacingError
-
-API_NAMES = {"flameup": "Flameup", "bem": "bem"}
+from source_events.manifest import API_NAMES
 
 
 def refuse_redirects_elsewhere(session: requests.Session, section: str) -> None:
