@@ -136,8 +136,8 @@ class FlameupConfig(_Section):
         was read under these (source_events.common.checkpoints.saved_for_scope)."""
         return {
             "workspace_id": self.workspace_id,
-            "user_id": self.user_id,
-            "event": self.event,
+            "user_id": self.user_id or None,  # "" filters nothing, as unset (the manifest sends neither)
+            "event": self.event or None,
             "start_date": format_timestamp(self.start_date),
         }
 
@@ -188,13 +188,13 @@ class BemConfig(_Section):
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
     def state_scope(self) -> dict[str, Any]:
-        """As FlameupConfig.state_scope: the filters (a list's order says nothing)."""
+        """As FlameupConfig.state_scope: the filters (a list's order and repeats say nothing)."""
         return {
-            "event_types": sorted(self.event_types),
-            "function_names": sorted(self.function_names),
-            "function_ids": sorted(self.function_ids),
-            "call_ids": sorted(self.call_ids),
-            "reference_ids": sorted(self.reference_ids),
+            "event_types": sorted(set(self.event_types)),
+            "function_names": sorted(set(self.function_names)),
+            "function_ids": sorted(set(self.function_ids)),
+            "call_ids": sorted(set(self.call_ids)),
+            "reference_ids": sorted(set(self.reference_ids)),
             "is_labelled": self.is_labelled,
         }
 
