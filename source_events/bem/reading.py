@@ -41,18 +41,18 @@ class PositionsKeptVanishing(Exception):
     part of the listing no reader read."""
 
 
-# A partition's answers that brought no event not read before, in a row, after which its listing is taken not to move
-# on (an API that ignores `startingAfter`: every page the same), lest it be asked for good: the same request again
-# MAX_SAME_REQUEST times, or this many answers of any kind (positions vanishing under a sync cost a request for each
-# event read before them on their page, then a look at the listing's start, and readers start again: the emulator's
-# churn at pages of one event took up to tens in a row), or WITHOUT_NEWS_PAGES pages' worth of them
+# A partition's listing is taken not to move on (an API that ignores `startingAfter`: every page the same), lest it be
+# asked for good, once its answers brought nothing new and either led to the very same request MAX_SAME_REQUEST times,
+# or were the very same page more times in a row than a page holds events plus SAME_ANSWER_SPARE (a vanished position
+# falls back through each event read before it on its page, each answered from the listing's start). Answers that
+# differ are never counted: a reader started again reads pages read before, each a new one (adversary review: 0.5.15's
+# first draft counted them, and failed syncs that finish).
 MAX_SAME_REQUEST = 2
-MAX_ANSWERS_WITHOUT_NEWS = 200
-WITHOUT_NEWS_PAGES = 3
+SAME_ANSWER_SPARE = 3
 
 
 class ListingDoesNotMoveOn(Exception):
-    """A reader's answers brought nothing new, again and again: the sync fails rather than ask without end."""
+    """A reader's answers brought nothing new, the same again and again: the sync fails rather than ask without end."""
 
     def __init__(self, answers: int, request: Request) -> None:
         super().__init__(f"{answers} answers without news, the last to {request.query}")
@@ -79,8 +79,10 @@ class BemReading:
         self._restarted_at: tuple[int, str | None, int | None] | None = None
         self._event_ids_ignored = False  # a position check (`eventIDs`) listed another event: it confirms nothing
         self._said_ids_carry_no_time = False
-        # partition -> its answers in a row that brought nothing new, and those of them that led to the same request
+        # partition -> its answers in a row that brought nothing new and were the same page, and those of them that led
+        # to the same request; and its last answer
         self._without_news: dict[str, tuple[int, int]] = {}
+        self._last_answer: dict[str, list[str]] = {}
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
         self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting)
@@ -185,7 +187,7 @@ class BemReading:
             role = Meeting.OLDEST_FIRST if isinstance(reader, ForwardRead) else Meeting.NEWEST_FIRST
             left_before = self._meeting.left_to_other(role)
             emitted = reader.take(ids, response.status_code == 200)
-            self._note_same_request(partition, asked, emitted)
+            self._note_same_request(partition, asked, ids, emitted)
             if self._meeting.left_to_other(role) != left_before:  # what it stands on is partly the other's
                 other = next(p for p in READERS if p != partition)
                 self._counts_on[partition] = self._last_taken.get(other, 0)
@@ -212,15 +214,16 @@ class BemReading:
             "read, is missed."
         )
 
-    def _note_same_request(self, partition: str, asked: Request | None, emitted: list[str]) -> None:
-        """ListingDoesNotMoveOn once a partition's answers bring nothing new again and again."""
-        if asked is None or emitted:
-            self._without_news[partition] = (0, 0)
+    def _note_same_request(self, partition: str, asked: Request | None, ids: list[str], emitted: list[str]) -> None:
+        """ListingDoesNotMoveOn once a partition's answers bring nothing new, the same again and again."""
+        last, self._last_answer[partition] = self._last_answer.get(partition), ids
+        if asked is None or emitted or ids != last:
+            self._without_news[partition] = (1 if asked is not None and not emitted else 0, 0)
             return
         answers, same = self._without_news.get(partition, (0, 0))
         answers, same = answers + 1, (same + 1 if self._driven[partition].request == asked else 0)
         self._without_news[partition] = (answers, same)
-        if same >= MAX_SAME_REQUEST or answers > max(MAX_ANSWERS_WITHOUT_NEWS, WITHOUT_NEWS_PAGES * self._page_size):
+        if same >= MAX_SAME_REQUEST or answers > self._page_size + SAME_ANSWER_SPARE:
             raise ListingDoesNotMoveOn(answers, asked)
 
     def handed_on(self, partition: str) -> bool:

@@ -55,10 +55,10 @@ class BemRetriever(SimpleRetriever):
                     emit = set(reading.take(partition, response))
                 except ListingDoesNotMoveOn as error:
                     raise UserFacingError(
-                        message=f"bem answered {error.answers} requests in a row with no event not read before (the "
-                        f"last: ?{urlencode(error.request.query)}): its listing does not move on from where the reader stands "
-                        "(does bem read `startingAfter`, its cursor, another way?). The sync stops rather than ask "
-                        "without end.",
+                        message=f"bem answered {error.answers} requests in a row with the same page of events read "
+                        f"before (the last: ?{urlencode(error.request.query)}): its listing does not move on from where "
+                        "the reader stands (does bem read `startingAfter`, its cursor, another way?). The sync stops "
+                        "rather than ask without end.",
                         internal_message=str(error),
                         failure_type=FailureType.system_error,
                     ) from None
