@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from queue import Queue
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.logger import PRINT_BUFFER
@@ -32,6 +31,8 @@ from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.http import rate_limiting
 from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
+
+from source_events.common.urls import host_of
 
 if TYPE_CHECKING:
     from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
@@ -149,7 +150,7 @@ def _retry_lines_said_plainly(record: logging.LogRecord) -> bool:
         if isinstance(error, UserDefinedBackoffException) and isinstance(response, requests.Response):
             record.msg = (
                 f"{str(error).rstrip('.')}. Next try in {error.backoff + CDK_EXTRA_RETRY_SECONDS:.3g} s "
-                f"({urlsplit(response.url or '').netloc or 'the API'} answered HTTP {response.status_code})."
+                f"({host_of(response.url or '') or 'the API'} answered HTTP {response.status_code})."
             )
             record.args = ()
     return True

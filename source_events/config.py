@@ -50,6 +50,9 @@ def _check_base_url(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http(s) URL, e.g. https://api.example.com/v1")
+    if "@" in parts.netloc:
+        # messages and the CDK's request lines print the URL: a password there would be printed with it
+        raise ValueError("must not hold credentials (`user:password@`): the API key goes in `api_key`")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         # the host named: a misspelt loopback address (`127.0.0.l`) reads as a public host
         raise ValueError(

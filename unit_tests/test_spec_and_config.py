@@ -180,6 +180,11 @@ _BAD_CONFIGS = [
         {"bem": {**_GOOD_BEM, "base_url": "http://127.0.0.l:39389/v1-alpha"}},
         "`bem.base_url` must use HTTPS: its host `127.0.0.l` is not local",
     ),
+    (
+        "bem_credentials_in_url",  # messages and the CDK's request lines print the URL (adversary review)
+        {"bem": {**_GOOD_BEM, "base_url": "https://user:S3CRET@api.bem.ai/v1-alpha"}},
+        "`bem.base_url` must not hold credentials (`user:password@`): the API key goes in `api_key`",
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from source_events import cdk_contact
 from source_events.common.bodies import is_events_page
 from source_events.common.deadline import ANSWER_TIMEOUTS, AnswerTooSlow, answer_seconds
 from source_events.common.pages import parsed_body
+from source_events.common.urls import host_of
 
 
 class UserFacingError(AirbyteTracedException):
@@ -121,7 +122,7 @@ class EventsErrorHandler(DefaultErrorHandler):
             response_action=ResponseAction.FAIL,
             failure_type=FailureType.config_error,
             error_message=(
-                f"{self.api} at {where.netloc} answered {where.path or '/'} with a web page (HTTP 200, "
+                f"{self.api} at {host_of(where)} answered {where.path or '/'} with a web page (HTTP 200, "
                 f"{response.headers.get('Content-Type') or 'no Content-Type'}), not an events list: check "
                 f"`{self.section}.base_url` (leave it unset for the vendor's API)."
             ),
@@ -147,7 +148,7 @@ class EventsErrorHandler(DefaultErrorHandler):
             attempts = self._failed_connections[id(error.request)] = (
                 self._failed_connections.get(id(error.request), 0) + 1
             )
-        where = urlsplit(error.request.url if error.request is not None else "").netloc
+        where = host_of(error.request.url if error.request is not None else "")
         if attempts < CONNECT_ATTEMPTS:
             return ErrorResolution(
                 response_action=ResponseAction.RETRY,

@@ -7,12 +7,13 @@ keeps https (or stays on http to a loopback `base_url`) is followed; any other f
 where it points and the setting to change.
 """
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
 
 from source_events.common.errors import UserFacingError
+from source_events.common.urls import host_of
 from source_events.manifest import API_NAMES
 
 
@@ -34,16 +35,13 @@ class _RedirectCheck:
             return response
         source = urlsplit(response.url)
         target = urlsplit(urljoin(response.url, response.headers.get("Location", "")))
-        same_place = (target.hostname, target.port or _port(target.scheme)) == (
-            source.hostname,
-            source.port or _port(source.scheme),
-        )
+        same_place = _place(target) is not None and _place(target) == _place(source)
         if same_place and (target.scheme == source.scheme or target.scheme == "https"):
             return response
-        shown = f"{target.scheme}://{target.netloc}{target.path}"
+        shown = f"{target.scheme}://{host_of(target)}{target.path}"
         raise UserFacingError(
             message=(
-                f"{API_NAMES.get(self._section, 'The API')} at {source.netloc} answered {source.path or '/'} with a "
+                f"{API_NAMES.get(self._section, 'The API')} at {host_of(source)} answered {source.path or '/'} with a "
                 f"redirect ({response.status_code}) to {shown}. A redirect to another host or to plain http is not "
                 f"followed: it would carry the API key there. If that address is the API's, set "
                 f"`{self._section}.base_url` to it."
@@ -53,5 +51,9 @@ class _RedirectCheck:
         )
 
 
-def _port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
+def _place(url: SplitResult) -> tuple[str | None, int] | None:
+    """The host and port a URL reaches; None when its port is no number (such a Location is not followed)."""
+    try:
+        return url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return None
