@@ -465,3 +465,49 @@ def test_bem_ids_that_carry_no_time_are_read_and_the_narrower_lookback_is_said_o
         assert sorted(set(keys(output, BEM))) == sorted(server.ground_truth()[BEM])
     said = [r.getMessage() for r in caplog.records if "bem's event IDs carry no time" in r.getMessage()]
     assert len(said) == 1 and "so each sync reads again the last 20 events read (a page) instead" in said[0]
+
+
+_READER_STARTED_AGAIN = (  # a newest-first reader started again reads from the top pages read before, none news
+    BemBehaviour(
+        sort_by="created",
+        asc_ties="insertion_reversed",
+        desc_ties="insertion",
+        unknown_cursor="empty",
+        honours_event_ids=False,
+    ),
+    6008,
+    2,
+    [Addition(at_request=4, api="bem", count=3, repeat_every=3, times=500)],
+    timedelta(seconds=8),
+)
+_EMPTY_ANSWERS = (  # positions vanishing one after another, each answered empty: the same empty answer, no page read
+    BemBehaviour(unknown_cursor="empty"),
+    3021,
+    10,
+    [
+        Deletion(at_request=2, api="bem", count=3, repeat_every=1, times=500, seed=3021, where="random"),
+        Deletion(at_request=1, api="bem", count=8, repeat_every=3, times=500, seed=3021, where="last_served"),
+    ],
+    timedelta(hours=6),
+)
+
+
+@pytest.mark.parametrize(
+    "behaviour, seed, page_size, changes, span",
+    [_READER_STARTED_AGAIN, _EMPTY_ANSWERS],
+    ids=["reader_started_again", "empty_answers"],
+)
+def test_a_bem_listing_that_moves_on_is_never_taken_for_one_that_does_not(behaviour, seed, page_size, changes, span):
+    """0.5.15's first drafts of ListingDoesNotMoveOn counted answers that brought no news, then the same answer
+    again, empty ones too: each failed syncs that finish (adversary review). Only the same page of events read
+    counts."""
+    now = datetime.now(UTC)
+    history = bem_events(600, now - span, now - timedelta(seconds=2), seed=seed)
+    with running_emulator(bem_events=history, bem_behaviour=behaviour) as server:
+        server.changes.extend(changes)
+        at_start = server.ground_truth()
+
+        output = run_read(emulator_config(server, bem={"page_size": page_size}), catalog(BEM), expect_failure=True)
+
+        assert not output.errors, output.errors[0].trace.error.message
+        assert_within(keys(output, BEM), sync_bounds(at_start, server)[BEM], repr(behaviour), duplicates_allowed=True)

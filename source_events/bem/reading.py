@@ -217,7 +217,7 @@ class BemReading:
     def _note_same_request(self, partition: str, asked: Request | None, ids: list[str], emitted: list[str]) -> None:
         """ListingDoesNotMoveOn once a partition's answers bring nothing new, the same again and again."""
         last, self._last_answer[partition] = self._last_answer.get(partition), ids
-        if asked is None or emitted or ids != last:
+        if asked is None or emitted or not ids or ids != last:  # an empty answer is no page of events read
             self._without_news[partition] = (1 if asked is not None and not emitted else 0, 0)
             return
         answers, same = self._without_news.get(partition, (0, 0))
