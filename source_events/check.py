@@ -15,6 +15,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from requests.utils import get_environ_proxies
 
 from source_events import cdk_contact
+from source_events.common.urls import port_of
 from source_events.manifest import API_NAMES, stream_sections
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -38,7 +39,7 @@ def _unreachable_host(url: str, section: str) -> str | None:
         return None  # the request goes through a proxy: a direct connection proves nothing
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = port_of(parts)
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS):
             return None

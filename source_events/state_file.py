@@ -58,8 +58,7 @@ def state_command(argv: list[str]) -> int:
             "from the beginning (leave out --state).",
             file=sys.stderr,
         )
-        for error in errors:
-            print(f"source-events state: note: the read reported an error: {error}", file=sys.stderr)
+        _say_errors(errors)
         return 1
     states = {_state_key(state): state for state in previous}
     kept = [key for key in states if key not in latest]
@@ -79,9 +78,13 @@ def state_command(argv: list[str]) -> int:
     if kept:
         summary += f"; {_names(kept)} kept as before (no state for it in this read)"
     print(summary, file=sys.stderr)
+    _say_errors(errors)
+    return 0
+
+
+def _say_errors(errors: list[str]) -> None:
     for error in errors:
         print(f"source-events state: note: the read reported an error: {error}", file=sys.stderr)
-    return 0
 
 
 def latest_states(lines: Iterable[str]) -> tuple[dict[tuple[str, ...], dict[str, Any]], list[str]]:

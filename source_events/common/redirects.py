@@ -13,7 +13,7 @@ import requests
 from airbyte_cdk.models import FailureType
 
 from source_events.common.errors import UserFacingError
-from source_events.common.urls import host_of
+from source_events.common.urls import host_of, port_of
 from source_events.manifest import API_NAMES
 
 
@@ -54,6 +54,6 @@ class _RedirectCheck:
 def _place(url: SplitResult) -> tuple[str | None, int] | None:
     """The host and port a URL reaches; None when its port is no number (such a Location is not followed)."""
     try:
-        return url.hostname, url.port or (443 if url.scheme == "https" else 80)
+        return url.hostname, port_of(url)
     except ValueError:
         return None
