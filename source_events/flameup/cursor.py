@@ -58,6 +58,7 @@ class FlameupWindowCursor(CheckpointingCursor):
         cls, *, stream_name: str, cursor_field: str, settings: Any, retriever: FlameupRetriever, **kwargs: Any
     ) -> "FlameupWindowCursor":
         probes = FlameupProbes(retriever)
+        retriever.history_start = settings.flameup.start_date
         return cls(
             stream_name,
             cursor_field,

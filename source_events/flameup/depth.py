@@ -16,6 +16,15 @@ that the window has not read means the listing was cut: that part is read as a l
 events), again until its end is shown. An empty answer deeper than Flameup answered events in this sync may be
 the depth itself: then the part past the seconds at the edge is checked instead (`Beyond.past`).
 
+That check finds what a depth hid only if the listing is sorted by the field `since`/`until` compare. Sorted by
+one field and compared on the other (`WHERE created_at BETWEEN .. ORDER BY timestamp`, undocumented either way),
+the events the depth hid lie anywhere in the range, not beyond its edge (adversary review of 0.5.14: 17 and 22 of
+400 lost). So where the listing did not go one way by every field Flameup may compare (`sorted_by_compared`), the
+range is read again in halves instead, each as a listing of its own, until each listing's end is shown
+(source_events.flameup.retriever). A field an answer's event holds outside the range asked is not the one compared
+(`not_compared`); one event whose two times lie far apart tells which is (`telling`). With neither, the check
+beyond the end is trusted, as before (docs/exactness.md, Known limits).
+
 That check is spared where the sync already has the evidence: an answer with events at a position at least as
 deep as the empty page, and reaching at least as far as that page asked (`ServedDepth`). A depth cap is taken to
 be the API's, the same for every listing, on `offset` or on `offset + limit` (`FlameupBehaviour.beyond_max_offset`
@@ -46,6 +55,9 @@ OLDER_REACH, NEWER_REACH = -SECOND, timedelta(0)
 KEPT = SINCE_WIDENING + UNTIL_WIDENING + 2 * SECOND
 # a part past the dense seconds at an edge keeps this far from them (bounds compared at a second's precision)
 PAST_EDGE = timedelta(seconds=1)
+# An event whose two times lie further apart than this tells which one `since`/`until` compare: a range around one
+# of them, widened as the manifest asks it, leaves the other well outside.
+TELLING_GAP = timedelta(seconds=10)
 
 
 class ServedDepth:
@@ -91,7 +103,7 @@ class ReadSoFar:
     times (by each field) of the events it listed near its oldest and its newest ends, read before or not (a
     listing read again reaches as far as it lists, new events or not)."""
 
-    def __init__(self, first_of_window: bool = False) -> None:
+    def __init__(self, first_of_window: bool = False, asked: tuple[datetime, datetime] | None = None) -> None:
         self._last: dict[str, datetime] = {}
         # by each field, the ways one event read went from the one read before it (1 later, -1 earlier): one way is
         # the listing's direction; both ways (events arrived at the top or in between while it was read), unclear
@@ -106,6 +118,17 @@ class ReadSoFar:
         self._listed = None if first_of_window else SeenEvents()
         self.refused = False  # the listing ended on a refusal to serve it deeper
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
+        #: the fields an event listed held outside the range asked, however Flameup compares: not the one compared
+        self.not_compared: set[str] = set()
+        # the range asked, widened as the manifest asks it and by a second more: a time outside is outside however
+        # Flameup compares (inclusive or not, to the second or finer)
+        self._asked = (
+            None
+            if asked is None
+            else (_to_second(asked[0] - SINCE_WIDENING) - SECOND, _to_second(asked[1] + UNTIL_WIDENING) + SECOND)
+        )
+        #: an event listed whose two times lie more than TELLING_GAP apart: its id and times
+        self.telling: tuple[str, dict[str, datetime]] | None = None
 
     def _listed_before(self, key: str, new: bool) -> bool:
         """Whether this listing returned the event `key` before (and it is noted now)."""
@@ -122,6 +145,7 @@ class ReadSoFar:
         times = {field: value for field, value in times.items() if value is not None}
         if not times:
             return
+        self._note_fields(key, times)
         for field, value in times.items():
             before = self._last.get(field)
             if before is not None and value != before:
@@ -130,6 +154,20 @@ class ReadSoFar:
         for field, value in times.items():
             _keep(self._near_oldest[field], value, lambda t, edge: t <= edge + KEPT, min)
             _keep(self._near_newest[field], value, lambda t, edge: t >= edge - KEPT, max)
+
+    def _note_fields(self, key: Any, times: dict[str, datetime]) -> None:
+        if self._asked is not None:
+            lowest, highest = self._asked
+            self.not_compared.update(field for field, value in times.items() if not lowest <= value <= highest)
+        if self.telling is None and isinstance(key, str) and len(times) == len(FIELDS):
+            self.telling = (key, times) if abs(times[FIELDS[0]] - times[FIELDS[1]]) > TELLING_GAP else None
+
+    def sorted_by_compared(self, not_compared: set[str]) -> bool:
+        """Whether the listing went one way (or none) by the field `since`/`until` compare, as far as the sync shows:
+        then what a depth hid lies beyond its edge in the range (`beyond`). Without evidence of which field that is
+        (`not_compared` names neither, or both), it is taken to be so (docs/exactness.md, Known limits)."""
+        compared = [f for f in FIELDS if f not in not_compared and self._near_oldest[f]]
+        return len(compared) != 1 or len(self._steps[compared[0]]) <= 1
 
     def beyond(self, start: datetime, end: datetime) -> list[Beyond]:
         """The parts of [start, end) that lie beyond the events read, in the directions the listing went, each with

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -22,7 +23,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_events.common.errors import UserFacingError, said_plainly
 from source_events.common.pages import events_page
 from source_events.common.timestamps import parse_timestamp
-from source_events.flameup.depth import Beyond, ReadSoFar, ServedDepth
+from source_events.flameup.depth import FIELDS, SINCE_WIDENING, UNTIL_WIDENING, Beyond, ReadSoFar, ServedDepth
 from source_events.flameup.errors import refusal_message
 from source_events.flameup.in_flight import WindowsInFlight
 from source_events.flameup.listing import (
@@ -45,6 +46,12 @@ LOGGER = logging.getLogger("airbyte")
 MAX_WHOLE_AGAIN = 2
 # Pages (of positions) the check of a listing's end reads past the events read before it reads the rest again
 CHECK_PAGES = 3
+
+# A range is read again in halves (depth.py: sorted by one field, compared on the other) while it spans this at
+# least: each half is asked widened by SINCE_WIDENING and UNTIL_WIDENING, so narrower halves ask much the same
+HALVES_MIN_SPAN = 2 * (SINCE_WIDENING + UNTIL_WIDENING)
+# Requests spent at most on finding which time field `since`/`until` compare (`_learn_compared`)
+MAX_COMPARED_QUESTIONS = 4
 
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
 SETTLE_ATTEMPTS = 12
@@ -79,6 +86,11 @@ class FlameupRetriever(SimpleRetriever):
         self._claims = BoundaryClaims()
         self._served = 0  # the largest `limit` Flameup answered
         self._depth = ServedDepth()  # how deep Flameup answered with events
+        # the time fields an answer showed `since`/`until` do not compare (depth.ReadSoFar.not_compared)
+        self._not_compared: set[str] = set()
+        self._compared_questions = 0  # requests spent on finding the field compared
+        #: `flameup.start_date`: the sync's whole history starts there (`_prove_end`); the cursor sets it
+        self.history_start: datetime | None = None
         # the first look's first page, by its range and `limit`: a range read as one window asks the very same first
         self._first_page: tuple[str, str, int, requests.Response] | None = None
 
@@ -143,13 +155,26 @@ class FlameupRetriever(SimpleRetriever):
         claims = self._claims.of_window(stream_slice["start_time"], stream_slice["end_time"])
         seen = SeenEvents()  # every event this window's listings returned
         parts, whole_again = [stream_slice], 0
+        halves: list[
+            StreamSlice
+        ] = []  # parts read afresh: a listing of their own, the window's events not emitted again
         first_page = self._first_page_of(stream_slice)
         while parts:
             part = parts.pop()
-            read = ReadSoFar(first_of_window=not len(seen))
-            listing = WindowListing(self.page_sizes, self._evidence, seen)
-            yield from self._read_listing(records_schema, part, listing, read, claims, first_page)
+            asked = (parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"]))
+            afresh = any(part is half for half in halves)
+            read = ReadSoFar(first_of_window=afresh or not len(seen), asked=asked)
+            listing = WindowListing(self.page_sizes, self._evidence, SeenEvents() if afresh else seen)
+            emitted = seen if afresh else None
+            yield from self._read_listing(records_schema, part, listing, read, claims, first_page, emitted)
             first_page = None  # a listing read again reads what changed since
+            self._not_compared |= read.not_compared
+            self._prove_end(read, asked[0])
+            in_halves = self._halves_to_read(part, read)
+            if in_halves:
+                halves += in_halves
+                parts += in_halves
+                continue
             if part is not stream_slice and not read.count and read.refused:
                 raise _cannot_read_deeper(part, len(seen))  # it holds events not read, and refused to serve them
             for beyond in self._unread_parts(part, read, seen):
@@ -168,9 +193,11 @@ class FlameupRetriever(SimpleRetriever):
         read: ReadSoFar,
         claims: Any,
         first_page: requests.Response | None = None,
+        emitted: SeenEvents | None = None,
     ) -> Iterable[Record]:
         """One listing of the window's time range `part`, to an empty page; `first_page`: the answer to its first
-        request, if the sync's first look asked the very same."""
+        request, if the sync's first look asked the very same. `emitted`: for a listing read afresh (its own
+        `listing` events), the window's events, which it does not emit again."""
         last_read = None  # the last event of the page before: the tie the next request overlaps
         set_aside: list = []  # the page the listing set aside (Step.RECHECK)
         while not listing.done:
@@ -241,6 +268,8 @@ class FlameupRetriever(SimpleRetriever):
                 if not new:
                     continue
                 fresh.discard(key)  # an event listed twice in one page is emitted once
+                if emitted is not None and isinstance(key, str) and emitted.add([key])[0]:
+                    continue  # a listing read afresh: the window emitted it before
                 if claims.first_to_claim(record):
                     handing = time.monotonic()
                     yield record if isinstance(record, Record) else Record(record, self.name, part)
@@ -255,10 +284,65 @@ class FlameupRetriever(SimpleRetriever):
             return None
         return kept[3]
 
+    def _ended_for_sure(self, read: ReadSoFar) -> bool:
+        """Whether the listing's empty page is its end: Flameup answered deeper in this sync (depth.py)."""
+        return bool(read.ended_at and not read.refused and self._depth.ends_there(*read.ended_at))
+
+    def _prove_end(self, read: ReadSoFar, part_start: datetime) -> None:
+        """A listing's empty page deeper than Flameup answered so far in this sync may be a depth it serves no deeper
+        than, or the end. The sync's whole history, from `start_date`, holds at least as many events: the very same
+        request (`offset`, `limit`) asked of it and answered with events shows that no cap emptied that page, however
+        Flameup caps (the offset, or the offset plus the limit; emptied, cut or refused), so the listing has ended
+        (ServedDepth). One request for each listing deeper than any before: in a sync of many windows, about one. A
+        history that holds no more events than that, or a cap, answers empty: nothing is shown. Not asked where the
+        part starts at the history's start (a first sync's first window): its answer would be the listing's own."""
+        if not read.page_deep or read.refused or not read.ended_at or self._ended_for_sure(read):
+            return
+        if self.history_start is None or part_start <= self.history_start:
+            return  # the history holds no events before this part's: its answer would be the listing's own
+        offset, limit = read.ended_at
+        history = window_slice(self.history_start, datetime.now(timezone.utc))
+        events, _ = self.ask_events(history, offset=offset, limit=limit)
+        if events:
+            self._depth.served(offset, limit)  # as far as the request reached: the cap did not empty it
+
+    def _halves_to_read(self, part: StreamSlice, read: ReadSoFar) -> list[StreamSlice]:
+        """`part`'s range in two halves, each to be read as a listing of its own, where its listing ended where
+        Flameup may have stopped serving it, and did not go one way by the field `since`/`until` compare: what a
+        depth hid then lies anywhere in the range, and only narrower ranges, each listed to its end, reach it
+        (depth.py). The events read again are not emitted again (`seen`)."""
+        if not read.page_deep or self._ended_for_sure(read):
+            return []
+        if read.telling is not None:
+            self._learn_compared(*read.telling)
+        if read.sorted_by_compared(self._not_compared):
+            return []
+        start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
+        if end - start < HALVES_MIN_SPAN:
+            return []  # as narrow as a range is asked: the check beyond its end (docs/exactness.md, Known limits)
+        LOGGER.info(
+            f"Stream flameup_events: the listing of {part['start_time']} - {part['end_time']} ended where Flameup may "
+            "stop serving it, and is not sorted by the time its range compares: reading the range again in halves."
+        )
+        middle = start + (end - start) / 2
+        return [window_slice(middle, end), window_slice(start, middle)]  # the earlier half first (`parts.pop`)
+
+    def _learn_compared(self, key: str, times: Mapping[str, Any]) -> None:
+        """Which time field `since`/`until` compare, from an event whose two times lie far apart (depth.TELLING_GAP):
+        a range around one of them leaves the other well outside, so the event listed there shows the other is not
+        compared. Only a listing counts: an event not listed may be hidden, or deleted meanwhile."""
+        for field in FIELDS:
+            if self._not_compared or self._compared_questions >= MAX_COMPARED_QUESTIONS:
+                return
+            self._compared_questions += 1
+            events, _ = self.ask_events(window_slice(times[field], times[field] + SINCE_WIDENING), offset=0)
+            if key in _ids(events):
+                self._not_compared.update(other for other in FIELDS if other != field)
+
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
         """The parts of `part`'s time range beyond the events its listing read that hold events it did not read
         (source_events.flameup.depth): each is read as a listing of its own."""
-        if read.ended_at and not read.refused and self._depth.ends_there(*read.ended_at):
+        if self._ended_for_sure(read):
             return []  # Flameup answered deeper in this sync: the empty page is the end (depth.py)
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
         unread = []

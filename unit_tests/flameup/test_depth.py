@@ -58,3 +58,47 @@ def _sides(read: ReadSoFar) -> list[str]:
 )
 def test_the_part_beyond_a_listing_is_checked_on_the_side_its_every_step_went_or_on_both(times, offline, sides):
     assert _sides(_read(times, offline)) == sides
+
+
+_TEN = datetime(2026, 6, 1, 10, tzinfo=timezone.utc)
+
+
+def _listed(pairs: list[tuple[int, int]], asked: tuple[int, int] = (0, 60)) -> ReadSoFar:
+    """A listing of the range `asked` (minutes past 10:00) that read events at these (`timestamp`, `created_at`)
+    minutes past 10:00, in this order."""
+    read = ReadSoFar(asked=tuple(_TEN + timedelta(minutes=m) for m in asked))
+    for n, (happened, received) in enumerate(pairs):
+        times = {"timestamp": _TEN + timedelta(minutes=happened), "created_at": _TEN + timedelta(minutes=received)}
+        read.listed({"id": f"e{n}", **{field: moment.isoformat() for field, moment in times.items()}}, new=True)
+    return read
+
+
+def test_a_field_an_event_holds_outside_the_range_asked_is_not_the_one_compared():
+    # an offline client's event, received at 10:30, happened at 08:00: `timestamp` is not what the range compares
+    assert _listed([(10, 10), (-120, 30), (40, 41)]).not_compared == {"timestamp"}
+    # within the range as asked, widened by the manifest's seconds: no evidence either way
+    assert _listed([(0, 0), (59, 60)]).not_compared == set()
+
+
+def test_an_event_whose_times_lie_far_apart_is_kept_to_tell_which_field_is_compared():
+    assert _listed([(10, 10), (20, 25), (30, 31)]).telling == (
+        "e1",
+        {"timestamp": _TEN + timedelta(minutes=20), "created_at": _TEN + timedelta(minutes=25)},
+    )
+    assert _listed([(10, 10), (30, 30)]).telling is None
+
+
+@pytest.mark.parametrize(
+    "not_compared, sorted_by_compared",
+    [
+        (set(), True),  # no evidence of which field is compared: the check beyond, as before (a known limit)
+        ({"timestamp"}, False),  # `created_at` compared, but the listing went both ways by it
+        ({"created_at"}, True),  # `timestamp` compared, and the listing went one way by it
+        ({"timestamp", "created_at"}, True),  # contradicting evidence: none
+    ],
+)
+def test_a_listing_sorted_by_one_time_and_compared_on_the_other_is_told_apart(not_compared, sorted_by_compared):
+    # sorted by `timestamp`; `created_at` goes both ways (events received late)
+    read = _listed([(10, 12), (20, 50), (30, 31), (40, 42)])
+
+    assert read.sorted_by_compared(not_compared) is sorted_by_compared

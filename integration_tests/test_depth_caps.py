@@ -1,0 +1,90 @@
+"""How a listing's end is told from a depth Flameup serves no deeper than (source_events.flameup.depth).
+
+A depth cap (`max_offset`, answered past it in each way the emulator models) is drawn with every pairing of the
+field `since`/`until` compare and the field the listing is sorted by, in either direction, with events received
+late or not: a sync reads every event exactly once, or fails naming what to narrow; never a quiet loss
+(retriever._halves_to_read). Without a cap, an end deeper than any before is shown by one request (_prove_end)."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from source_events.emulator import FlameupBehaviour
+from source_events.emulator.datasets import flameup_events
+from source_events.emulator.sample import WORKSPACE_ID
+from testkit.builders import FLAMEUP, catalog, iso, run_read, state
+from testkit.emulator import (
+    assert_within,
+    emulator_config,
+    flameup_end_checks,
+    full_flameup_sync,
+    keys,
+    requests_of,
+    running_emulator,
+)
+from testkit.properties import property_settings
+
+_PROPERTY = property_settings(12)
+
+depth_capped = st.builds(
+    FlameupBehaviour,
+    filter_field=st.sampled_from(["timestamp", "created_at"]),
+    sort_field=st.sampled_from(["filter_field", "timestamp", "created_at"]),
+    newest_first=st.booleans(),
+    since_inclusive=st.booleans(),
+    until_inclusive=st.booleans(),
+    limit_cap=st.sampled_from([7, 50]),
+    max_offset=st.sampled_from([60, 120, 400]),  # deeper than a page: a cap below one is a known limit
+    beyond_max_offset=st.sampled_from(["empty", "empty_page", "reject"]),
+)
+
+
+@_PROPERTY
+@given(
+    behaviour=depth_capped,
+    count=st.integers(100, 400),
+    offline_share=st.sampled_from([0.0, 0.1]),
+    span_days=st.sampled_from([0.5, 3]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_depth_capped_listing_is_read_exactly_whatever_fields_it_is_sorted_and_bounded_by(
+    behaviour, count, offline_share, span_days, seed
+):
+    end = datetime.now(UTC) - timedelta(seconds=5)
+    events = flameup_events(
+        count, end - timedelta(days=span_days), end, WORKSPACE_ID, seed=seed, offline_share=offline_share
+    )
+    scenario = f"{behaviour!r}, {count} events over {span_days} days (offline {offline_share}), seed {seed}"
+    note(scenario)
+
+    output, bounds, _ = full_flameup_sync(events, behaviour)
+
+    if output.errors:  # only a burst denser than the cap, in seconds no narrower range can split
+        message = output.errors[0].trace.error.message
+        assert message.startswith("Flameup stops serving a listing after a number of events"), f"{scenario}: {message}"
+    else:
+        assert_within(keys(output, FLAMEUP), bounds, scenario)
+
+
+def test_an_incremental_syncs_listing_deeper_than_any_before_is_shown_ended_by_one_request_of_the_history():
+    """An incremental sync of one window: its listing's empty page is deeper than Flameup answered before in the
+    sync, so it may be a depth cap. The history from `start_date` holds more events: the very same request asked of
+    it answers events, which shows no cap emptied that page, and nothing beyond the listing's end is asked
+    (retriever._prove_end). Without it, the part beyond the end was checked (2 requests here)."""
+    now = datetime.now(UTC)
+    older = flameup_events(300, now - timedelta(days=3), now - timedelta(days=1), WORKSPACE_ID, seed=5)
+    recent = flameup_events(120, now - timedelta(minutes=10), now - timedelta(seconds=5), WORKSPACE_ID, seed=6)
+    with running_emulator(older + recent, flameup_behaviour=FlameupBehaviour(limit_cap=50)) as server:
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z", "lookback_window_minutes": 0})
+        saved = {"timestamp": iso(now - timedelta(minutes=15))}
+
+        output = run_read(config, catalog(FLAMEUP), state(FLAMEUP, saved))
+
+        assert not output.errors
+        assert set(keys(output, FLAMEUP)) == {e["id"] for e in recent}
+        sent = requests_of(server, "flameup")
+        history = [q for q in sent if q["since"].startswith("2019-12-31T23:59:59")]
+        assert [q["offset"] for q in history] == ["120"]  # where the listing's empty page was
+        assert not flameup_end_checks([q for q in sent if q not in history])
+        assert len({(q["since"], q["until"]) for q in sent if q not in history}) == 1  # the window's range alone
