@@ -8,7 +8,8 @@ unset: the connector finds the page size at run time):
   against the most the limit allows: the limit times the API's true cap;
 - where the requests went, from the emulator's request log (every request replayed against the emulator's
   API, which answers the same while nothing changes): the first look, the window planner's `limit=1` probes,
-  each window's closing empty page, refused page sizes, and the events a request could have carried but did
+  each window's closing empty page, the requests that show a listing's end by asking the history (`end proofs`:
+  `FlameupRetriever._prove_end`), refused page sizes, and the events a request could have carried but did
   not (the one-event overlap after each full page, events two windows both listed, the room left in short
   and last pages). Together they are exactly what separates events a request from the true cap.
 """
@@ -93,12 +94,17 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
     """Every request the connector sent, by what it was for, and the events requests could have carried but did
     not, in requests (events / cap): see the module."""
     costs = dict.fromkeys(
-        ("requests", "refused page sizes", "first look", "probes", "closing empty pages", "data pages"), 0.0
+        ("requests", "refused page sizes", "first look", "probes", "end proofs", "closing empty pages", "data pages"),
+        0.0,
     )
     costs.update(dict.fromkeys(("overlap", "listed by two windows", "room in short pages"), 0.0))
     seen: dict[tuple, set[str]] = {}  # window -> the IDs its pages listed
     window_of: dict[str, tuple] = {}  # ID -> the window that listed it first
     first_look: tuple | None = None
+    # the history from `start_date` holds the first look's range (the sync's): a page of it past offset 0 shows a
+    # listing's end (`_prove_end`), unless the sync was one window, the first look's range itself
+    ranges = [_range_of(request) for request in received]
+    one_window = all(r == ranges[0] or not _holds(ranges[0], r) for r in ranges[1:]) if ranges else True
     for request in received:
         query = {name: values[0] for name, values in request.query.items()}
         answer = api.list_events(
@@ -119,6 +125,9 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
             followed_first_look = costs["probes"] == 0 and (window, offset) == first_look
             costs["first look" if followed_first_look else "probes"] += 1
             continue
+        if offset > 0 and not one_window and _holds(window, first_look[0]):
+            costs["end proofs"] += 1
+            continue
         listed = seen.setdefault(window, set())
         if not ids:
             # a window's last page; an empty window's only one
@@ -136,12 +145,22 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
     return costs
 
 
+def _range_of(request) -> tuple:
+    return request.query.get("since", [None])[0], request.query.get("until", [None])[0]
+
+
+def _holds(outer: tuple, inner: tuple) -> bool:
+    """Whether the time range `outer` (since, until) holds `inner` (ISO times in one format compare as text)."""
+    return None not in outer + inner and outer[0] <= inner[0] and inner[1] <= outer[1]
+
+
 def _print_costs(name: str, costs: dict[str, float], events: int, cap: int) -> None:
     requests = costs["requests"]
     parts = [
         "refused page sizes",
         "first look",
         "probes",
+        "end proofs",
         "closing empty pages",
         "overlap",
         "listed by two windows",

@@ -459,8 +459,8 @@ def test_a_listing_sorted_by_another_field_than_the_bounds_compare_under_a_depth
 ):
     """`WHERE created_at BETWEEN .. ORDER BY timestamp` (or the other way) under a depth cap: the events the depth
     hid lie anywhere in the range, not beyond the edge event by the compared field, so the check there found none
-    (adversary review of 0.5.14: 17 and 22 of 400 lost, exit code 0). The range is now read again in halves until
-    each listing's end is shown (retriever._halves_to_read)."""
+    (adversary review of 0.5.14: 17 and 22 of 400 lost, exit code 0). The range is now read again in two parts until
+    each listing's end is shown (retriever._parts_to_read_again)."""
     lost, halved = [], 0
     for seed in (1, 2):
         for filter_field, sort_field, newest_first in (
@@ -480,12 +480,12 @@ def test_a_listing_sorted_by_another_field_than_the_bounds_compare_under_a_depth
             output, bounds, sent = full_flameup_sync(_late_ingested(seed), behaviour)
             assert not output.errors, output.errors[0].trace.error.message
             lost += _quietly_lost(output, bounds, f"seed {seed}, compared {filter_field}, sorted by {sort_field}")
-            halved += any("reading the range again in halves" in m.log.message for m in output.logs)
+            halved += any("reading the range again in two parts" in m.log.message for m in output.logs)
     assert not lost, lost
-    assert halved == 8  # every one of them was read in halves: what the check beyond the end could not reach
+    assert halved == 8  # every one was read again in two parts: what the check beyond the end could not reach
 
 
-def test_a_listing_sorted_by_the_field_its_bounds_compare_is_not_read_again_in_halves():
+def test_a_listing_sorted_by_the_field_its_bounds_compare_is_not_read_again_in_parts():
     """The times disagree in order (a tenth of the events received days late), but an event listed in a range
     around its `timestamp` alone shows that `since`/`until` compare `timestamp`, the field the listing is sorted by:
     the check beyond the listing's end reaches what a depth hid, and nothing is read twice."""
@@ -494,7 +494,7 @@ def test_a_listing_sorted_by_the_field_its_bounds_compare_is_not_read_again_in_h
 
     assert not output.errors, output.errors[0].trace.error.message
     _exactly_once_or_failed(output, bounds, "sorted by the field compared, offline events")
-    assert not any("reading the range again in halves" in m.log.message for m in output.logs)
+    assert not any("reading the range again in two parts" in m.log.message for m in output.logs)
     assert len(sent) < 40, len(sent)  # 400 events at pages of 50: 8 pages for each window's events, and checks
 
 
@@ -508,23 +508,22 @@ def test_a_listing_sorted_by_another_field_than_the_bounds_compare_without_a_dep
         _exactly_once_or_failed(output, bounds, f"compared {filter_field}, sorted by {sort_field}, no depth cap")
 
 
-_OFFSET_CLAMPED = (
-    "listing.py / windows.py: an offset past the listing's end answered with the last page again (no empty page "
-    "ever comes) reads as a listing moving under the reader, and the planner's probe (`limit=1` at `offset=n`) always "
-    "finds an event: windows are cut down to seconds and each is read again and again (adversary review of 0.5.14: "
-    "20,956 requests in 60 s for 100 events). A request far past the end answering the same page would show it"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_OFFSET_CLAMPED)
-def test_a_listing_whose_offsets_past_its_end_answer_its_last_page_is_read_or_fails_within_bounds():
+@pytest.mark.parametrize("newest_first", [True, False])
+@pytest.mark.parametrize("count", [100, 3, 50])
+def test_a_listing_whose_offsets_past_its_end_answer_its_last_page_is_read_within_bounds(newest_first, count):
+    """No empty page ever comes: 0.5.15 took the last page again for a listing moving under the reader, its check
+    beyond the end paged on through it, and the planner's probe (`limit=1` at `offset=n`) always found an event, so
+    windows were cut down to seconds and each read again and again (adversary review of 0.5.14: 20,956 requests in
+    60 s for 100 events). The very same page far past the end is the clamp (retriever._past_the_end); the probes
+    then ask far past n too. 50 events: exactly a page."""
     rng = random.Random(3)
     end = datetime.now(timezone.utc) - timedelta(seconds=5)
-    events = [a_flameup_event(iso(end - timedelta(seconds=rng.uniform(10, 3600))), rng) for _ in range(100)]
-    behaviour = FlameupBehaviour(limit_cap=50, past_the_end="last_page")
-    # the sync is stopped at its 1,500th request (the key refused from there), lest it run for hours
+    events = [a_flameup_event(iso(end - timedelta(seconds=rng.uniform(10, 3600))), rng) for _ in range(count)]
+    behaviour = FlameupBehaviour(limit_cap=50, past_the_end="last_page", newest_first=newest_first)
+    # a sync that pages on is stopped at its 1,500th request (the key refused from there), lest it run for hours
     stop = Fault(kind="key_revoked", at_request=1_500, times=10**6, api="flameup")
     output, bounds, sent = full_flameup_sync(events, behaviour, faults=[stop])
 
-    assert len(sent) < 1_500, f"{len(sent)} requests for 100 events"
+    assert not output.errors, output.errors[0].trace.error.message
+    assert len(sent) < 60, f"{len(sent)} requests for {count} events"
     _exactly_once_or_failed(output, bounds, "offsets past the end answer the last page")

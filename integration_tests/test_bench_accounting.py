@@ -39,7 +39,7 @@ def test_flameup_costs_account_for_every_request(flameup_pace, over_cap):
         costs = flameup_pace.request_costs(server.flameup, received, cap)
 
     assert costs["requests"] == len(received)
-    sent = ("refused page sizes", "first look", "probes", "closing empty pages", "data pages")
+    sent = ("refused page sizes", "first look", "probes", "end proofs", "closing empty pages", "data pages")
     assert sum(costs[kind] for kind in sent) == len(received)
     unused = ("overlap", "listed by two windows", "room in short pages")
     assert costs["data pages"] == pytest.approx(len(events) / cap + sum(costs[kind] for kind in unused))
@@ -47,6 +47,8 @@ def test_flameup_costs_account_for_every_request(flameup_pace, over_cap):
     assert costs["closing empty pages"] == costs["windows"]  # each window ends on one empty page, its only if empty
     assert costs["overlap"] > 0  # each page after a full one re-reads the last event read
     assert (costs["refused page sizes"] > 0) == (over_cap == "reject")
+    # a listing deeper than any before is shown ended by the history: the first few windows read side by side
+    assert costs["end proofs"] <= costs["windows"] / 3
 
 
 def test_pace_is_read_over_complete_cycles(flameup_pace):

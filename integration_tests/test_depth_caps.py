@@ -3,10 +3,11 @@
 A depth cap (`max_offset`, answered past it in each way the emulator models) is drawn with every pairing of the
 field `since`/`until` compare and the field the listing is sorted by, in either direction, with events received
 late or not: a sync reads every event exactly once, or fails naming what to narrow; never a quiet loss
-(retriever._halves_to_read). Without a cap, an end deeper than any before is shown by one request (_prove_end)."""
+(retriever._parts_to_read_again). Without a cap, an end deeper than any before is shown by one request (_prove_end)."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -88,3 +89,46 @@ def test_an_incremental_syncs_listing_deeper_than_any_before_is_shown_ended_by_o
         assert [q["offset"] for q in history] == ["120"]  # where the listing's empty page was
         assert not flameup_end_checks([q for q in sent if q not in history])
         assert len({(q["since"], q["until"]) for q in sent if q not in history}) == 1  # the window's range alone
+
+
+def test_a_listing_sorted_by_the_other_field_without_a_cap_is_read_again_once_at_most():
+    """No depth cap, but a first sync of one window from a `start_date` years before its events cannot show its
+    listing's end, and the listing is sorted by the field its bounds do not compare: it is read again in two parts.
+    The first version cut at the time's middle, which left every event on one side, read again and again (adversary
+    review: 3,504 requests for 20,000 events; 208 before 0.5.16). Cut past most of the events read, it is read again
+    once."""
+    end = datetime.now(UTC) - timedelta(seconds=5)
+    events = flameup_events(5_000, end - timedelta(hours=1), end, WORKSPACE_ID, seed=7, offline_share=0.01)
+    behaviour = FlameupBehaviour(filter_field="created_at", sort_field="timestamp", limit_cap=100)
+
+    output, bounds, sent = full_flameup_sync(events, behaviour)
+
+    assert not output.errors
+    assert_within(keys(output, FLAMEUP), bounds, "no cap, sorted by the other field")
+    assert len(sent) <= 2 * 5_000 / 100 + 20, len(sent)  # read twice, and the requests around
+
+
+@pytest.mark.parametrize("limit_cap, max_offset, new", [(50, 60, 428), (100, 120, 856), (20, 24, 171)])
+def test_an_incremental_sync_refused_past_its_first_page_is_read_as_before(limit_cap, max_offset, new):
+    """A cap on `offset + limit` just past one page (400 past it): every listing of more than a few events is
+    refused at its second page, and parts of it would be refused too, never shown ended. The first version of
+    0.5.16 cut them down to seconds and failed the sync naming a depth (adversary review); the check beyond each
+    listing's end reads them, as 0.5.15 did."""
+    behaviour = FlameupBehaviour(
+        filter_field="timestamp",
+        sort_field="created_at",
+        limit_cap=limit_cap,
+        max_offset=max_offset,
+        beyond_max_offset="reject",
+    )
+    now = datetime.now(UTC)
+    saved_at = now - timedelta(minutes=10)
+    older = flameup_events(330, now - timedelta(days=5), saved_at - timedelta(hours=1), WORKSPACE_ID, seed=6538)
+    recent = flameup_events(new, now - timedelta(minutes=5), now - timedelta(seconds=5), WORKSPACE_ID, seed=6539)
+    with running_emulator(older + recent, flameup_behaviour=behaviour) as server:
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z", "lookback_window_minutes": 0})
+
+        output = run_read(config, catalog(FLAMEUP), state(FLAMEUP, {"timestamp": iso(saved_at)}))
+
+    assert not output.errors
+    assert set(keys(output, FLAMEUP)) >= {e["id"] for e in recent}

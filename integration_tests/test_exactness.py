@@ -45,6 +45,7 @@ flameup_behaviours = st.builds(
     total=st.sampled_from(["exact", "under", "capped", "unfiltered", "changing", "absent"]),
     total_fraction=st.sampled_from([0.0, 0.5, 0.9]),
     total_cap=st.sampled_from([0, 40, 10_000]),
+    past_the_end=st.sampled_from(["empty", "last_page"]),
 )
 
 

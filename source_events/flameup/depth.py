@@ -20,9 +20,9 @@ That check finds what a depth hid only if the listing is sorted by the field `si
 one field and compared on the other (`WHERE created_at BETWEEN .. ORDER BY timestamp`, undocumented either way),
 the events the depth hid lie anywhere in the range, not beyond its edge (adversary review of 0.5.14: 17 and 22 of
 400 lost). So where the listing did not go one way by every field Flameup may compare (`sorted_by_compared`), the
-range is read again in halves instead, each as a listing of its own, until each listing's end is shown
+range is read again in two parts instead, each as a listing of its own, until each listing's end is shown
 (source_events.flameup.retriever). A field an answer's event holds outside the range asked is not the one compared
-(`not_compared`); one event whose two times lie far apart tells which is (`telling`). With neither, the check
+(`not_compared`); an event whose two times lie far apart tells which is (`telling`). With neither, the check
 beyond the end is trusted, as before (docs/exactness.md, Known limits).
 
 That check is spared where the sync already has the evidence: an answer with events at a position at least as
@@ -58,6 +58,13 @@ PAST_EDGE = timedelta(seconds=1)
 # An event whose two times lie further apart than this tells which one `since`/`until` compare: a range around one
 # of them, widened as the manifest asks it, leaves the other well outside.
 TELLING_GAP = timedelta(seconds=10)
+# ... and this many such events are kept a listing (one may be deleted before it is asked for)
+TELLING_KEPT = 3
+# times of about this many to SAMPLE * 2 events a listing are kept, spread over it (`cut`)
+SAMPLE = 256
+# A range read again in two parts is cut past this share of the events listed from the side the listing ended on (the
+# events' other time lets a few lie beyond the rest: the very edge would cut them off from what was read)
+CUT_QUANTILE = 0.1
 
 
 class ServedDepth:
@@ -117,6 +124,7 @@ class ReadSoFar:
         # first listing keeps none: what it listed before is what its window read (`new` false)
         self._listed = None if first_of_window else SeenEvents()
         self.refused = False  # the listing ended on a refusal to serve it deeper
+        self.served_to = 0  # the furthest `offset` + events of its answers with events
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
         #: the fields an event listed held outside the range asked, however Flameup compares: not the one compared
         self.not_compared: set[str] = set()
@@ -127,8 +135,11 @@ class ReadSoFar:
             if asked is None
             else (_to_second(asked[0] - SINCE_WIDENING) - SECOND, _to_second(asked[1] + UNTIL_WIDENING) + SECOND)
         )
-        #: an event listed whose two times lie more than TELLING_GAP apart: its id and times
-        self.telling: tuple[str, dict[str, datetime]] | None = None
+        #: events listed whose two times lie more than TELLING_GAP apart (the first TELLING_KEPT): id and times
+        self.telling: list[tuple[str, dict[str, datetime]]] = []
+        # every `_stride`-th event's times, by field: where a range read again in two parts is cut (`cut`)
+        self._sample: dict[str, list[datetime]] = {field: [] for field in FIELDS}
+        self._stride, self._sampled = 1, 0
 
     def _listed_before(self, key: str, new: bool) -> bool:
         """Whether this listing returned the event `key` before (and it is noted now)."""
@@ -159,8 +170,29 @@ class ReadSoFar:
         if self._asked is not None:
             lowest, highest = self._asked
             self.not_compared.update(field for field, value in times.items() if not lowest <= value <= highest)
-        if self.telling is None and isinstance(key, str) and len(times) == len(FIELDS):
-            self.telling = (key, times) if abs(times[FIELDS[0]] - times[FIELDS[1]]) > TELLING_GAP else None
+        apart = len(times) == len(FIELDS) and abs(times[FIELDS[0]] - times[FIELDS[1]]) > TELLING_GAP
+        if apart and len(self.telling) < TELLING_KEPT and isinstance(key, str):
+            self.telling.append((key, times))
+        self._sampled += 1
+        if self._sampled % self._stride == 0:
+            for field, value in times.items():
+                self._sample[field].append(value)
+            if len(self._sample[FIELDS[0]]) >= 2 * SAMPLE:  # every other one dropped: the sample stays spread
+                self._sample = {field: values[::2] for field, values in self._sample.items()}
+                self._stride *= 2
+
+    def cut(self, not_compared: set[str]) -> datetime | None:
+        """Where to cut the range in two to read it again (by the field `since`/`until` compare; either, without
+        evidence): past most of the events listed, on the side the listing went, so that one part holds about what
+        was read (and is shown ended) and the other what the depth hid (`CUT_QUANTILE`); the median when the
+        listing's direction is unclear."""
+        fields = [f for f in FIELDS if f not in not_compared] or list(FIELDS)
+        times = sorted(self._sample[fields[0]])
+        if not times:
+            return None
+        went = self._went()
+        quantile = CUT_QUANTILE if went == {-1} else 1 - CUT_QUANTILE if went == {1} else 0.5
+        return times[round(quantile * (len(times) - 1))]
 
     def sorted_by_compared(self, not_compared: set[str]) -> bool:
         """Whether the listing went one way (or none) by the field `since`/`until` compare, as far as the sync shows:

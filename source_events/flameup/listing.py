@@ -153,6 +153,8 @@ class ListingEvidence:
         self.short_pages_mid_listing = False
         self.ties_reordered = False
         self.listing_moved = False  # a listing moved under its reader (events deleted before its position)
+        # an offset past a listing's end answered its last page again (FlameupRetriever._past_the_end)
+        self.offsets_clamped = False
 
     def saw_short_page_mid_listing(self) -> None:
         if self._first_to_see("short_pages_mid_listing"):
@@ -164,6 +166,14 @@ class ListingEvidence:
 
     def saw_listing_move(self) -> None:
         self._first_to_see("listing_moved")
+
+    def saw_offsets_clamped(self) -> None:
+        if self._first_to_see("offsets_clamped"):
+            LOGGER.info(
+                "Stream flameup_events: Flameup answers an offset past a listing's end with its last page again (no "
+                "empty page ever comes); such an answer, shown by the same page far past it, is now taken for the "
+                "empty page it stands for."
+            )
 
     def saw_tie_reordered(self) -> None:
         if self._first_to_see("ties_reordered"):
@@ -259,6 +269,10 @@ class WindowListing:
     @property
     def done(self) -> bool:
         return self.step is None
+
+    def read_before(self, ids: list[str]) -> bool:
+        """Whether every one of `ids` was read before (by this listing, or the window's listings it shares with)."""
+        return all(self._seen.known(ids))
 
     @property
     def limit(self) -> int:

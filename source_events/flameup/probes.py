@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from source_events.common.pages import events_page
 from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
+
+# How far past n the planner's probe asks again, where offsets past a listing's end answer its last page: n + 1 times
+FAR_OFFSET = 10
+
+
+def _ids(events: list) -> list:
+    return [event.get("id") if isinstance(event, dict) else event for event in events]
 
 
 class FirstLook(Enum):
@@ -28,6 +36,7 @@ class FlameupProbes:
         self._page_sizes = retriever.page_sizes
         # asked by the first look, for the planner's first question
         self._answered: dict[tuple[datetime, datetime, int], ProbeAnswer] = {}
+        self._clamping_ruled_out = False  # a probe's check far past n was answered empty
 
     def first_look(self, lower: datetime, upper: datetime) -> Look:
         """The sync's first request: the range's first page at the page size to use, which settles that size
@@ -51,7 +60,10 @@ class FlameupProbes:
             )
             if not beyond_a_window:
                 after, _ = self._retriever.ask_events(window_slice(lower, upper), offset=len(events), limit=1)
-                found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
+                # more: fewer than asked is Flameup's cap. An event of the page itself is its last again (offsets past
+                # the end clamped, `FlameupRetriever._past_the_end`): the range fits in the page
+                again = bool(after) and set(_ids(after)) <= set(_ids(events))
+                found = FirstLook.MORE if after and not again else FirstLook.ONE_PAGE
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
         return Look(found, total)
@@ -62,7 +74,19 @@ class FlameupProbes:
         answered = self._answered.pop((lower, upper, n), None)
         if answered is not None:
             return answered
-        events, total = self._retriever.ask_events(window_slice(lower, upper), offset=n, limit=1)
+        window = window_slice(lower, upper)
+        events, total = events_page(self._retriever.ask(window, offset=n, limit=1))
+        if events and not (self._clamping_ruled_out and not self._retriever.offsets_clamped):
+            # An offset past a range's end may answer its last event (offsets clamped, as page-number paginators
+            # do): the very same event far past n too says n was past the end (or held the last event: a window
+            # one event larger than planned). An empty answer there rules clamping out for the sync's probes.
+            far, _ = events_page(self._retriever.ask(window, offset=FAR_OFFSET * (n + 1), limit=1))
+            if not far:
+                self._clamping_ruled_out = True
+            elif _ids(far) == _ids(events):
+                self._retriever.saw_offsets_clamped()
+                return ProbeAnswer(holds_more=False, total=total)
+        self._retriever.served(n, len(events))
         return ProbeAnswer(holds_more=bool(events), total=total)
 
     def _probe_for_planner(self, lower: datetime, upper: datetime, n: int) -> bool:

@@ -47,11 +47,15 @@ MAX_WHOLE_AGAIN = 2
 # Pages (of positions) the check of a listing's end reads past the events read before it reads the rest again
 CHECK_PAGES = 3
 
-# A range is read again in halves (depth.py: sorted by one field, compared on the other) while it spans this at
-# least: each half is asked widened by SINCE_WIDENING and UNTIL_WIDENING, so narrower halves ask much the same
-HALVES_MIN_SPAN = 2 * (SINCE_WIDENING + UNTIL_WIDENING)
+# A range is read again in two parts (depth.py: sorted by one field, compared on the other) while it spans this at
+# least: each part is asked widened by SINCE_WIDENING and UNTIL_WIDENING, so narrower parts ask much the same
+CUT_MIN_SPAN = 2 * (SINCE_WIDENING + UNTIL_WIDENING)
 # Requests spent at most on finding which time field `since`/`until` compare (`_learn_compared`)
 MAX_COMPARED_QUESTIONS = 4
+
+# How many pages past an answer that may be the last page again (an offset past the end, clamped) the request that
+# tells asks: well past events that additions before the position moved there
+FAR_PAGES = 10
 
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
 SETTLE_ATTEMPTS = 12
@@ -155,14 +159,13 @@ class FlameupRetriever(SimpleRetriever):
         claims = self._claims.of_window(stream_slice["start_time"], stream_slice["end_time"])
         seen = SeenEvents()  # every event this window's listings returned
         parts, whole_again = [stream_slice], 0
-        halves: list[
-            StreamSlice
-        ] = []  # parts read afresh: a listing of their own, the window's events not emitted again
+        # parts read again afresh (_parts_to_read_again): a listing of their own, the window's events not emitted again
+        read_again: list[StreamSlice] = []
         first_page = self._first_page_of(stream_slice)
         while parts:
             part = parts.pop()
             asked = (parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"]))
-            afresh = any(part is half for half in halves)
+            afresh = any(part is again for again in read_again)
             read = ReadSoFar(first_of_window=afresh or not len(seen), asked=asked)
             listing = WindowListing(self.page_sizes, self._evidence, SeenEvents() if afresh else seen)
             emitted = seen if afresh else None
@@ -170,10 +173,10 @@ class FlameupRetriever(SimpleRetriever):
             first_page = None  # a listing read again reads what changed since
             self._not_compared |= read.not_compared
             self._prove_end(read, asked[0])
-            in_halves = self._halves_to_read(part, read)
-            if in_halves:
-                halves += in_halves
-                parts += in_halves
+            again = self._parts_to_read_again(part, read)
+            if again:
+                read_again += again
+                parts += again
                 continue
             if part is not stream_slice and not read.count and read.refused:
                 raise _cannot_read_deeper(part, len(seen))  # it holds events not read, and refused to serve them
@@ -210,7 +213,17 @@ class FlameupRetriever(SimpleRetriever):
                 listing.served_no_deeper()
                 return
             events, _ = events_page(response)
+            # after the position, only events read: additions before it moved them there, or the last page again
+            clamped = (
+                listing.step is Step.AFTER
+                and bool(events)
+                and listing.read_before(_ids(events))
+                and self._past_the_end(part, asked_at, events)
+            )
+            if clamped:
+                events = []  # the empty page it stands for: the listing ends once its position is confirmed
             self._depth.served(asked_at, len(events))
+            read.served_to = max(read.served_to, asked_at + len(events))
             if not events:
                 read.ended_at = (asked_at, self.page_sizes.limit)
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
@@ -257,9 +270,14 @@ class FlameupRetriever(SimpleRetriever):
             elif events and listing.step is not Step.TIE_AGAIN:  # else the page before is asked again
                 last_read = events[-1]
             handed_on = 0.0  # seconds the records waited to be taken (a slow destination): not this reader's pace
-            for record in self.record_selector.select_records(
-                response=response, stream_state={}, records_schema=records_schema, stream_slice=part
-            ):
+            records = (
+                ()
+                if clamped
+                else self.record_selector.select_records(
+                    response=response, stream_state={}, records_schema=records_schema, stream_slice=part
+                )
+            )
+            for record in records:
                 key = record.get("id")
                 # an event without an id cannot be told apart from another: emitted (none comes: the error handler
                 # retries a page holding one, source_events.common.errors)
@@ -277,6 +295,32 @@ class FlameupRetriever(SimpleRetriever):
             # requests' `elapsed`: from sending the request to its answer's headers, the pace's waits left out
             self.windows_in_flight.cycle(response.elapsed.total_seconds() + time.monotonic() - answered - handed_on)
 
+    def _past_the_end(self, part: StreamSlice, asked_at: int, events: list) -> bool:
+        """Whether `events`, answered at `asked_at` and all read before, are the listing's last page answered again
+        for an offset past its end (as page-number paginators clamp it: `FlameupBehaviour.past_the_end`). There no
+        empty page ever comes, and 0.5.15 paged on for hours (adversary review of 0.5.14: 20,956 requests in 60 s
+        for 100 events). Events added before the position also move read ones past it: a page FAR_PAGES further on
+        tells, answering the very same page only where offsets are clamped. That answer is no listing's page: it is
+        neither read nor taken as Flameup serving that deep."""
+        far = asked_at + FAR_PAGES * max(self.page_sizes.full, len(events))
+        answered, _ = events_page(self.ask(part, far))
+        if not events or _ids(answered) != _ids(events):
+            return False
+        self.saw_offsets_clamped()
+        return True
+
+    def saw_offsets_clamped(self) -> None:
+        self._evidence.saw_offsets_clamped()
+
+    def served(self, offset: int, events: int) -> None:
+        """An answer of `events` events at `offset` that was no clamped last page (ServedDepth)."""
+        self._depth.served(offset, events)
+
+    @property
+    def offsets_clamped(self) -> bool:
+        """Whether a listing showed that Flameup answers an offset past its end with its last page (`_past_the_end`)."""
+        return self._evidence.offsets_clamped
+
     def _first_page_of(self, window: StreamSlice) -> requests.Response | None:
         """The first look's first page, if it answered the very request `window`'s listing asks first (taken once)."""
         kept, self._first_page = self._first_page, None
@@ -293,11 +337,13 @@ class FlameupRetriever(SimpleRetriever):
         than, or the end. The sync's whole history, from `start_date`, holds at least as many events: the very same
         request (`offset`, `limit`) asked of it and answered with events shows that no cap emptied that page, however
         Flameup caps (the offset, or the offset plus the limit; emptied, cut or refused), so the listing has ended
-        (ServedDepth). One request for each listing deeper than any before: in a sync of many windows, about one. A
+        (ServedDepth). One request for each listing deeper than any before: a few a sync (windows read side by side). A
         history that holds no more events than that, or a cap, answers empty: nothing is shown. Not asked where the
         part starts at the history's start (a first sync's first window): its answer would be the listing's own."""
         if not read.page_deep or read.refused or not read.ended_at or self._ended_for_sure(read):
             return
+        if self.offsets_clamped:
+            return  # no empty page comes where offsets are clamped: the page far past the end showed it (_past_the_end)
         if self.history_start is None or part_start <= self.history_start:
             return  # the history holds no events before this part's: its answer would be the listing's own
         offset, limit = read.ended_at
@@ -306,25 +352,33 @@ class FlameupRetriever(SimpleRetriever):
         if events:
             self._depth.served(offset, limit)  # as far as the request reached: the cap did not empty it
 
-    def _halves_to_read(self, part: StreamSlice, read: ReadSoFar) -> list[StreamSlice]:
-        """`part`'s range in two halves, each to be read as a listing of its own, where its listing ended where
+    def _parts_to_read_again(self, part: StreamSlice, read: ReadSoFar) -> list[StreamSlice]:
+        """`part`'s range in two parts, each to be read as a listing of its own, where its listing ended where
         Flameup may have stopped serving it, and did not go one way by the field `since`/`until` compare: what a
         depth hid then lies anywhere in the range, and only narrower ranges, each listed to its end, reach it
         (depth.py). The events read again are not emitted again (`seen`)."""
         if not read.page_deep or self._ended_for_sure(read):
             return []
-        if read.telling is not None:
-            self._learn_compared(*read.telling)
+        if read.refused and read.served_to <= self.page_sizes.full:
+            # refused past its first page: parts would be refused there too, and never shown ended (the check
+            # beyond runs, as it did before 0.5.16: docs/exactness.md, Known limits)
+            return []
+        for key, times in read.telling:
+            self._learn_compared(key, times)
         if read.sorted_by_compared(self._not_compared):
             return []
         start, end = parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"])
-        if end - start < HALVES_MIN_SPAN:
+        if end - start < CUT_MIN_SPAN:
             return []  # as narrow as a range is asked: the check beyond its end (docs/exactness.md, Known limits)
         LOGGER.info(
             f"Stream flameup_events: the listing of {part['start_time']} - {part['end_time']} ended where Flameup may "
-            "stop serving it, and is not sorted by the time its range compares: reading the range again in halves."
+            "stop serving it, and is not sorted by the time its range compares: reading the range again in two parts."
         )
-        middle = start + (end - start) / 2
+        # cut by the events read (a history from long before its events: the time's middle would leave them all on
+        # one side, read again and again); else the time's middle
+        middle = read.cut(self._not_compared)
+        if middle is None or not start + CUT_MIN_SPAN / 2 <= middle <= end - CUT_MIN_SPAN / 2:
+            middle = start + (end - start) / 2
         return [window_slice(middle, end), window_slice(start, middle)]  # the earlier half first (`parts.pop`)
 
     def _learn_compared(self, key: str, times: Mapping[str, Any]) -> None:
@@ -386,7 +440,10 @@ class FlameupRetriever(SimpleRetriever):
             response = self.ask(window, offset)
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
-            ids = _ids(events_page(response)[0])
+            events = events_page(response)[0]
+            ids = _ids(events)
+            if ids and all(seen.known(ids)) and self.offsets_clamped and self._past_the_end(window, offset, events):
+                return False  # its last page again, past its end: every page before it was read, nothing unread
             self._depth.served(offset, len(ids))
             if not all(seen.known(ids)):
                 return True

@@ -81,11 +81,27 @@ def test_a_field_an_event_holds_outside_the_range_asked_is_not_the_one_compared(
 
 
 def test_an_event_whose_times_lie_far_apart_is_kept_to_tell_which_field_is_compared():
-    assert _listed([(10, 10), (20, 25), (30, 31)]).telling == (
-        "e1",
-        {"timestamp": _TEN + timedelta(minutes=20), "created_at": _TEN + timedelta(minutes=25)},
-    )
-    assert _listed([(10, 10), (30, 30)]).telling is None
+    assert _listed([(10, 10), (20, 25), (30, 30)]).telling == [
+        ("e1", {"timestamp": _TEN + timedelta(minutes=20), "created_at": _TEN + timedelta(minutes=25)})
+    ]
+    assert _listed([(10, 10), (30, 30)]).telling == []
+    # a few are kept: the first may be deleted before it is asked for
+    assert [key for key, _ in _listed([(m, m + 5) for m in range(0, 50, 5)]).telling] == ["e0", "e1", "e2"]
+
+
+@pytest.mark.parametrize(
+    "minutes, cut_at",
+    [
+        (range(40, 60), 57),  # oldest first: past most of what was read, the depth hid what lies later
+        (range(59, 39, -1), 42),  # newest first: the depth hid what lies earlier
+        ([40, 59, 41, 58, 42, 57], 42),  # no direction: the median
+    ],
+)
+def test_a_range_read_again_in_halves_is_cut_past_most_of_the_events_read(minutes, cut_at):
+    # a history from long before its events: the time's middle would leave them all on one side
+    read = _listed([(m, m) for m in minutes], asked=(-600, 60))
+
+    assert read.cut({"created_at"}) == _TEN + timedelta(minutes=cut_at)
 
 
 @pytest.mark.parametrize(
