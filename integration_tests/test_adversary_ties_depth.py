@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.emulator import FlameupBehaviour
+from source_events.emulator.datasets import flameup_events
+from source_events.emulator.sample import WORKSPACE_ID
 from source_events.emulator.server import Deletion, Fault
 from testkit.builders import FLAMEUP, a_flameup_event, flameup_ties, iso
 from testkit.emulator import full_flameup_sync, keys
@@ -527,3 +529,35 @@ def test_a_listing_whose_offsets_past_its_end_answer_its_last_page_is_read_withi
     assert not output.errors, output.errors[0].trace.error.message
     assert len(sent) < 60, f"{len(sent)} requests for {count} events"
     _exactly_once_or_failed(output, bounds, "offsets past the end answer the last page")
+
+
+def test_a_listing_whose_offsets_past_its_end_answer_its_last_page_reordered_is_read_within_bounds():
+    """Ties listed in another order on each request: the page far past the end holds the last page's events in
+    another order. Compared in order, the clamp was never seen and the sync paged on (adversary review of 0.5.16's
+    first version: 2,732 requests in 30 s for 150 events)."""
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
+    events = flameup_events(150, end - timedelta(days=0.5), end, WORKSPACE_ID, seed=1)
+    behaviour = FlameupBehaviour(past_the_end="last_page", tie_order="per_request", limit_cap=100)
+    stop = Fault(kind="key_revoked", at_request=1_500, times=10**6, api="flameup")
+    output, bounds, sent = full_flameup_sync(events, behaviour, faults=[stop])
+
+    assert not output.errors, output.errors[0].trace.error.message
+    assert len(sent) < 60, f"{len(sent)} requests for 150 events"
+    _exactly_once_or_failed(output, bounds, "offsets past the end answer the last page, ties reordered")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hidden_events_in_a_short_first_page_are_no_evidence_of_offsets_clamped(seed):
+    """Hidden events make the first page span more positions than it holds, so the first look's request after it
+    answers one of its own events. 0.5.16's first version took that for offsets clamped past the end, planned the
+    range as one page, and lost the events past a depth cap that empties a page reaching past it (4-5 of 85, exit
+    code 0; adversary review)."""
+    end = datetime.now(timezone.utc) - timedelta(seconds=5)
+    events = flameup_events(105, end - timedelta(minutes=5), end, WORKSPACE_ID, seed=seed)
+    behaviour = FlameupBehaviour(
+        limit_cap=100, max_offset=120, beyond_max_offset="empty_page", hidden_share=0.2, newest_first=False
+    )
+    output, bounds, _ = full_flameup_sync(events, behaviour)
+
+    assert not output.errors, output.errors[0].trace.error.message
+    _exactly_once_or_failed(output, bounds, f"hidden events in the first page, seed {seed}")

@@ -10,7 +10,8 @@ from source_events.common.pages import events_page
 from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
 
-# How far past n the planner's probe asks again, where offsets past a listing's end answer its last page: n + 1 times
+# How far the planner's probe at n asks again, where offsets past a listing's end may answer its last page: at
+# FAR_OFFSET times n + 1
 FAR_OFFSET = 10
 
 
@@ -60,10 +61,7 @@ class FlameupProbes:
             )
             if not beyond_a_window:
                 after, _ = self._retriever.ask_events(window_slice(lower, upper), offset=len(events), limit=1)
-                # more: fewer than asked is Flameup's cap. An event of the page itself is its last again (offsets past
-                # the end clamped, `FlameupRetriever._past_the_end`): the range fits in the page
-                again = bool(after) and set(_ids(after)) <= set(_ids(events))
-                found = FirstLook.MORE if after and not again else FirstLook.ONE_PAGE
+                found = FirstLook.MORE if after else FirstLook.ONE_PAGE  # more: fewer than asked is Flameup's cap
         self._page_sizes.received(len(events), followed_by_more=found is FirstLook.MORE)
         self._page_sizes.tell()
         return Look(found, total)
@@ -76,7 +74,9 @@ class FlameupProbes:
             return answered
         window = window_slice(lower, upper)
         events, total = events_page(self._retriever.ask(window, offset=n, limit=1))
-        if events and not (self._clamping_ruled_out and not self._retriever.offsets_clamped):
+        # `total` saying more than n too leaves no clamp to look for, until a listing shows one
+        suspect = not self._clamping_ruled_out and (total is None or total <= n)
+        if events and (suspect or self._retriever.offsets_clamped):
             # An offset past a range's end may answer its last event (offsets clamped, as page-number paginators
             # do): the very same event far past n too says n was past the end (or held the last event: a window
             # one event larger than planned). An empty answer there rules clamping out for the sync's probes.
