@@ -7,16 +7,12 @@ from datetime import datetime
 from enum import Enum
 
 from source_events.common.pages import events_page
-from source_events.flameup.retriever import FlameupRetriever
+from source_events.flameup.retriever import FlameupRetriever, event_ids
 from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
 
 # How far the planner's probe at n asks again, where offsets past a listing's end may answer its last page: at
 # FAR_OFFSET times n + 1
 FAR_OFFSET = 10
-
-
-def _ids(events: list) -> list:
-    return [event.get("id") if isinstance(event, dict) else event for event in events]
 
 
 class FirstLook(Enum):
@@ -83,7 +79,7 @@ class FlameupProbes:
             far, _ = events_page(self._retriever.ask(window, offset=FAR_OFFSET * (n + 1), limit=1))
             if not far:
                 self._clamping_ruled_out = True
-            elif _ids(far) == _ids(events):
+            elif event_ids(far) == event_ids(events):
                 self._retriever.saw_offsets_clamped()
                 return ProbeAnswer(holds_more=False, total=total)
         self._retriever.served(n, len(events))

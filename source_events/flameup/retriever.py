@@ -217,7 +217,7 @@ class FlameupRetriever(SimpleRetriever):
             clamped = (
                 listing.step is Step.AFTER
                 and bool(events)
-                and listing.read_before(_ids(events))
+                and listing.read_before(event_ids(events))
                 and self._past_the_end(part, asked_at, events)
             )
             if clamped:
@@ -229,7 +229,7 @@ class FlameupRetriever(SimpleRetriever):
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
             read.page_deep |= asked_at + len(events) >= self.page_sizes.full
             try:
-                fresh = set(listing.take(_ids(events), tied_at_end(events), tied_at_start(events, last_read)))
+                fresh = set(listing.take(event_ids(events), tied_at_end(events), tied_at_start(events, last_read)))
             except TieTooLongToRead as error:
                 tie_time = last_read.get("timestamp") if isinstance(last_read, Mapping) else None
                 # pages filtered after cutting: positions hold events no page shows, and the tie may fit a page
@@ -305,7 +305,7 @@ class FlameupRetriever(SimpleRetriever):
         far = asked_at + FAR_PAGES * max(self.page_sizes.full, len(events))
         answered, _ = events_page(self.ask(part, far))
         # the same events, in any order: ties may be listed in another order on each request
-        if not events or sorted(_ids(answered)) != sorted(_ids(events)):
+        if sorted(event_ids(answered)) != sorted(event_ids(events)):
             return False
         self.saw_offsets_clamped()
         return True
@@ -380,7 +380,7 @@ class FlameupRetriever(SimpleRetriever):
         middle = read.cut(self._not_compared)
         if middle is None or not start + CUT_MIN_SPAN / 2 <= middle <= end - CUT_MIN_SPAN / 2:
             middle = start + (end - start) / 2
-        return [window_slice(middle, end), window_slice(start, middle)]  # the earlier half first (`parts.pop`)
+        return [window_slice(middle, end), window_slice(start, middle)]  # the earlier part first (`parts.pop`)
 
     def _learn_compared(self, key: str, times: Mapping[str, Any]) -> None:
         """Which time field `since`/`until` compare, from an event whose two times lie far apart (depth.TELLING_GAP):
@@ -391,7 +391,7 @@ class FlameupRetriever(SimpleRetriever):
                 return
             self._compared_questions += 1
             events, _ = self.ask_events(window_slice(times[field], times[field] + SINCE_WIDENING), offset=0)
-            if key in _ids(events):
+            if key in event_ids(events):
                 self._not_compared.update(other for other in FIELDS if other != field)
 
     def _unread_parts(self, part: StreamSlice, read: ReadSoFar, seen: SeenEvents) -> list[StreamSlice]:
@@ -442,7 +442,7 @@ class FlameupRetriever(SimpleRetriever):
             if response.status_code != 200:
                 return True  # served no deeper than what was read: what follows is unknown
             events = events_page(response)[0]
-            ids = _ids(events)
+            ids = event_ids(events)
             if ids and all(seen.known(ids)) and self.offsets_clamped and self._past_the_end(window, offset, events):
                 return False  # its last page again, past its end: every page before it was read, nothing unread
             self._depth.served(offset, len(ids))
@@ -483,7 +483,8 @@ def _cannot_read_deeper(part: StreamSlice, read: int) -> UserFacingError:
     )
 
 
-def _ids(events: list) -> list[str]:
+def event_ids(events: list) -> list[str]:
+    """The IDs of the events of a page (those that have one)."""
     return [event["id"] for event in events if isinstance(event, Mapping) and isinstance(event.get("id"), str)]
 
 
