@@ -5,7 +5,7 @@ field `since`/`until` compare and the field the listing is sorted by, in either 
 late or not: a sync reads every event exactly once, or fails naming what to narrow; never a quiet loss
 (retriever._parts_to_read_again). Without a cap, an end deeper than any before is shown by one request (_prove_end)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, note
@@ -26,6 +26,7 @@ from testkit.emulator import (
 )
 from testkit.properties import property_settings
 
+UTC = timezone.utc  # datetime.UTC is 3.11+, and the tests run on 3.10 too
 _PROPERTY = property_settings(12)
 
 depth_capped = st.builds(
