@@ -130,11 +130,8 @@ class ReadSoFar:
         self.not_compared: set[str] = set()
         # the range asked, widened as the manifest asks it and by a second more: a time outside is outside however
         # Flameup compares (inclusive or not, to the second or finer)
-        self._asked = (
-            None
-            if asked is None
-            else (_to_second(asked[0] - SINCE_WIDENING) - SECOND, _to_second(asked[1] + UNTIL_WIDENING) + SECOND)
-        )
+        since, until = _as_asked(*asked) if asked is not None else (None, None)
+        self._asked = None if since is None else (since - SECOND, until + SECOND)
         #: events listed whose two times lie more than TELLING_GAP apart (the first TELLING_KEPT): id and times
         self.telling: list[tuple[str, dict[str, datetime]]] = []
         # every `_stride`-th event's times, by field: where a range read again in two parts is cut (`cut`)
@@ -170,8 +167,8 @@ class ReadSoFar:
         if self._asked is not None:
             lowest, highest = self._asked
             self.not_compared.update(field for field, value in times.items() if not lowest <= value <= highest)
-        apart = len(times) == len(FIELDS) and abs(times[FIELDS[0]] - times[FIELDS[1]]) > TELLING_GAP
-        if apart and len(self.telling) < TELLING_KEPT and isinstance(key, str):
+        wanted = len(self.telling) < TELLING_KEPT and isinstance(key, str) and len(times) == len(FIELDS)
+        if wanted and abs(times[FIELDS[0]] - times[FIELDS[1]]) > TELLING_GAP:  # checked until enough are kept
             self.telling.append((key, times))
         self._sampled += 1
         if self._sampled % self._stride == 0:
@@ -257,7 +254,8 @@ class ReadSoFar:
     ) -> Beyond:
         # inside the range asked however Flameup compares (past `since`'s second, before `until`, both widened and cut
         # to the second as the manifest asks them), by whichever field counts fewer
-        since, until = _to_second(lower - SINCE_WIDENING) + SECOND, _to_second(upper + UNTIL_WIDENING)
+        asked_since, until = _as_asked(lower, upper)
+        since = asked_since + SECOND
         fields = [times for times in near.values() if times]
         inside = [[t for t in times if since <= t < until] for times in fields]
         before_tie = [sum(t != edge_of(times) for t in listed) for times, listed in zip(fields, inside, strict=True)]
@@ -265,6 +263,11 @@ class ReadSoFar:
         return Beyond(
             lower, upper, min(map(len, inside), default=0), past, min(before_tie, default=0), max(at_most, default=0)
         )
+
+
+def _as_asked(lower: datetime, upper: datetime) -> tuple[datetime, datetime]:
+    """The `since` and `until` the manifest sends for the range [lower, upper): widened, cut to the second."""
+    return _to_second(lower - SINCE_WIDENING), _to_second(upper + UNTIL_WIDENING)
 
 
 def _to_second(moment: datetime) -> datetime:
