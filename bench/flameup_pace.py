@@ -8,8 +8,9 @@ unset: the connector finds the page size at run time):
   against the most the limit allows: the limit times the API's true cap;
 - where the requests went, from the emulator's request log (every request replayed against the emulator's
   API, which answers the same while nothing changes): the first look, the window planner's `limit=1` probes,
-  each window's closing empty page, the requests that show a listing's end by asking the history (`end proofs`:
-  `FlameupRetriever._prove_end`), refused page sizes, and the events a request could have carried but did
+  each window's closing empty page, the requests that show a listing's end (`end proofs`: the history asked,
+  `FlameupRetriever._prove_end`, or a window's own range asked again no deeper than Flameup served,
+  `_end_within_served_depth`: a window's empty answers past its first), refused page sizes, and the events a request could have carried but did
   not (the one-event overlap after each full page, events two windows both listed, the room left in short
   and last pages). Together they are exactly what separates events a request from the true cap.
 """
@@ -101,6 +102,7 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
     seen: dict[tuple, set[str]] = {}  # window -> the IDs its pages listed
     window_of: dict[str, tuple] = {}  # ID -> the window that listed it first
     first_look: tuple | None = None
+    closed: set[tuple] = set()  # the windows whose listing answered empty
     # the history from `start_date` holds the first look's range (the sync's): a page of it past offset 0 shows a
     # listing's end (`_prove_end`), unless the sync was one window, the first look's range itself
     ranges = [_range_of(request) for request in received]
@@ -130,8 +132,9 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
             continue
         listed = seen.setdefault(window, set())
         if not ids:
-            # a window's last page; an empty window's only one
-            costs["closing empty pages"] += 1
+            # a window's last page, an empty window's only one; another after it shows that it was the end
+            costs["end proofs" if window in closed else "closing empty pages"] += 1
+            closed.add(window)
             continue
         costs["data pages"] += 1
         costs["overlap"] += sum(1 for i in ids if i in listed) / cap

@@ -81,6 +81,12 @@ class ServedDepth:
             with self._lock:
                 self._offset, self._reach = max(self._offset, offset), max(self._reach, offset + events)
 
+    @property
+    def reach(self) -> int:
+        """The furthest `offset` + events answered: a cap on `offset + limit` lies no shallower."""
+        with self._lock:
+            return self._reach
+
     def ends_there(self, offset: int, limit: int) -> bool:
         """Whether an empty answer at `offset` (asking `limit`) is a listing's end, not a depth Flameup serves no
         deeper than: a cap on the offset would have emptied the deeper answer too, a cap on `offset + limit` the

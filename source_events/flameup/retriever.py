@@ -57,6 +57,10 @@ MAX_COMPARED_QUESTIONS = 4
 # tells asks: well past events that additions before the position moved there
 FAR_PAGES = 10
 
+# Requests that may show a listing's end within the depth Flameup served (`_end_within_served_depth`): the first
+# answers the event the listing's last request overlapped, if any
+END_CONFIRMATIONS = 2
+
 # Refused page sizes asked again smaller before giving up: halving 1000 reaches 1 in 10.
 SETTLE_ATTEMPTS = 12
 
@@ -167,11 +171,13 @@ class FlameupRetriever(SimpleRetriever):
             asked = (parse_timestamp(part["start_time"]), parse_timestamp(part["end_time"]))
             afresh = any(part is again for again in read_again)
             read = ReadSoFar(first_of_window=afresh or not len(seen), asked=asked)
-            listing = WindowListing(self.page_sizes, self._evidence, SeenEvents() if afresh else seen)
+            listed = SeenEvents() if afresh else seen  # the events this listing counts as read
+            listing = WindowListing(self.page_sizes, self._evidence, listed)
             emitted = seen if afresh else None
             yield from self._read_listing(records_schema, part, listing, read, claims, first_page, emitted)
             first_page = None  # a listing read again reads what changed since
             self._not_compared |= read.not_compared
+            self._end_within_served_depth(part, read, listed)
             self._prove_end(read, asked[0])
             again = self._parts_to_read_again(part, read)
             if again:
@@ -210,6 +216,7 @@ class FlameupRetriever(SimpleRetriever):
             answered = time.monotonic()
             if response.status_code != 200:  # served no deeper (`ask`): what lies beyond is checked by time
                 read.page_deep = read.refused = True
+                read.ended_at = (asked_at, self.page_sizes.limit)
                 listing.served_no_deeper()
                 return
             events, _ = events_page(response)
@@ -333,6 +340,34 @@ class FlameupRetriever(SimpleRetriever):
         """Whether the listing's empty page is its end: Flameup answered deeper in this sync (depth.py)."""
         return bool(read.ended_at and not read.refused and self._depth.ends_there(*read.ended_at))
 
+    def _end_within_served_depth(self, part: StreamSlice, read: ReadSoFar, listed: SeenEvents) -> None:
+        """A listing that ended, on an empty answer or a refusal, at an offset shallower than Flameup served this sync
+        (the largest page, or the furthest an answer reached) is asked again there for no more than that depth, past
+        the events it read (the last request overlapped one). Every cap is taken to serve a listing as deep as the
+        largest page it served (a shallower one is a known limit), so an empty answer there shows the end. An event
+        not read there shows that Flameup stopped serving the listing early, as a cap on `offset + limit` does with
+        the page that crosses it however short the listing (a cap of 60 at pages of 50 lost 78 of 195 events with exit
+        code 0 before 0.5.17), and what lies beyond is checked (`page_deep`), as it is after END_CONFIRMATIONS requests
+        that answer only events read."""
+        if not read.ended_at or self._ended_for_sure(read) or self.offsets_clamped:
+            return  # clamped: no empty page comes, the page far past the end showed it (_past_the_end)
+        offset, served = read.ended_at[0], max(self.page_sizes.largest, self._depth.reach)
+        if not 0 < offset < served:
+            return  # at the start (an empty range), or as deep as anything served: nothing can show more
+        for _ in range(END_CONFIRMATIONS):
+            if offset >= served:
+                break
+            response = self.ask(part, offset, limit=min(served - offset, self.page_sizes.limit))
+            ids = event_ids(events_page(response)[0]) if response.status_code == 200 else []
+            self._depth.served(offset, len(ids))
+            if response.status_code == 200 and not ids:
+                read.page_deep = read.refused = False  # the end: nothing lies past it
+                return
+            if response.status_code != 200 or not all(listed.known(ids)):
+                break
+            offset += len(ids)
+        read.page_deep = True
+
     def _prove_end(self, read: ReadSoFar, part_start: datetime) -> None:
         """A listing's empty page deeper than Flameup answered so far in this sync may be a depth it serves no deeper
         than, or the end. The sync's whole history, from `start_date`, holds at least as many events: the very same
@@ -359,10 +394,6 @@ class FlameupRetriever(SimpleRetriever):
         depth hid then lies anywhere in the range, and only narrower ranges, each listed to its end, reach it
         (depth.py). The events read again are not emitted again (`seen`)."""
         if not read.page_deep or self._ended_for_sure(read):
-            return []
-        if read.refused and read.served_to <= self.page_sizes.full:
-            # refused within its first two pages: parts would be refused there too, and never shown ended (the check
-            # beyond runs, as it did before 0.5.16: docs/exactness.md, Known limits)
             return []
         for key, times in read.telling:
             self._learn_compared(key, times)
