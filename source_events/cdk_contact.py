@@ -30,7 +30,7 @@ from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.http import rate_limiting
-from airbyte_cdk.sources.streams.http.exceptions import UserDefinedBackoffException
+from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException, UserDefinedBackoffException
 
 from source_events.common.urls import host_of
 
@@ -156,11 +156,23 @@ def _retry_lines_said_plainly(record: logging.LogRecord) -> bool:
     return True
 
 
+def retries_spent_on(error: BaseException) -> tuple[str, requests.Response] | None:
+    """For the CDK's exception after a request's retries were spent ("Exhausted available request attempts. Please
+    see logs for more details. Exception: <the manifest's error_message>", or "API rate limit exceeded."): the
+    error message of the last answer's resolution, and that answer. None for any other exception, or a failure
+    without an answer (a network failure: WaitAfterNetworkError's lines said what happened)."""
+    cause = getattr(error, "_exception", None)  # AirbyteTracedException keeps the exception it was raised for there
+    if isinstance(cause, BaseBackoffException) and isinstance(cause.response, requests.Response):
+        return str(cause), cause.response
+    return None
+
+
 @contextmanager
 def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[None]:
-    """While it is entered, the HttpClient's ERROR line for a request that failed (`'GET' request to '<url>' failed
-    with status code …`, with the response's body and headers) is dropped from `requester_logger`: `check` says the
-    same in one line naming the setting to fix (with `--debug`, the CDK logs each request and response anyway)."""
+    """While it is entered, the HttpClient's ERROR lines for a request that failed (`'GET' request to '<url>' failed
+    with status code …`, with the response's body and headers; and its traceback once the retries are spent) are
+    dropped from `requester_logger`: `check` says the same in one line naming the setting to fix (with `--debug`,
+    the CDK logs each request and response anyway)."""
     requester_logger.addFilter(_not_a_failed_request_line)
     try:
         yield
@@ -168,8 +180,14 @@ def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[N
         requester_logger.removeFilter(_not_a_failed_request_line)
 
 
+# the HttpClient's ERROR line, with the exception's whole traceback, once a request's retries are spent
+CDK_RETRIES_SPENT_LINE = "Retries exhausted with backoff exception."
+
+
 def _not_a_failed_request_line(record: logging.LogRecord) -> bool:
     message = record.getMessage()
+    if record.levelno == logging.ERROR and message == CDK_RETRIES_SPENT_LINE:
+        return False
     return not (record.levelno == logging.ERROR and message.startswith("'") and " request to '" in message)
 
 

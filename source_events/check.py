@@ -19,6 +19,11 @@ from source_events.common.urls import port_of
 from source_events.manifest import API_NAMES, stream_sections
 
 CONNECT_TIMEOUT_SECONDS = 10
+# `check` is answered in the Airbyte form, where the user waits: an API that keeps failing (5xx, 429, no answer in
+# time) is reported after this many retries within about this many seconds, not after a sync's budget (6 retries,
+# which held the form for 2 min 46 s against an API answering 503)
+CHECK_RETRIES = 2
+CHECK_RETRY_SECONDS = 15
 
 
 def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger) -> str | None:
@@ -26,12 +31,22 @@ def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger)
     unreachable = _unreachable_host(requester.get_url(), stream_sections().get(stream.name, ""))
     if unreachable:
         return unreachable
+    _with_check_retries(requester.error_handler)
     with cdk_contact.without_failed_request_lines(requester.logger):  # the reason below says it in one line
         availability = stream.check_availability()
     if availability.is_available:
         logger.info(f"Stream {stream.name}: the first page was read")
         return None
     return availability.reason
+
+
+def _with_check_retries(error_handler: Any) -> None:
+    """The retry budget of `check` (CHECK_RETRIES, CHECK_RETRY_SECONDS) on this command's own error handler, and on its
+    backoff strategies, which count the retries in the lines they log."""
+    error_handler.max_retries, error_handler.max_time = CHECK_RETRIES, CHECK_RETRY_SECONDS
+    for strategy in error_handler.backoff_strategies or []:
+        if hasattr(strategy, "max_retries"):
+            strategy.max_retries = CHECK_RETRIES
 
 
 def _unreachable_host(url: str, section: str) -> str | None:

@@ -6,6 +6,7 @@ import socket
 import pytest
 from airbyte_cdk.models import Status, SyncMode
 
+from source_events.check import CHECK_RETRIES, CHECK_RETRY_SECONDS
 from source_events.emulator.responses import ApiResponse
 from source_events.emulator.server import PRIMARY_KEYS
 from testkit.builders import (
@@ -115,6 +116,30 @@ def test_a_read_the_api_refuses_ends_on_the_line_naming_the_setting(
     # request in full, its URL and the response's headers and body)
     closing = [m.log.message for m in output.logs if "did not sync successfully" in m.log.message]
     assert closing and all(expected in line and " request to '" not in line for line in closing), closing
+
+
+@pytest.mark.parametrize("status", [503, 500])
+@pytest.mark.parametrize("api", ["flameup", "bem"])
+def test_check_reports_an_api_that_keeps_failing_after_a_few_retries_not_a_syncs_budget(
+    config, http, flameup, bem, clock, api, status
+):
+    """The user waits for `check` in the Airbyte form: against an API answering 5xx to every request, 0.5.16 retried
+    as a sync does (6 times, 2 min 46 s measured) and then said "Exhausted available request attempts. Please see
+    logs for more details. Exception: The API is failing or unavailable (5xx); retrying with backoff." It now
+    retries CHECK_RETRIES times within CHECK_RETRY_SECONDS and says what the API answered, without a traceback."""
+    _answering(flameup if api == "flameup" else bem, status, {"error": {"code": "unavailable", "message": "down"}})
+    builder = config.with_flameup() if api == "flameup" else config.with_bem()
+
+    output = run_check(builder.build())
+
+    message = _status(output).message
+    assert _status(output).status == Status.FAILED
+    assert f"answered HTTP {status} to every try until the retries were spent" in message, message
+    assert message.startswith("The API is failing or unavailable (5xx): ")
+    assert len(clock.retries) == CHECK_RETRIES and sum(clock.retries) <= CHECK_RETRY_SECONDS, clock.retries
+    assert len(http.request_history) == 1 + CHECK_RETRIES  # the first request and its retries
+    printed = "\n".join(str(m) for m in output.get_message_iterator())
+    assert "Traceback" not in printed and FLAMEUP_KEY not in printed and BEM_KEY not in printed
 
 
 def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):

@@ -20,6 +20,7 @@ from jsonschema import Draft7Validator
 
 from source_events import entrypoint, quick_check
 from source_events import manifest as manifest_module
+from source_events.check import CHECK_RETRIES
 from source_events.common.errors import EventsErrorHandler
 from source_events.config import read_settings
 from source_events.emulator import BemApi, FlameupApi, FlameupBehaviour
@@ -403,8 +404,9 @@ def test_a_server_error_falls_back_to_the_cdks_retries_and_message(tmp_path, cap
         bem_requests = server.requests_by_api["bem"]
 
     assert status.status == Status.FAILED
-    assert "The API is failing or unavailable (5xx); retrying with backoff." in status.message
-    assert len(clock.retries) == bem_requests - 2  # the CDK path retried; the fast path asked once
+    assert "The API is failing or unavailable (5xx): 127.0.0.1" in status.message
+    assert "answered HTTP 500 to every try until the retries were spent" in status.message
+    assert len(clock.retries) == bem_requests - 2 == CHECK_RETRIES  # the CDK path retried; the fast path asked once
 
 
 @pytest.mark.parametrize("kind", ["server_error", "invalid_json", "html_body", "drop_connection"])

@@ -39,10 +39,26 @@ class UserFacingError(AirbyteTracedException):
     def of(cls, error: AirbyteTracedException) -> "UserFacingError":
         return cls(
             internal_message=error.internal_message,
-            message=error.message,
+            message=_retries_spent(error) or error.message,
             failure_type=error.failure_type,
             exception=error,  # its stack trace
         )
+
+
+def _retries_spent(error: AirbyteTracedException) -> str | None:
+    """A request's retries spent, said as what the API answered: the CDK's own line ("Exhausted available request
+    attempts. Please see logs for more details. Exception: The API is failing or unavailable (5xx); retrying with
+    backoff.") said that it was retrying as the last word of a failed sync or check."""
+    spent = cdk_contact.retries_spent_on(error)
+    if spent is None:
+        return None
+    resolution, response = spent
+    what = resolution.split(";")[0].rstrip(".")  # the manifest's error messages: what happened; what is done
+    host = host_of(urlsplit(response.url or "")) or "the API"
+    return (
+        f"{what}: {host} answered HTTP {response.status_code} to every try until the retries were spent. Try again "
+        "later; a sync resumes from the last state it saved."
+    )
 
 
 @contextmanager
