@@ -1,6 +1,6 @@
 from setuptools import find_packages, setup
 
-VERSION = "0.5.16"
+VERSION = "0.5.17"
 
 setup(
     # the PyPI name metadata.yaml gives PyAirbyte (remoteRegistries.pypi.packageName)
