@@ -167,17 +167,17 @@ def test_a_depth_cap_under_two_pages_is_read_exactly(beyond_max_offset, hidden_s
 
 # Two incremental syncs a fuzz of 0.5.16's incremental syncs drew (without the deletions it drew too: 0.5.16 sent fewer
 # requests than came before them): a cap on `offset + limit` at 60 with pages of 50, 5 minutes
-# or 10 hours of new events over days of older ones
+# or 10 hours of new events over days of older ones, bounds comparing `created_at`
+
+
+def _capped_at_60(**behaviour) -> FlameupBehaviour:
+    return FlameupBehaviour(filter_field="created_at", limit_cap=50, max_offset=60, **behaviour)
+
+
 _UNDER_TWO_PAGES = {
     "emptied, hidden, ties reordered": dict(
-        behaviour=FlameupBehaviour(
-            filter_field="created_at",
-            newest_first=False,
-            limit_cap=50,
-            max_offset=60,
-            beyond_max_offset="empty_page",
-            hidden_share=0.2,
-            tie_order="per_request",
+        behaviour=_capped_at_60(
+            newest_first=False, beyond_max_offset="empty_page", hidden_share=0.2, tie_order="per_request"
         ),
         older=390,
         new=240,
@@ -186,14 +186,8 @@ _UNDER_TWO_PAGES = {
         seed=9685,
     ),
     "refused, sorted by the other field": dict(
-        behaviour=FlameupBehaviour(
-            filter_field="created_at",
-            sort_field="timestamp",
-            until_inclusive=False,
-            limit_cap=50,
-            max_offset=60,
-            beyond_max_offset="reject",
-            compare_precision="microsecond",
+        behaviour=_capped_at_60(
+            sort_field="timestamp", until_inclusive=False, beyond_max_offset="reject", compare_precision="microsecond"
         ),
         older=95,
         new=307,
