@@ -40,6 +40,7 @@ depth_capped = st.builds(
     limit_cap=st.sampled_from([7, 50]),
     max_offset=st.sampled_from([60, 120, 400]),  # deeper than a page: a cap below one is a known limit
     beyond_max_offset=st.sampled_from(["empty", "empty_page", "reject"]),
+    max_offset_bounds=st.sampled_from(["offset_plus_limit", "offset"]),
 )
 
 
@@ -163,6 +164,24 @@ def test_a_depth_cap_under_two_pages_is_read_exactly(beyond_max_offset, hidden_s
             )
         else:
             assert_within(keys(output, FLAMEUP), bounds, scenario)
+
+
+@pytest.mark.parametrize("beyond_max_offset", ["empty_page", "reject"])
+def test_a_depth_cap_on_the_offset_alone_is_not_taken_for_a_listings_end(beyond_max_offset):
+    """A cap on `offset` alone (120, pages of 50): a page below it reaches past it, so how far answers reached says
+    nothing of where it lies. 0.5.17's first version asked a listing's end again up to that reach, took the capped
+    empty answer for the end, and lost 252 of 400 with exit code 0 (adversary review); only an offset Flameup
+    answered events at, or deeper, bounds such a cap."""
+    start = datetime(2026, 11, 1, 1, tzinfo=UTC)
+    events = flameup_events(400, start, start + timedelta(hours=22), WORKSPACE_ID, seed=1)
+    behaviour = FlameupBehaviour(
+        limit_cap=50, max_offset=120, max_offset_bounds="offset", beyond_max_offset=beyond_max_offset
+    )
+
+    output, bounds, _ = full_flameup_sync(events, behaviour)
+
+    assert not output.errors
+    assert_within(keys(output, FLAMEUP), bounds, f"{behaviour!r}")
 
 
 # Two incremental syncs a fuzz of 0.5.16's incremental syncs drew (without the deletions it drew too: 0.5.16 sent fewer

@@ -57,6 +57,9 @@ class FlameupBehaviour(BaseModel, frozen=True):
     # empty whole ("empty_page"), or the request is refused with a 400 naming the cap ("reject"). None: no cap.
     max_offset: int | None = Field(None, ge=1)
     beyond_max_offset: Literal["empty", "empty_page", "reject"] = "empty"
+    # what the cap bounds: `offset + limit` (above), or the `offset` alone: a request at an offset of `max_offset`
+    # or more is answered as above, any request below it in full (a page reaching past the cap is served whole)
+    max_offset_bounds: Literal["offset_plus_limit", "offset"] = "offset_plus_limit"
     # the order of events that share the compared field's value: the same on every request ("stable"), or drawn
     # anew for each request ("per_request"), as `ORDER BY timestamp LIMIT .. OFFSET ..` without a tie-breaker
     # gives in SQL databases (seeded by the request's number: the same run after run)
@@ -106,9 +109,11 @@ class FlameupApi:
             return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
         size = min(limit, self.behaviour.limit_cap)
         deepest = self.behaviour.max_offset
-        if deepest is not None and offset + size > deepest:
+        bounded = offset + size if self.behaviour.max_offset_bounds == "offset_plus_limit" else offset + 1
+        if deepest is not None and bounded > deepest:
             if self.behaviour.beyond_max_offset == "reject":
-                message = f"Result window is too large: offset + limit must be at most {deepest}"
+                bound = "offset + limit" if self.behaviour.max_offset_bounds == "offset_plus_limit" else "offset"
+                message = f"Result window is too large: {bound} must be at most {deepest}"
                 return ApiResponse(400, {"error": {"code": "bad_request", "message": message}})
             size = max(deepest - offset, 0) if self.behaviour.beyond_max_offset == "empty" else 0
         key = self._question(query, since, until)

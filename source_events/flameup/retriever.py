@@ -341,23 +341,24 @@ class FlameupRetriever(SimpleRetriever):
         return bool(read.ended_at and not read.refused and self._depth.ends_there(*read.ended_at))
 
     def _end_within_served_depth(self, part: StreamSlice, read: ReadSoFar, listed: SeenEvents) -> None:
-        """A listing that ended, on an empty answer or a refusal, at an offset shallower than Flameup served this sync
-        (the largest page, or the furthest an answer reached) is asked again there for no more than that depth, past
-        the events it read (the last request overlapped one). Every cap is taken to serve a listing as deep as the
-        largest page it served (a shallower one is a known limit), so an empty answer there shows the end. An event
-        not read there shows that Flameup stopped serving the listing early, as a cap on `offset + limit` does with
-        the page that crosses it however short the listing (a cap of 60 at pages of 50 lost 78 of 195 events with exit
-        code 0 before 0.5.17), and what lies beyond is checked (`page_deep`), as it is after END_CONFIRMATIONS requests
-        that answer only events read."""
+        """A listing that ended, on an empty answer or a refusal, at an offset no deeper than Flameup answered events in
+        this sync is asked again there for no more than those answers reached, past the events it read (its last
+        request overlapped one): no cap on the offset or on `offset + limit` can empty or refuse that request
+        (ServedDepth), so an empty answer shows the end. An event not read there shows that Flameup stopped serving the
+        listing early, as a cap on `offset + limit` does with the page that crosses it however short the listing (a cap
+        of 60 at pages of 50 lost 78 of 195 events with exit code 0 before 0.5.17), and what lies beyond is checked
+        (`page_deep`), as it is when END_CONFIRMATIONS requests answer only events read, or the next one would ask deeper
+        than anything answered."""
         if not read.ended_at or self._ended_for_sure(read) or self.offsets_clamped:
             return  # clamped: no empty page comes, the page far past the end showed it (_past_the_end)
-        offset, served = read.ended_at[0], max(self.page_sizes.largest, self._depth.reach)
-        if not 0 < offset < served:
-            return  # at the start (an empty range), or as deep as anything served: nothing can show more
+        offset = read.ended_at[0]
+        if offset <= 0 or not self._depth.ends_there(offset, 1):
+            return  # at the start (an empty range), or deeper than anything answered: nothing can show more here
         for _ in range(END_CONFIRMATIONS):
-            if offset >= served:
+            limit = min(self._depth.reach - offset, self.page_sizes.limit)
+            if limit < 1 or not self._depth.ends_there(offset, limit):
                 break
-            response = self.ask(part, offset, limit=min(served - offset, self.page_sizes.limit))
+            response = self.ask(part, offset, limit=limit)
             ids = event_ids(events_page(response)[0]) if response.status_code == 200 else []
             self._depth.served(offset, len(ids))
             if response.status_code == 200 and not ids:
@@ -386,7 +387,9 @@ class FlameupRetriever(SimpleRetriever):
         history = window_slice(self.history_start, datetime.now(timezone.utc))
         events, _ = self.ask_events(history, offset=offset, limit=limit)
         if events:
-            self._depth.served(offset, limit)  # as far as the request reached: the cap did not empty it
+            # no cap emptied the very same request: the listing's empty answer is its end. (Taken as served as far as
+            # it asked, a cap that cuts pages short would have seemed deeper than it is, for every listing after.)
+            read.page_deep = False
 
     def _parts_to_read_again(self, part: StreamSlice, read: ReadSoFar) -> list[StreamSlice]:
         """`part`'s range in two parts, each to be read as a listing of its own, where its listing ended where
