@@ -247,3 +247,19 @@ def test_an_incremental_sync_under_a_depth_cap_of_two_pages_loses_no_event(scena
     assert not output.errors
     missing = must - set(keys(output, FLAMEUP))
     assert not missing, f"{scenario}: {len(missing)} of {len(must)} lost"
+
+
+def test_parts_that_are_never_shown_ended_fail_the_sync_within_bounds():
+    """Offsets past a listing's end answered with its last page, a cap on `offset + limit` at 60 (pages of 50) that
+    empties the page far past the end which would show so, and a listing sorted by the other time field: no part of the
+    window is ever shown ended. 0.5.17's first version cut a window of 201 events into 767 parts, 9,103 requests
+    (0.5.16: 19 requests, 9 events lost with exit code 0). The sync now fails, naming what to narrow."""
+    end = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    events = flameup_events(201, end - timedelta(hours=12), end, WORKSPACE_ID, seed=9795, offline_share=0.1)
+    behaviour = _capped_at_60(sort_field="timestamp", beyond_max_offset="empty_page", past_the_end="last_page")
+
+    output, _, sent = full_flameup_sync(events, behaviour)
+
+    assert output.errors
+    assert "did not show where each one ends" in output.errors[0].trace.error.message
+    assert len(sent) <= 1_000, len(sent)

@@ -169,10 +169,9 @@ def retries_spent_on(error: BaseException) -> tuple[str, requests.Response] | No
 
 @contextmanager
 def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[None]:
-    """While it is entered, the HttpClient's ERROR lines for a request that failed (`'GET' request to '<url>' failed
-    with status code …`, with the response's body and headers; and its traceback once the retries are spent) are
-    dropped from `requester_logger`: `check` says the same in one line naming the setting to fix (with `--debug`,
-    the CDK logs each request and response anyway)."""
+    """While it is entered, the HttpClient's ERROR line for a request that failed (`'GET' request to '<url>' failed
+    with status code …`, with the response's body and headers) is dropped from `requester_logger`: `check` says the
+    same in one line naming the setting to fix (with `--debug`, the CDK logs each request and response anyway)."""
     requester_logger.addFilter(_not_a_failed_request_line)
     try:
         yield
@@ -184,10 +183,19 @@ def without_failed_request_lines(requester_logger: logging.Logger) -> Iterator[N
 CDK_RETRIES_SPENT_LINE = "Retries exhausted with backoff exception."
 
 
+def without_the_retries_spent_traceback(requester_logger: logging.Logger) -> None:
+    """From now on, the HttpClient's ERROR line once a request's retries are spent, with the exception's whole
+    traceback, is dropped from `requester_logger`: the stream's error says what the API answered
+    (source_events.common.errors.UserFacingError), and a traceback is no line for a user."""
+    requester_logger.addFilter(_not_the_retries_spent_traceback)  # once: a filter is added once
+
+
+def _not_the_retries_spent_traceback(record: logging.LogRecord) -> bool:
+    return not (record.levelno == logging.ERROR and record.getMessage() == CDK_RETRIES_SPENT_LINE)
+
+
 def _not_a_failed_request_line(record: logging.LogRecord) -> bool:
     message = record.getMessage()
-    if record.levelno == logging.ERROR and message == CDK_RETRIES_SPENT_LINE:
-        return False
     return not (record.levelno == logging.ERROR and message.startswith("'") and " request to '" in message)
 
 

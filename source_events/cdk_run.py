@@ -89,7 +89,7 @@ def run(args: list[str]) -> None:
             entrypoint = EventsEntrypoint(source)
         EACH_ERROR_ONCE.forget()  # what an earlier command (in this process: tests) said
         for handler in logging.getLogger().handlers:
-            handler.addFilter(_without_traceback_for_config_errors)
+            handler.addFilter(_without_traceback_for_errors_said_plainly)
             handler.addFilter(EACH_ERROR_ONCE)  # after the one above: it compares the messages that one writes
         with PRINT_BUFFER:
             for message in entrypoint.run(parsed_args):
@@ -217,10 +217,12 @@ def _noted_stream_error(line: str, failed_streams: set[str], said: set[tuple[str
     return orjson.dumps(message).decode()
 
 
-def _without_traceback_for_config_errors(record: logging.LogRecord) -> bool:
-    """A config error is the user's to fix: log its message, not the connector's stack."""
+def _without_traceback_for_errors_said_plainly(record: logging.LogRecord) -> bool:
+    """A config error is the user's to fix, and a transient one the API's (its retries spent, said as what it
+    answered): log its message, not the connector's stack (a failing API's read logged 82 lines of it)."""
     error = record.exc_info[1] if record.exc_info else None
-    if isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error:
+    plain = (FailureType.config_error, FailureType.transient_error)
+    if isinstance(error, AirbyteTracedException) and error.failure_type in plain:
         record.msg = f"{record.getMessage()}: {error.message}"
         record.args = ()
         record.exc_info = None

@@ -23,6 +23,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 # time) is reported after this many retries within about this many seconds, not after a sync's budget (6 retries,
 # which held the form for 2 min 46 s against an API answering 503)
 CHECK_RETRIES = 2
+# how the manifest's messages for retried answers begin (retry_server_errors, retry_rate_limited)
+RETRIES_SPENT_PREFIX = "The API is "
 CHECK_RETRY_SECONDS = 15
 
 
@@ -37,6 +39,12 @@ def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger)
     if availability.is_available:
         logger.info(f"Stream {stream.name}: the first page was read")
         return None
+    section = stream_sections().get(stream.name, "")
+    if availability.reason.startswith(RETRIES_SPENT_PREFIX) and section:  # the manifest's retry messages name no API
+        return (
+            f"{API_NAMES[section]}: {availability.reason} If `{section}.base_url` is set, check that it names the "
+            f"{API_NAMES[section]} API."
+        )
     return availability.reason
 
 

@@ -115,9 +115,12 @@ class SourceEvents(ConcurrentDeclarativeSource):
         streams = super().streams(config)
         for stream in streams:
             if isinstance(stream, DefaultStream):
-                session = cdk_contact.session_of(cdk_contact.retriever_of(stream).requester)
+                requester = cdk_contact.retriever_of(stream).requester
+                session = cdk_contact.session_of(requester)
                 deadline.bound(session)  # each answer within a deadline as a whole, not only byte to byte
                 refuse_redirects_elsewhere(session, stream_sections()[stream.name])
+                # the failure is said by the stream's error, in a line that names what the API answered
+                cdk_contact.without_the_retries_spent_traceback(requester.logger)
         return [self._with_incremental_cursor(stream, self.settings) for stream in streams]
 
     def read(

@@ -135,7 +135,9 @@ def test_check_reports_an_api_that_keeps_failing_after_a_few_retries_not_a_syncs
     message = _status(output).message
     assert _status(output).status == Status.FAILED
     assert f"answered HTTP {status} to every try until the retries were spent" in message, message
-    assert message.startswith("The API is failing or unavailable (5xx): ")
+    name = "Flameup" if api == "flameup" else "bem"
+    assert message.startswith(f"{name}: The API is failing or unavailable (5xx): "), message
+    assert f"`{api}.base_url`" in message
     assert len(clock.retries) == CHECK_RETRIES and sum(clock.retries) <= CHECK_RETRY_SECONDS, clock.retries
     assert len(http.request_history) == 1 + CHECK_RETRIES  # the first request and its retries
     printed = "\n".join(str(m) for m in output.get_message_iterator())

@@ -2,6 +2,7 @@
 CDK is imported (a second); every protocol command, whatever its options, runs through the CDK's entrypoint."""
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -94,3 +95,29 @@ def test_the_options_checked_before_the_cdks_import_are_the_cdks_own(command, wi
     assert cdks.pop("command") == command
     assert {k: v for k, v in cdks.items() if k not in MANIFEST_ONLY_OPTIONS} == ours
     assert all(cdks.get(option) is None for option in MANIFEST_ONLY_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    "failure_type, traceback_kept", [("config_error", False), ("transient_error", False), ("system_error", True)]
+)
+def test_an_error_said_plainly_is_logged_without_its_traceback_and_a_bug_with_it(failure_type, traceback_kept):
+    """A config error is the user's to fix, a transient one the API's (a failing API's read logged the HTTP client's
+    traceback, 82 lines, under its plain last line): logged as its message. Any other keeps its stack trace."""
+    from airbyte_cdk.models import FailureType
+
+    from source_events.cdk_run import _without_traceback_for_errors_said_plainly
+    from source_events.common.errors import UserFacingError
+
+    failure_type = FailureType(failure_type)
+
+    error = UserFacingError(
+        message="The API is failing or unavailable (5xx): host answered HTTP 503", failure_type=failure_type
+    )
+    record = logging.LogRecord(
+        "airbyte", logging.ERROR, __file__, 1, "Exception while syncing stream s", (), (UserFacingError, error, None)
+    )
+
+    assert _without_traceback_for_errors_said_plainly(record)
+    assert (record.exc_info is not None) == traceback_kept
+    if not traceback_kept:
+        assert record.getMessage() == "Exception while syncing stream s: " + error.message

@@ -57,7 +57,7 @@ def _retries_spent(error: AirbyteTracedException) -> str | None:
     host = host_of(urlsplit(response.url or "")) or "the API"
     return (
         f"{what}: {host} answered HTTP {response.status_code} to every try until the retries were spent. Try again "
-        "later; a sync resumes from the last state it saved."
+        "later (a failed sync resumes from the last state it saved)."
     )
 
 

@@ -50,6 +50,11 @@ CHECK_PAGES = 3
 # A range is read again in two parts (depth.py: sorted by one field, compared on the other) while it spans this at
 # least: each part is asked widened by SINCE_WIDENING and UNTIL_WIDENING, so narrower parts ask much the same
 CUT_MIN_SPAN = 2 * (SINCE_WIDENING + UNTIL_WIDENING)
+# Parts a window's range may be read again in (`_parts_to_read_again`), besides two for each page of events it holds,
+# before the sync fails: where offsets past a listing's end answer its last page and a cap empties the page far past
+# it that would show so, no part is ever shown ended, and 0.5.17's first version cut a window of 201 events into
+# 767 parts, 9,103 requests (adversary review)
+MAX_PARTS_READ_AGAIN = 32
 # Requests spent at most on finding which time field `since`/`until` compare (`_learn_compared`)
 MAX_COMPARED_QUESTIONS = 4
 
@@ -181,6 +186,8 @@ class FlameupRetriever(SimpleRetriever):
             self._prove_end(read, asked[0])
             again = self._parts_to_read_again(part, read)
             if again:
+                if len(read_again) >= MAX_PARTS_READ_AGAIN + 2 * len(seen) // self.page_sizes.full:
+                    raise _parts_not_shown_ended(stream_slice, len(read_again))
                 read_again += again
                 parts += again
                 continue
@@ -513,6 +520,16 @@ def _cannot_read_deeper(part: StreamSlice, read: int) -> UserFacingError:
         f"{part['start_time']} hold more than that: they cannot all be read. Narrow the stream with "
         "`flameup.event` or `flameup.user_id`.",
         internal_message=f"{read} events read in {part['start_time']} - {part['end_time']}",
+        failure_type=FailureType.system_error,
+    )
+
+
+def _parts_not_shown_ended(window: StreamSlice, parts: int) -> UserFacingError:
+    return UserFacingError(
+        message="Flameup stops serving a listing after a number of events, and the window "
+        f"{window['start_time']} - {window['end_time']} read again in {parts} parts did not show where each one ends "
+        "(offsets past a listing's end may be answered with its last page): it cannot be read exactly. Narrow the "
+        "stream with `flameup.event` or `flameup.user_id`.",
         failure_type=FailureType.system_error,
     )
 
