@@ -247,6 +247,31 @@ def test_a_state_saved_under_other_settings_is_not_resumed_from_and_nothing_is_s
     assert len(keys(run_read(_config(server), catalog(stream), resumed), stream)) < len(truth) / 2
 
 
+@pytest.mark.parametrize("stream", [FLAMEUP, BEM])
+def test_a_state_read_from_another_server_is_not_resumed_from(server, caplog, stream):
+    """A state read from another server (another account's events, the demo's emulator) passed to a read of this
+    one: 0.5.16 resumed bem from that state's position, read 5 of 505 events and exited 0 (fresh-clone review). The
+    state names the server it was read from: this one reads its stream from the start, and says why."""
+    section = "flameup" if stream == FLAMEUP else "bem"
+    end = _now() - timedelta(seconds=5)
+    elsewhere = EmulatorServer(
+        FlameupApi(
+            WORKSPACE_ID, FLAMEUP_API_KEY, flameup_events(300, end - timedelta(days=20), end, WORKSPACE_ID, seed=7)
+        ),
+        BemApi(BEM_API_KEY, bem_events(300, end - timedelta(days=2), end, seed=7)),
+    )
+    with elsewhere:
+        there = run_read(_config(elsewhere), catalog(stream))
+
+    output = run_read(
+        _config(server), catalog(stream), StateBuilder().with_stream_state(stream, _final_state(there, stream)).build()
+    )
+
+    assert_exactly_once(keys(output, stream), server.ground_truth()[stream], "resumed from another server's state")
+    said = [r.getMessage() for r in caplog.records if "its saved state was read with other settings" in r.getMessage()]
+    assert len(said) == 1 and f"(`{section}.base_url` changed since)" in said[0], said
+
+
 def _both_states(output):
     builder = StateBuilder()
     for stream in (FLAMEUP, BEM):

@@ -43,6 +43,11 @@ def _from_spec(section: str, name: str) -> Any:
     return Field(default, **{key: value for key, value in bounds.items() if value is not None})
 
 
+def _server(base_url: str | None, section: str) -> str:
+    """The API's server as a state names it: unset is the vendor's (the spec's default), a trailing / says nothing."""
+    return (base_url or manifest.setting(section, "base_url")["default"]).rstrip("/")
+
+
 def _check_base_url(url: str | None) -> str | None:
     """HTTPS, or plain HTTP to a loopback host (tests and the local emulator). None keeps the default."""
     if url is None or url == "":
@@ -138,6 +143,9 @@ class FlameupConfig(_Section):
         """The settings that decide which events the stream holds: a state saved under others says nothing of what
         was read under these (source_events.common.checkpoints.saved_for_scope)."""
         return {
+            "base_url": _server(
+                self.base_url, "flameup"
+            ),  # another server (another account, an emulator): other events
             "workspace_id": self.workspace_id,
             "user_id": self.user_id or None,  # "" filters nothing, as unset (the manifest sends neither)
             "event": self.event or None,
@@ -191,8 +199,9 @@ class BemConfig(_Section):
     _base_url_safe = field_validator("base_url")(_check_base_url)
 
     def state_scope(self) -> dict[str, Any]:
-        """As FlameupConfig.state_scope: the filters (a list's order and repeats say nothing)."""
+        """As FlameupConfig.state_scope: the server and the filters (a list's order and repeats say nothing)."""
         return {
+            "base_url": _server(self.base_url, "bem"),
             "event_types": sorted(set(self.event_types)),
             "function_names": sorted(set(self.function_names)),
             "function_ids": sorted(set(self.function_ids)),

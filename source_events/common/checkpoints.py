@@ -81,6 +81,9 @@ def state_error(stream_name: str, detail: str) -> UserFacingError:
 SCOPE_KEY = "read_with"
 # settings (ISO date-times) that read less the later they are: a state read from an earlier one covers this one's
 READS_LESS_WHEN_LATER = ("start_date",)
+# settings a state names since 0.5.17: one saved before names none of them, and is taken as read under these ones
+# (else every connection would read its history again after the upgrade)
+NAMED_SINCE_0_5_17 = ("base_url",)
 
 
 def saved_for_scope(
@@ -98,6 +101,8 @@ def saved_for_scope(
     if saved is None:
         return state, dict(scope)
     saved = saved if isinstance(saved, Mapping) else {}
+    if saved:
+        saved = {**{name: scope.get(name) for name in NAMED_SINCE_0_5_17}, **saved}
     changed = [name for name in sorted(set(scope) | set(saved)) if not _covers(name, saved.get(name), scope.get(name))]
     if not changed:
         # the next states say these settings: a later start date read from here may leave a gap after the state's

@@ -77,3 +77,15 @@ def test_settings_that_read_the_same_events_say_the_same(config):
 
     assert parse_config(blank).flameup.state_scope() == parse_config(flameup).flameup.state_scope()
     assert parse_config(listed[0]).bem.state_scope() == parse_config(listed[1]).bem.state_scope()
+
+
+def test_a_state_saved_before_the_server_was_named_is_resumed_from_and_the_next_names_it(caplog):
+    """States saved before 0.5.17 name no `base_url`: taken as read from this one, or every connection would read its
+    history again after the upgrade. One that names another server is not resumed from."""
+    named = {**SCOPE, "base_url": "https://api.flameup.ai/api/v1"}
+
+    assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: SCOPE}, named) == (STATE, named)
+    assert _said(caplog) == []
+    elsewhere = {**named, "base_url": "http://127.0.0.1:8080/api/v1"}
+    assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: elsewhere}, named) == ({}, named)
+    assert "(`flameup.base_url` changed since)" in _said(caplog)[0]
