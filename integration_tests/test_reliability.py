@@ -94,7 +94,7 @@ def test_a_wait_longer_than_a_sync_waits_ends_the_sync_saying_so(server, clock, 
         r"asked to wait 86,[34]\d\d s before the next request \((Retry-After|retry-after-ms|X-RateLimit-Reset): ",
         error.message,
     ), error.message
-    assert "The sync stops here; the next one resumes from the state saved" in error.message
+    assert "longer than the 600 s this command waits for an answer. It stops here; a sync resumes" in error.message
 
 
 def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(server, clock):

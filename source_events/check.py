@@ -41,20 +41,21 @@ def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger)
         return None
     section = stream_sections().get(stream.name, "")
     if availability.reason.startswith(RETRIES_SPENT_PREFIX) and section:  # the manifest's retry messages name no API
-        return (
-            f"{API_NAMES[section]}: {availability.reason} If `{section}.base_url` is set, check that it names the "
-            f"{API_NAMES[section]} API."
-        )
+        failing = "(5xx)" in availability.reason  # a server, perhaps not the API's; a rate limit is the API's
+        hint = f" If `{section}.base_url` is set, check that it names the {API_NAMES[section]} API." if failing else ""
+        return f"{API_NAMES[section]}: {availability.reason}{hint}"
     return availability.reason
 
 
 def _with_check_retries(error_handler: Any) -> None:
     """The retry budget of `check` (CHECK_RETRIES, CHECK_RETRY_SECONDS) on this command's own error handler, and on its
-    backoff strategies, which count the retries in the lines they log."""
+    backoff strategies, which count the retries in the lines they log and bound the waits answers name."""
     error_handler.max_retries, error_handler.max_time = CHECK_RETRIES, CHECK_RETRY_SECONDS
     for strategy in error_handler.backoff_strategies or []:
         if hasattr(strategy, "max_retries"):
             strategy.max_retries = CHECK_RETRIES
+        if hasattr(strategy, "longest_wait"):  # a wait an answer names (Retry-After): no longer than the budget
+            strategy.longest_wait = CHECK_RETRY_SECONDS
 
 
 def _unreachable_host(url: str, section: str) -> str | None:

@@ -44,8 +44,10 @@ def _from_spec(section: str, name: str) -> Any:
 
 
 def _server(base_url: str | None, section: str) -> str:
-    """The API's server as a state names it: unset is the vendor's (the spec's default), a trailing / says nothing."""
-    return (base_url or manifest.setting(section, "base_url")["default"]).rstrip("/")
+    """The API's server as a state names it: unset is the vendor's (the spec's default); a host's case and a trailing /
+    say nothing, and a query or fragment is left out (a state is no place for a token someone put there)."""
+    url = urlsplit(base_url or manifest.setting(section, "base_url")["default"])
+    return f"{url.scheme.lower()}://{url.netloc.lower()}{url.path.rstrip('/')}"
 
 
 def _check_base_url(url: str | None) -> str | None:

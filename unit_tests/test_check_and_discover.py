@@ -144,6 +144,22 @@ def test_check_reports_an_api_that_keeps_failing_after_a_few_retries_not_a_syncs
     assert "Traceback" not in printed and FLAMEUP_KEY not in printed and BEM_KEY not in printed
 
 
+def test_check_does_not_sit_through_a_wait_the_api_names_beyond_its_budget(config, http, flameup, clock):
+    """A 429 naming `Retry-After: 60`: a sync waits that long (up to 10 minutes), `check` says so at once instead of
+    holding the form (adversary review of 0.5.17's first version: 122 s with both APIs), and a rate limit gets no
+    hint about `base_url`."""
+    flameup.list_events = lambda path, query, headers: ApiResponse(
+        429, {"error": "Rate limit exceeded"}, headers={"Retry-After": "60"}
+    )
+
+    output = run_check(config.with_flameup().build())
+
+    message = _status(output).message
+    assert _status(output).status == Status.FAILED
+    assert "asked to wait 60 s before the next request (Retry-After: 60), longer than the 15 s" in message, message
+    assert clock.retries == [] and "base_url" not in message
+
+
 def test_check_reports_an_unreachable_host_at_once_naming_base_url(config):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

@@ -30,17 +30,20 @@ LOGGER = logging.getLogger("airbyte")
 LONGEST_NAMED_WAIT_SECONDS = 600
 
 
-def named_wait(seconds: float, response: requests.Response, header: str) -> float:
-    """`seconds`, the wait `response`'s `header` names, when a sync may wait that long; else the sync fails saying
-    so (a transient error: the next sync resumes from the state saved)."""
-    if seconds <= LONGEST_NAMED_WAIT_SECONDS:
+def named_wait(
+    seconds: float, response: requests.Response, header: str, longest: float = LONGEST_NAMED_WAIT_SECONDS
+) -> float:
+    """`seconds`, the wait `response`'s `header` names, when the command may wait that long (`longest`: a sync's
+    LONGEST_NAMED_WAIT_SECONDS, `check`'s less); else it fails saying so (a transient error: a sync resumes from the
+    state it saved)."""
+    if seconds <= longest:
         return seconds
     host = urlsplit(response.url or "").hostname or "The API"
     raise UserFacingError(
         message=f"{host} asked to wait {seconds:,.0f} s before the next request ({header}: "
-        f"{response.headers.get(header, '')}), longer than the {LONGEST_NAMED_WAIT_SECONDS} s a sync waits for an "
-        "answer. The sync stops here; the next one resumes from the state saved. If other tools use this API key, "
-        "they may have spent its quota.",
+        f"{response.headers.get(header, '')}), longer than the {longest:g} s this command waits for an answer. It "
+        "stops here; a sync resumes from the state it saved. If other tools use this API key, they may have spent "
+        "its quota.",
         failure_type=FailureType.transient_error,
     )
 
@@ -74,6 +77,7 @@ class WaitTimeFromMillisecondsHeader(BackoffStrategy):
     parameters: InitVar[Mapping[str, Any]]
     config: Config
     header: str = "retry-after-ms"
+    longest_wait: float = LONGEST_NAMED_WAIT_SECONDS  # `check` waits less (source_events.check)
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.Response):
@@ -82,7 +86,11 @@ class WaitTimeFromMillisecondsHeader(BackoffStrategy):
             milliseconds = float(response_or_exception.headers.get(self.header, ""))
         except ValueError:
             return None
-        return named_wait(milliseconds / 1000, response_or_exception, self.header) if milliseconds > 0 else None
+        return (
+            named_wait(milliseconds / 1000, response_or_exception, self.header, self.longest_wait)
+            if milliseconds > 0
+            else None
+        )
 
 
 @dataclass
@@ -94,12 +102,13 @@ class WaitTimeFromRetryAfter(BackoffStrategy):
     parameters: InitVar[Mapping[str, Any]]
     config: Config
     header: str = "Retry-After"
+    longest_wait: float = LONGEST_NAMED_WAIT_SECONDS  # `check` waits less (source_events.check)
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.Response):
             return None
         seconds = seconds_until(response_or_exception.headers.get(self.header, ""))
-        return None if seconds is None else named_wait(seconds, response_or_exception, self.header)
+        return None if seconds is None else named_wait(seconds, response_or_exception, self.header, self.longest_wait)
 
 
 def seconds_until(retry_after: str) -> float | None:
@@ -131,6 +140,7 @@ class WaitUntilRateLimitReset(BackoffStrategy):
     reset_header: str = "X-RateLimit-Reset"
     remaining_header: str = "X-RateLimit-Remaining"
     min_wait: float = 1
+    longest_wait: float = LONGEST_NAMED_WAIT_SECONDS  # `check` waits less (source_events.check)
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
         if not isinstance(response_or_exception, requests.Response):
@@ -143,7 +153,9 @@ class WaitUntilRateLimitReset(BackoffStrategy):
             return None
         if not spent:
             return None
-        return named_wait(max(reset - time.time(), float(self.min_wait)), response_or_exception, self.reset_header)
+        return named_wait(
+            max(reset - time.time(), float(self.min_wait)), response_or_exception, self.reset_header, self.longest_wait
+        )
 
 
 @dataclass

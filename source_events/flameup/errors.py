@@ -13,19 +13,18 @@ from source_events.common.pages import parsed_body
 
 @dataclass
 class FlameupErrorHandler(EventsErrorHandler):
-    """The events error handler, plus a 400/422 about `limit`, or about `offset` for a request past the first page (a
-    rule the manifest cannot declare: its filters match on a status code OR a predicate, and a predicate does not see
-    the status code): handed back to the retriever's `ask` (IGNORE), which tells a page too large (asked again smaller
-    when the page size is the connector's to find, else a config error naming `flameup.page_size`) from a listing
-    served no deeper."""
+    """The events error handler, plus a 400/422 about `limit` (a rule the manifest cannot declare: its filters match on
+    a status code OR a predicate, and a predicate does not see the status code): handed back to the retriever's `ask`
+    (IGNORE), which tells a page too large (asked again smaller when the page size is the connector's to find, else a
+    config error naming `flameup.page_size`) from a listing served no deeper. A 400 about `offset` fails the sync with
+    its message: taken for a depth served no deeper, one that says "a multiple of the page size" lost events quietly
+    (adversary review of 0.5.17's first version)."""
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 422):
             message = refusal_message(response_or_exception).lower()
             if "limit" in message and _asked(response_or_exception, "limit"):
                 return _HANDED_BACK
-            if "offset" in message and _asked(response_or_exception, "offset"):
-                return _HANDED_BACK  # a cap on the offset alone, deeper in a listing: served no deeper (depth.py)
         return super().interpret_response(response_or_exception)
 
 
@@ -46,6 +45,6 @@ def refusal_message(response: requests.Response) -> str:
 
 
 def _asked(response: requests.Response, name: str) -> int | None:
-    """The positive number the refused request asked as `name` (`limit`, `offset`), if any."""
+    """The positive number the refused request asked as `name`, if any."""
     asked = parse_qs(urlsplit(response.request.url if response.request else "").query).get(name)
     return int(asked[0]) if asked and asked[0].isdigit() and int(asked[0]) > 0 else None

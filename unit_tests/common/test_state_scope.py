@@ -89,3 +89,20 @@ def test_a_state_saved_before_the_server_was_named_is_resumed_from_and_the_next_
     elsewhere = {**named, "base_url": "http://127.0.0.1:8080/api/v1"}
     assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: elsewhere}, named) == ({}, named)
     assert "(`flameup.base_url` changed since)" in _said(caplog)[0]
+
+
+def test_a_server_is_named_by_its_scheme_host_and_path_alone(config):
+    """Unset is the vendor's; a host's case and a trailing / say nothing; a query (a token someone put in `base_url`)
+    never reaches a state (adversary review of 0.5.17's first version)."""
+    from source_events.config import parse_config
+
+    flameup = config.with_flameup().build()
+    scope = {
+        url: parse_config({"flameup": {**flameup["flameup"], "base_url": url}}).flameup.state_scope()["base_url"]
+        for url in ("https://API.flameup.ai/api/v1/", "https://api.flameup.ai/api/v1?key=SECRET")
+    }
+    unset = {**flameup["flameup"]}
+    unset.pop("base_url", None)
+
+    assert set(scope.values()) == {"https://api.flameup.ai/api/v1"}
+    assert parse_config({"flameup": unset}).flameup.state_scope()["base_url"] == "https://api.flameup.ai/api/v1"
