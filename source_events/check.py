@@ -23,9 +23,9 @@ CONNECT_TIMEOUT_SECONDS = 10
 # time) is reported after this many retries within about this many seconds, not after a sync's budget (6 retries,
 # which held the form for 2 min 46 s against an API answering 503)
 CHECK_RETRIES = 2
+CHECK_RETRY_SECONDS = 15
 # how the manifest's messages for retried answers begin (retry_server_errors, retry_rate_limited)
 RETRIES_SPENT_PREFIX = "The API is "
-CHECK_RETRY_SECONDS = 15
 
 
 def check_stream(stream: AbstractStream, requester: Any, logger: logging.Logger) -> str | None:

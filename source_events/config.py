@@ -145,9 +145,8 @@ class FlameupConfig(_Section):
         """The settings that decide which events the stream holds: a state saved under others says nothing of what
         was read under these (source_events.common.checkpoints.saved_for_scope)."""
         return {
-            "base_url": _server(
-                self.base_url, "flameup"
-            ),  # another server (another account, an emulator): other events
+            # another server (another account's, an emulator) holds other events
+            "base_url": _server(self.base_url, "flameup"),
             "workspace_id": self.workspace_id,
             "user_id": self.user_id or None,  # "" filters nothing, as unset (the manifest sends neither)
             "event": self.event or None,

@@ -22,8 +22,8 @@ class FlameupErrorHandler(EventsErrorHandler):
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 422):
-            message = refusal_message(response_or_exception).lower()
-            if "limit" in message and _asked(response_or_exception, "limit"):
+            message, asked = refusal_message(response_or_exception), _limit_asked(response_or_exception)
+            if "limit" in message.lower() and asked:
                 return _HANDED_BACK
         return super().interpret_response(response_or_exception)
 
@@ -44,7 +44,6 @@ def refusal_message(response: requests.Response) -> str:
     return str(body.get("message") or error or "")
 
 
-def _asked(response: requests.Response, name: str) -> int | None:
-    """The positive number the refused request asked as `name`, if any."""
-    asked = parse_qs(urlsplit(response.request.url if response.request else "").query).get(name)
-    return int(asked[0]) if asked and asked[0].isdigit() and int(asked[0]) > 0 else None
+def _limit_asked(response: requests.Response) -> int | None:
+    asked = parse_qs(urlsplit(response.request.url if response.request else "").query).get("limit")
+    return int(asked[0]) if asked and asked[0].isdigit() else None

@@ -86,7 +86,7 @@ def test_a_state_saved_before_the_server_was_named_is_resumed_from_and_the_next_
 
     assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: SCOPE}, named) == (STATE, named)
     assert _said(caplog) == []
-    elsewhere = {**named, "base_url": "http://127.0.0.1:8080/api/v1"}
+    elsewhere = {**named, "base_url": "https://proxy.example.com/api/v1"}
     assert saved_for_scope("flameup_events", {**STATE, SCOPE_KEY: elsewhere}, named) == ({}, named)
     assert "(`flameup.base_url` changed since)" in _said(caplog)[0]
 
