@@ -238,12 +238,14 @@ def test_each_commands_help_still_describes_its_options(command):
         (
             ("flameup", "bem"),
             ("flameup_events", "bem_event"),
-            "`bem_event` (no such stream). This config provides: `flameup_events`, `bem_events`.",
+            "`bem_event` (no such stream; did you mean `bem_events`?). This config provides: `flameup_events`, "
+            "`bem_events`.",
         ),
         (
             ("flameup",),
             ("flameup_event", "bem_events"),
-            "`bem_events` (needs a `bem` section in the config, not switched off by `bem.replicate`), `flameup_event` (no such stream). "
+            "`bem_events` (needs a `bem` section in the config, not switched off by `bem.replicate`), `flameup_event` "
+            "(no such stream; did you mean `flameup_events`?). "
             "This config provides: `flameup_events`.",
         ),
     ],

@@ -8,6 +8,7 @@ the other API's stream when only one API is configured, would look like an empty
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     reasons = ", ".join(
         f"`{name}` (needs a `{sections[name]}` section in the config, not switched off by `{sections[name]}.replicate`)"
         if name in sections
-        else f"`{name}` (no such stream)"
+        else f"`{name}` (no such stream{_did_you_mean(name, sections)})"
         for name in unknown
     )
     raise AirbyteTracedException(
@@ -53,6 +54,12 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
         internal_message=f"catalog streams not provided by the config: {unknown}",
         failure_type=FailureType.config_error,
     )
+
+
+def _did_you_mean(name: str, streams: Iterable[str]) -> str:
+    """`; did you mean `bem_events`?` for a stream name one typo away from one of the connector's, else nothing."""
+    close = difflib.get_close_matches(name, list(streams), n=1)
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _named(streams: Iterable[str]) -> str:

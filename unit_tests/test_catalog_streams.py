@@ -37,6 +37,6 @@ def test_every_unknown_name_is_listed_once_sorted(config):
         refuse_streams_not_provided(["zz", "bem_event", "zz", FLAMEUP], parse_config(config.with_flameup().build()))
 
     assert raised.value.message.startswith(
-        "The catalog names streams this config does not provide: `bem_event` (no such stream), `zz` (no such "
-        "stream). This config provides: `flameup_events`."
+        "The catalog names streams this config does not provide: `bem_event` (no such stream; did you mean "
+        "`bem_events`?), `zz` (no such stream). This config provides: `flameup_events`."
     )
