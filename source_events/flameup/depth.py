@@ -130,7 +130,6 @@ class ReadSoFar:
         # first listing keeps none: what it listed before is what its window read (`new` false)
         self._listed = None if first_of_window else SeenEvents()
         self.refused = False  # the listing ended on a refusal to serve it deeper
-        self.served_to = 0  # the furthest `offset` + events of its answers with events
         self.ended_at: tuple[int, int] | None = None  # the empty answer that ended it: (offset, limit asked)
         #: the fields an event listed held outside the range asked, however Flameup compares: not the one compared
         self.not_compared: set[str] = set()

@@ -237,7 +237,6 @@ class FlameupRetriever(SimpleRetriever):
             if clamped:
                 events = []  # the empty page it stands for: the listing ends once its position is confirmed
             self._depth.served(asked_at, len(events))
-            read.served_to = max(read.served_to, asked_at + len(events))
             if not events:
                 read.ended_at = (asked_at, self.page_sizes.limit)
             # a full page deep, not a full page: pages filtered after cutting are seldom full (depth.py)
