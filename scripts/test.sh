@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: a virtualenv with the package and its test extras at the locked versions
-# (constraints.txt), then ruff, the schema check and pytest.
+# (constraints.txt), then ruff, vermin, the schema check and pytest.
 #   ./scripts/test.sh            # all tests, with the machine's python3, in .venv
 #   ./scripts/test.sh -k bem     # any pytest arguments
 #   PYTHON=~/.pyenv/versions/3.10.13/bin/python ./scripts/test.sh    # another interpreter, in .venv-py310
@@ -28,9 +28,15 @@ fi
 echo "test.sh: ruff (lint, then format)"
 "$VENV/bin/ruff" check source_events testkit unit_tests integration_tests scripts bench
 "$VENV/bin/ruff" format --check --quiet source_events testkit unit_tests integration_tests scripts bench
+# CI runs the whole suite on the newest Python (.ci/run): nothing may need a Python newer than the oldest
+# setup.py supports (datetime.UTC, tomllib, typing.Self: 3.11), which vermin reads off the code
+OLDEST_SUPPORTED=$(sed -n 's/.*python_requires=">=\([0-9.]*\),.*/\1/p' setup.py)
+echo "test.sh: vermin (nothing newer than Python $OLDEST_SUPPORTED, setup.py's oldest)"
+"$VENV/bin/vermin" -q --no-tips --violations --eval-annotations -t="$OLDEST_SUPPORTED-" \
+  source_events testkit unit_tests integration_tests scripts bench
 echo "test.sh: the generated JSON schemas match the documented bodies"
 "$VENV/bin/python" scripts/generate_schemas.py --check
-echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (about 5-6 minutes on 2 idle cores, longer on a busy machine)"
+echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (about 6-8 minutes on 2 idle cores, longer on a busy machine)"
 # Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
 # `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.
 exec "$VENV/bin/python" -m pytest -n "${TEST_PROCESSES:-2}" "$@"
