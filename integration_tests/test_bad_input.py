@@ -24,6 +24,7 @@ BEM = {"api_key": BEM_API_KEY, "base_url": session_emulator().bem_base_url}
 def _state(stream: str, value) -> list:
     return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": value}}]
 
+
 _NOT_JSON = '{"bem": {"api_key": "bem_emulator_key",}}'
 
 
