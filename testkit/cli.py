@@ -1,5 +1,7 @@
-"""Running the real `source-events` CLI in a subprocess, as Airbyte does, and reading what it prints."""
+"""Running the real `source-events` CLI in a process of its own, as Airbyte does, and reading what it prints."""
 
+import atexit
+import itertools
 import json
 import os
 import subprocess
@@ -7,6 +9,14 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+from testkit.cli_forks import CliForkServer
+
+# the CLI's runs, forked from a process that has imported the CDK once (testkit.cli_forks)
+_FORKS = CliForkServer()
+atexit.register(_FORKS.close)
+_RUNS = itertools.count()
+TIMEOUT_SECONDS = 180
 
 
 class CliRun:
@@ -38,7 +48,8 @@ def run_cli(
     *extra: str,
     through_pipes: bool = False,
 ) -> CliRun:
-    """`through_pipes`: each input passed as a pipe that reads once (`/dev/fd/N`, as `--config <(…)` does), not a file."""
+    """`source-events COMMAND *extra` with these inputs, each written to a file (`through_pipes`: each passed as a
+    pipe that reads once, `/dev/fd/N`, as `--config <(…)` does, from a new interpreter)."""
     args = [sys.executable, "-m", "source_events", command, *extra]
     pipes: list[int] = []
     for name, value in (("config", config), ("catalog", catalog), ("state", state)):
@@ -53,13 +64,24 @@ def run_cli(
                 path = tmp_path / f"{name}.json"
                 path.write_text(text)
                 args += [f"--{name}", str(path)]
+    if not through_pipes:
+        return _forked(args, tmp_path)
     try:
         return CliRun(
-            subprocess.run(args, capture_output=True, text=True, timeout=180, check=False, pass_fds=tuple(pipes))
+            subprocess.run(
+                args, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False, pass_fds=tuple(pipes)
+            )
         )
     finally:
         for readable in pipes:
             os.close(readable)
+
+
+def _forked(args: list[str], tmp_path: Path) -> CliRun:
+    run = next(_RUNS)
+    stdout, stderr = tmp_path / f"cli-{run}.stdout", tmp_path / f"cli-{run}.stderr"
+    returncode = _FORKS.run(args[3:], stdout, stderr, TIMEOUT_SECONDS)
+    return CliRun(subprocess.CompletedProcess(args, returncode, stdout.read_text(), stderr.read_text()))
 
 
 def _write_and_close(writable: int, data: bytes) -> None:
