@@ -104,9 +104,14 @@ def request_costs(api, received: list, cap: int) -> dict[str, float]:
     first_look: tuple | None = None
     closed: set[tuple] = set()  # the windows whose listing answered empty
     # the history from `start_date` holds the first look's range (the sync's): a page of it past offset 0 shows a
-    # listing's end (`_prove_end`), unless the sync was one window, the first look's range itself
+    # listing's end (`_prove_end`), unless the sync was one window, the first look's range itself. The planner
+    # probes (`limit=1`) each part it cuts the history into: none probed means one window. (Not "no request on a
+    # part": the check beyond a window's end asks a part of it, and took a one-window sync's pages for end proofs.)
     ranges = [_range_of(request) for request in received]
-    one_window = all(r == ranges[0] or not _holds(ranges[0], r) for r in ranges[1:]) if ranges else True
+    one_window = not any(
+        request.query.get("limit") == ["1"] and r != ranges[0] and _holds(ranges[0], r)
+        for request, r in zip(received[1:], ranges[1:], strict=True)
+    )
     for request in received:
         query = {name: values[0] for name, values in request.query.items()}
         answer = api.list_events(

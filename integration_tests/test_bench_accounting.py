@@ -56,3 +56,21 @@ def test_pace_is_read_over_complete_cycles(flameup_pace):
     bursts = [start + 0.01 * i for start in (0.0, 60.0, 120.0) for i in range(120)] + [180.0, 180.01]
     assert flameup_pace._last_cycle_start(bursts) == 360
     assert flameup_pace._last_cycle_start([0.0, 0.5, 1.0]) == 2  # never paused: the whole run
+
+
+def test_flameup_costs_of_a_one_window_sync_count_its_pages_as_pages(flameup_pace):
+    """A history of half a window read as one window, with the check beyond its listing's end (a part of the
+    history): its pages are data pages, and no request is an end proof (`_prove_end` asks nothing of a sync's
+    first window). The benchmark's smoke run once counted 43 of 48 requests as end proofs."""
+    cap = 20
+    events = flameup_history(window_events(cap) // 2, timedelta(days=30), seed=5)
+    with running_emulator(events, flameup_behaviour=FlameupBehaviour(limit_cap=cap)) as server:
+        config = emulator_config(server, flameup={"start_date": "2020-01-01T00:00:00Z"})
+        run_read(config, catalog("flameup_events"))
+        received = [request for request in server.received if request.api == "flameup"]
+        costs = flameup_pace.request_costs(server.flameup, received, cap)
+
+    assert costs["end proofs"] == 0
+    assert costs["data pages"] >= len(events) / cap
+    sent = ("refused page sizes", "first look", "probes", "end proofs", "closing empty pages", "data pages")
+    assert sum(costs[kind] for kind in sent) == len(received)
