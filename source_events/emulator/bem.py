@@ -1,5 +1,6 @@
 """bem `GET /events`: x-api-key auth, startingAfter/endingBefore cursors, limit 1..100, CSV-array filters."""
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -23,7 +24,9 @@ LISTINGS_KEPT = 8  # readers and probes ask for both sort orders in turn
 # "sorted by creation time" readings (the second: its floor) and says when a late commit becomes listable.
 CREATED_KEY = "_created"
 
-TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed"]
+# "per_request": drawn anew for each request (seeded by the request's number), as `ORDER BY created_second` without
+# a tie-breaker gives in SQL databases
+TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed", "per_request"]
 
 
 class BemBehaviour(BaseModel, frozen=True):
@@ -46,9 +49,11 @@ class BemBehaviour(BaseModel, frozen=True):
     # False: the `eventIDs` filter is ignored (an unknown parameter, as for an API version without it): the answer
     # is the listing as if it had not been sent
     honours_event_ids: bool = True
-    # how `startingAfter` is read: after the event named (as documented), from it (the event itself first), or not at
-    # all (every page starts at the listing's start)
-    starting_after: Literal["exclusive", "inclusive", "ignored"] = "exclusive"
+    # how `startingAfter` is read: after the event named (as documented), from it (the event itself first), not at
+    # all (every page starts at the listing's start), or after the event's creation second ("after_second": every
+    # event of a later second oldest first, of an earlier one newest first; a keyset on a creation time kept to the
+    # second, which skips the rest of the named event's second)
+    starting_after: Literal["exclusive", "inclusive", "ignored", "after_second"] = "exclusive"
 
 
 class BemApi:
@@ -65,6 +70,7 @@ class BemApi:
         self.clock = clock  # unix seconds: retention, the listing delay, the moment of events added "now"
         self.version = 0  # bumped by every change made through the emulator: part of every cache key
         self._listings = RecentAnswers(LISTINGS_KEPT)
+        self._tie_draws = 0  # orders drawn for ties (`asc_ties` or `desc_ties` "per_request")
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("x-api-key") != self.api_key:
@@ -82,6 +88,8 @@ class BemApi:
             return ApiResponse(400, {"message": "startingAfter and endingBefore are mutually exclusive"})
         descending = (first(query, "sortOrder") or "asc") == "desc" and self.behaviour.honours_sort_order
         listed, position = self._listing(query, descending)
+        if (self.behaviour.desc_ties if descending else self.behaviour.asc_ties) == "per_request":
+            listed, position = self._ties_drawn(listed)
         for cursor in (after, before):
             if cursor and cursor not in position:
                 if self.behaviour.unknown_cursor == "reject":
@@ -91,7 +99,11 @@ class BemApi:
                 after = before = None  # "from_start": as if no cursor had been sent
         total = len(listed)
         # slice the page only: copying the tail first made each request cost O(events)
-        if after:
+        if after and self.behaviour.starting_after == "after_second":
+            second = int(created_at(listed[position[after]]))
+            later = (lambda e: int(created_at(e)) < second) if descending else (lambda e: int(created_at(e)) > second)
+            listed = [e for e in listed if later(e)][:limit]
+        elif after:
             start = position[after] + (0 if self.behaviour.starting_after == "inclusive" else 1)
             listed = listed[start : start + limit]
         elif before:
@@ -137,6 +149,21 @@ class BemApi:
             listed += _broken_ties(by_second[second], ties)
         return listed
 
+    def _ties_drawn(self, listed: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """`listed` with the events of each creation second in a new order, and each ID's position in it."""
+        self._tie_draws += 1
+        rng = random.Random(f"bem ties {self._tie_draws}")
+        runs: list[list[dict[str, Any]]] = []
+        for event in listed:
+            if runs and int(created_at(runs[-1][0])) == int(created_at(event)):
+                runs[-1].append(event)
+            else:
+                runs.append([event])
+        for run in runs:
+            rng.shuffle(run)
+        drawn = [event for run in runs for event in run]
+        return drawn, {e["eventID"]: i for i, e in enumerate(drawn)}
+
     def listed_ids(self) -> set[str]:
         """The IDs of every event listed now (committed, not expired), whatever the filters: the ground truth."""
         return {e["eventID"] for e in self.listed_events()}
@@ -180,7 +207,8 @@ class BemApi:
 
 
 def _broken_ties(events: list[dict[str, Any]], ties: TieOrder) -> list[dict[str, Any]]:
-    """The events of one second in the order a tie rule gives: by ID or by insertion, up or down."""
+    """The events of one second in the order a tie rule gives: by ID or by insertion, up or down (drawn anew for each
+    request: by insertion here, then BemApi._ties_drawn)."""
     key = (lambda e: e["eventID"]) if ties.startswith("id") else (lambda e: e[CREATED_KEY])
     return sorted(events, key=key, reverse=ties.endswith("_reversed"))
 
