@@ -50,8 +50,9 @@ def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, 
     now = int(time.time())
     server.bem.clock = time.time
     server.bem.behaviour = behaviour
-    server.bem.events = bem_events_in_seconds(_seconds(rng, now - 3_600, 200, 6), seed=11)
-    assert any(count > 1 for count in _per_second(server.bem.events).values()), "no second holds two events"
+    history = _seconds(rng, now - 3_600, 200, 6)
+    assert any(count > 1 for count in history.values()), "no second holds two events"
+    server.bem.events = bem_events_in_seconds(history, seed=11)
     config = emulator_config(server, bem={"page_size": 7})
 
     first = run_read(config, catalog(BEM))
@@ -65,10 +66,3 @@ def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, 
 
     missing = {e["eventID"] for e in new} - set(keys(second, BEM))
     assert not missing, f"{behaviour!r}: {len(missing)} new events missing"
-
-
-def _per_second(events: list[dict]) -> dict[int, int]:
-    seconds: dict[int, int] = {}
-    for event in events:
-        seconds[event["_created"][0]] = seconds.get(event["_created"][0], 0) + 1
-    return seconds

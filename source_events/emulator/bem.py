@@ -24,7 +24,7 @@ LISTINGS_KEPT = 8  # readers and probes ask for both sort orders in turn
 # "sorted by creation time" readings (the second: its floor) and says when a late commit becomes listable.
 CREATED_KEY = "_created"
 
-# "per_request": drawn anew for each request (seeded by the request's number), as `ORDER BY created_second` without
+# "per_request": drawn anew for each request (seeded by how many were drawn before), as `ORDER BY created_second` without
 # a tie-breaker gives in SQL databases
 TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed", "per_request"]
 
