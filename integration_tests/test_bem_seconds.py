@@ -1,22 +1,44 @@
 """bem paging within one creation second. bem's IDs order events only to the second, and its docs say neither what
 the listing is sorted by nor how `startingAfter` is matched: an API may resume after the **second** of the ID named
 (a keyset on a creation time kept to the second: the rest of that second is skipped), or list a second's events in
-a new order on each request (no tie-breaker). The readers resume after a page's last ID, which loses the rest of its
-second under either: 256 of 1,200 events at pages of 7 and 20 at pages of 100, exit code 0 (adversary review of
-0.5.17; docs/exactness.md, Known limits). Naming the last ID before the page's last second instead lists that second
-again whole. Strict xfail until the readers do: each case below loses events today."""
+a new order on each request (no tie-breaker). Each page's next request names the last ID before the page's last
+second (source_events.bem.forward.resume_after), which lists that second again whole. Resuming after the page's last
+ID, as 0.5.17 did, lost 256 of 1,200 events at pages of 7 and 20 at pages of 100, exit code 0 (adversary review)."""
 
 import random
 import time
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
+from hypothesis import given, note
+from hypothesis import strategies as st
 
 from source_events.emulator import BemApi, BemBehaviour, FlameupApi
 from source_events.emulator.sample import BEM_API_KEY, FLAMEUP_API_KEY, WORKSPACE_ID
 from source_events.emulator.server import EmulatorServer
 from testkit.builders import BEM, bem_events_in_seconds, catalog, run_read, states_of
 from testkit.emulator import assert_exactly_once, emulator_config, keys
+from testkit.properties import property_settings
+
+_PROPERTY = property_settings(12)
+
+readings = st.one_of(
+    # the rest of the named event's second skipped, whatever the listing is sorted by
+    st.builds(
+        BemBehaviour,
+        sort_by=st.sampled_from(["id", "created", "second"]),
+        starting_after=st.just("after_second"),
+        honours_sort_order=st.booleans(),
+    ),
+    # a second's events in a new order on each request, in one direction or both
+    st.builds(
+        BemBehaviour,
+        sort_by=st.just("second"),
+        asc_ties=st.sampled_from(["per_request", "id"]),
+        desc_ties=st.sampled_from(["per_request", "insertion"]),
+        starting_after=st.sampled_from(["exclusive", "inclusive"]),
+    ).filter(lambda b: "per_request" in (b.asc_ties, b.desc_ties)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,39 +52,42 @@ def _seconds(rng: random.Random, start: int, seconds: int, most: int) -> dict[in
     return {start + 5 * s: rng.randint(1, most) for s in range(seconds)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bem resumes after a page's last ID: an API that resumes after its second, or reorders a second's events "
-    "on each request, skips the rest of that second (docs/exactness.md, Known limits)",
-)
-@pytest.mark.parametrize(
-    "behaviour",
-    [
-        pytest.param(BemBehaviour(sort_by="second", starting_after="after_second"), id="after_the_seconds_end"),
-        pytest.param(BemBehaviour(sort_by="id", starting_after="after_second"), id="after_the_seconds_end-by_id"),
-        pytest.param(BemBehaviour(sort_by="second", asc_ties="per_request", desc_ties="per_request"), id="ties_drawn"),
-    ],
-)
-def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, behaviour):
-    """Seconds of up to 6 events (less than a page of 7), a full sync, then an incremental one after more such
-    seconds: every event once in the first, every new one in the second."""
-    rng = random.Random(11)
+@_PROPERTY
+@given(behaviour=readings, page_size=st.sampled_from([7, 100]), seed=st.integers(0, 10_000))
+def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, behaviour, page_size, seed):
+    """Seconds of up to 6 events (less than a page), a full sync, the same sync killed after one of its states and
+    resumed, then an incremental one after more such seconds: every event once in the first, every event in the
+    killed and resumed one, every new one in the last."""
+    rng = random.Random(seed)
     now = int(time.time())
     server.bem.clock = time.time
     server.bem.behaviour = behaviour
-    history = _seconds(rng, now - 3_600, 200, 6)
+    history = _seconds(rng, now - 3_600, 300, 6)
     assert any(count > 1 for count in history.values()), "no second holds two events"
-    server.bem.events = bem_events_in_seconds(history, seed=11)
-    config = emulator_config(server, bem={"page_size": 7})
+    server.bem.events = bem_events_in_seconds(history, seed=seed)
+    scenario = f"{behaviour!r}, page_size={page_size}, seed={seed}"
+    note(scenario)
+    config = emulator_config(server, bem={"page_size": page_size})
 
     first = run_read(config, catalog(BEM))
 
-    assert_exactly_once(keys(first, BEM), server.ground_truth()[BEM], repr(behaviour))
-    new = bem_events_in_seconds(_seconds(rng, now - 200, 30, 6), seed=12)
+    assert_exactly_once(keys(first, BEM), server.ground_truth()[BEM], scenario)
+    # killed after one of its states (drawn by the seed) and resumed from it: every event, before or after
+    emitted_before, states = [], []
+    for message in first.records_and_state_messages:
+        if message.record:
+            emitted_before.append(message.record.data["eventID"])
+        else:
+            states.append((len(emitted_before), message.state.stream.stream_state.__dict__))
+    cut, killed_at = states[rng.randrange(len(states))]
+    resumed = run_read(config, catalog(BEM), StateBuilder().with_stream_state(BEM, killed_at).build())
+    lost = server.ground_truth()[BEM] - set(emitted_before[:cut]) - set(keys(resumed, BEM))
+    assert not lost, f"{scenario}, resumed from {killed_at}: {len(lost)} lost"
+    new = bem_events_in_seconds(_seconds(rng, now - 200, 30, 6), seed=seed + 1)
     server.bem.events = server.bem.events + new
     saved = StateBuilder().with_stream_state(BEM, states_of(first, BEM)[-1]).build()
 
     second = run_read(config, catalog(BEM), saved)
 
     missing = {e["eventID"] for e in new} - set(keys(second, BEM))
-    assert not missing, f"{behaviour!r}: {len(missing)} new events missing"
+    assert not missing, f"{scenario}: {len(missing)} new events missing"

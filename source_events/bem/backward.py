@@ -20,7 +20,7 @@ listing's bottom.
 
 import logging
 
-from source_events.bem.forward import NEWEST_FIRST, OLDEST_FIRST, Request, seconds_of
+from source_events.bem.forward import NEWEST_FIRST, OLDEST_FIRST, Request, resume_after, seconds_of
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.bem.meeting import Meeting
 from source_events.bem.position import TopOfListing
@@ -152,10 +152,10 @@ class BackwardRead:
         if reached_floor:
             self.stopped_at_floor = True
             self._meeting.passed(Meeting.NEWEST_FIRST, [e for e in fresh if e not in set(above)])
-        # where it stands: the last event of the page, or, once it stopped, the last event it read
+        # where it stands: before the page's last second (resume_after), or, once it stopped, the last event it read
         stopped = self.met or reached_floor
         self._page, self._trail = set(ids), ids
-        self.after = ids[-1] if not stopped else (read[-1] if read else self.after)
+        self.after = resume_after(ids) if not stopped else (read[-1] if read else self.after)
         self.request = None if stopped else Request(NEWEST_FIRST, self._page_size, self.after)
         return emit
 

@@ -1,7 +1,8 @@
 """bem's oldest-first reader: from a position up, one page after another, until it meets the newest-first reader
 (source_events.bem.meeting), or an empty page at a confirmed position ends the listing.
 
-Each request names the last ID of the page before (`startingAfter`), as the vendor's SDK does; `totalCount` and
+Each request names the last ID of the page before that page's last second (`startingAfter`, resume_after): the
+vendor's SDK names the page's last ID, which can skip the rest of its second; `totalCount` and
 short pages are no stop signal. A position can vanish while the sync reads, not only between syncs: retention
 deletes the oldest events, exactly where a first sync reading oldest first stands, and a user deletes the
 event just read. An API may then answer the request naming it with a 400 (Stripe-style), with an empty page
@@ -56,6 +57,21 @@ class Request:
 
 def seconds_of(ids: list[str]) -> list[int]:
     return [second for second in map(ksuid_seconds, ids) if second is not None]
+
+
+def resume_after(ids: list[str]) -> str:
+    """The ID a page's next request names (`startingAfter`): the last one before the page's last second, so that
+    second is listed again whole, and its events read already are not emitted again. bem may resume after the second
+    of the ID named rather than after the ID (a keyset on a creation time kept to the second), or list a second's
+    events in another order on each request: resuming after the last ID would skip the rest of its second either way
+    (api-notes: "resume from a real earlier ID and drop duplicates"; adversary review of 0.5.17). The last ID where
+    the whole page is one second (no earlier ID would page past it) or its IDs carry no second."""
+    last = ksuid_seconds(ids[-1])
+    if last is not None:
+        for event_id in reversed(ids):
+            if ksuid_seconds(event_id) != last:
+                return event_id
+    return ids[-1]
 
 
 class ForwardRead:
@@ -137,8 +153,9 @@ class ForwardRead:
         self.met = met_at is not None
         self._page = set(ids)
         self._trail = ids
-        # where it stands: the last event of the page, or, once it met the other reader, the last event it read
-        self.after = ids[-1] if not self.met else (read[-1] if read else self.after)
+        # where it stands: before the page's last second (resume_after), or, once it met the other reader, the last
+        # event it read
+        self.after = resume_after(ids) if not self.met else (read[-1] if read else self.after)
         reached_ceiling = self._ceiling is not None and self._furthest is not None and self._furthest > self._ceiling
         self.request = None if self.met or reached_ceiling else Request(OLDEST_FIRST, self._page_size, self.after)
         return emit

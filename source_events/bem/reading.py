@@ -1,6 +1,6 @@
 """bem's whole read: two readers in two partitions, oldest first from the saved position
 (source_events.bem.forward) and newest first from the top (source_events.bem.backward), until they meet
-(source_events.bem.meeting). bem pages one way (each request names the last ID of the page before), so a long
+(source_events.bem.meeting). bem pages one way (each request names an ID of the page before), so a long
 read from one end is one round trip per page; from both ends it takes about half as long.
 
 A first sync reads the whole listing from both ends. A later sync resumes oldest first from the saved position

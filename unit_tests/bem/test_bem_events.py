@@ -11,6 +11,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_events.bem.backward import SORT_CHECK_EVENTS
+from source_events.bem.forward import resume_after
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
@@ -47,9 +48,10 @@ def _after_request(bem, number: int, change) -> list[int]:
 
 
 def _once_served_oldest_first(bem, event_id: str, change, page_size: int) -> list[str]:
-    """The fake API applies `change(bem)` once it has served `event_id` as the last event of an oldest-first page
-    of `page_size` (the position that reader resumes from next; not the sort-order check's answer, which asks for
-    SORT_CHECK_EVENTS oldest first); returns a list that holds it once the change fired."""
+    """The fake API applies `change(bem)` once it has served an oldest-first page of `page_size` whose next position
+    is `event_id` (the last event before the page's last second, `resume_after`, where that reader resumes from
+    next; not the sort-order check's answer, which asks for SORT_CHECK_EVENTS oldest first); returns a list that holds
+    it once the change fired."""
     assert page_size != SORT_CHECK_EVENTS, "the reader's pages could not be told from the sort-order check"
     answer, fired = bem.list_events, []
 
@@ -57,7 +59,7 @@ def _once_served_oldest_first(bem, event_id: str, change, page_size: int) -> lis
         response = answer(path, query, headers)
         events = (response.body or {}).get("events") or []
         page = query.get("sortOrder") == ["asc"] and query.get("limit") == [str(page_size)]
-        if not fired and page and events and events[-1]["eventID"] == event_id:
+        if not fired and page and events and resume_after([e["eventID"] for e in events]) == event_id:
             change(bem)
             fired.append(event_id)
         return response
@@ -359,11 +361,12 @@ def test_a_vanished_saved_position_is_recovered_without_losing_what_came_after_i
     final = positions_of(second, BEM)[-1]
     assert "recovering" not in final
     # the state is ordinary again: the next sync with nothing new reads its lookback from both ends (the oldest-first
-    # reader's page, an empty page and its confirmation; the sort order check and the top page)
+    # reader's page, its last second again (resume_after), an empty page and its confirmation; the sort order check
+    # and the top page)
     http.reset_mock()
     third = run_read(cfg, catalog(BEM), state(BEM, final))
     assert set(record_ids(third, BEM, "eventID")) <= {e["eventID"] for e in new}
-    assert len(requests_of(http, "bem")) <= 6
+    assert len(requests_of(http, "bem")) <= 7
 
 
 def test_retention_deleting_the_position_of_a_first_sync_reads_on_from_the_listings_start(config, bem, http, caplog):
@@ -389,16 +392,18 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     bem.behaviour = BemBehaviour(unknown_cursor=unknown_cursor)
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
     listed = _listed(bem)
-    delete_last_read = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[9]))  # noqa: E731
-    fired = _once_served_oldest_first(bem, listed[9], delete_last_read, page_size=5)
+    # pages of 5, one event a second: each page resumes before its last event ([3], [7], [11], ...)
+    delete_position = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[11]))  # noqa: E731
+    fired = _once_served_oldest_first(bem, listed[11], delete_position, page_size=5)
 
     output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
 
-    assert fired == [listed[9]]
+    assert fired == [listed[11]]
     emitted = record_ids(output, BEM, "eventID")
     assert sorted(emitted) == listed  # each once, none lost (the deleted one was read before it went)
-    # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s)
-    assert len(requests_of(http, "bem")) <= 2 * 50 // 5 + 10
+    # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s); each page
+    # lists the last second of the one before again (resume_after): 4 new events a page of 5
+    assert len(requests_of(http, "bem")) <= 2 * 50 // (5 - 1) + 10
 
 
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):

@@ -48,8 +48,11 @@ def test_the_oldest_first_reader_ends_only_on_an_empty_page_at_a_confirmed_posit
     forward = _forward()
 
     assert forward.take(listing[:10], True) == listing[:10]
-    assert forward.request.starting_after == listing[9]
-    assert forward.take(listing[10:], True) == listing[10:]  # a short page: not the end
+    # the next request names the last ID before the page's last second: that second is listed again whole
+    assert forward.request.starting_after == listing[8]
+    assert forward.take(listing[9:], True) == listing[10:]  # a short page: not the end; [9] is not emitted twice
+    assert forward.request.starting_after == listing[13]
+    assert forward.take(listing[14:], True) == []  # its last second again: one second whole, so after its last ID
     assert forward.request.starting_after == listing[14]
     assert forward.take([], True) == []  # an empty page: is the position still listed?
     assert forward.request.event_ids == listing[14] and forward.request.limit == 1
@@ -71,8 +74,8 @@ def test_a_vanished_position_falls_back_on_the_event_read_before_it(answer):
     else:  # the API answered an unknown position with its listing's start
         forward.take(_ids(list(range(_T0 - 100, _T0 - 90)), seed=2), True)
 
-    assert forward.request.starting_after == listing[8]
-    assert forward.take(listing[9:19], True) == listing[10:19]  # the one read before is not emitted twice
+    assert forward.request.starting_after == listing[7]  # the position was listing[8], before the page's last second
+    assert forward.take(listing[8:18], True) == listing[10:18]  # those read before are not emitted twice
 
 
 def test_once_no_event_of_the_page_is_left_the_listings_start_shows_whether_it_reads_on_from_there():
@@ -80,7 +83,7 @@ def test_once_no_event_of_the_page_is_left_the_listings_start_shows_whether_it_r
     retained, deleted = _forward(), _forward()
     for forward in (retained, deleted):
         forward.take(listing[:10], True)
-        for _ in range(10):  # every event of the page vanished, one after another
+        for _ in range(9):  # every event of the page up to the position (its 9th) vanished, one after another
             forward.take([], False)
         assert forward.request.starting_after is None and forward.request.sort_order == "asc"
 
@@ -100,9 +103,10 @@ def test_the_oldest_first_reader_stops_where_the_newest_first_reader_read_whole_
     forward = _forward(meeting=meeting)
 
     assert forward.take(listing[:10], True) == listing[:10]
-    assert forward.take(listing[10:20], True) == listing[10:15]  # 15 to 19: read by the other, not settled
+    # each page resumes before its last second ([8], then [17]), which the next lists again
+    assert forward.take(listing[9:19], True) == listing[10:15]  # 15 to 18: read by the other, not settled
     assert not forward.done
-    assert forward.take(listing[20:30], True) == []  # 20 is settled: met
+    assert forward.take(listing[18:28], True) == []  # 19 is not settled, 20 is: met
 
     assert forward.done and forward.met and forward.covered and forward.after == listing[19]
 

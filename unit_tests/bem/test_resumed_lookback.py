@@ -21,7 +21,8 @@ BOTH = ("oldest_first", "newest_first")
 
 
 def _listing(honours_sort_order: bool) -> tuple[BemApi, list[str]]:
-    """60 events, one a second: the oldest-first reader's pages end at IDs 9, 19, ..., 59."""
+    """60 events, one a second: the oldest-first reader's pages of 10 resume before their last second, at IDs 8, 17,
+    26, 35, 44, 53, 58, then 59 (its last page, one second)."""
     bem = BemApi(BEM_KEY, bem_events_in_seconds({_T0 + s: 1 for s in range(60)}, seed=3))
     bem.behaviour = BemBehaviour(honours_sort_order=honours_sort_order)
     return bem, sorted(e["eventID"] for e in bem.events)
@@ -70,16 +71,17 @@ def test_a_sync_resumed_where_the_oldest_first_reader_stood_at_the_end_ends_on_a
 @pytest.mark.parametrize("honours_sort_order", [True, False], ids=["sort-order-honoured", "sort-order-ignored"])
 def test_an_event_listed_late_behind_where_a_killed_sync_stood_is_read_by_the_next_sync(honours_sort_order):
     bem, listed = _listing(honours_sort_order)
-    _, killed = _sync(bem, BemState(), partitions=("oldest_first",), killed_at=_standing_after(listed[39]))
-    # listed late: created at second 35, under where the reader stood (39) and within the lookback of the newest (59)
-    late = bem_events_in_seconds({_T0 + 35: 1}, seed=99)[0]
+    _, killed = _sync(bem, BemState(), partitions=("oldest_first",), killed_at=_standing_after(listed[44]))
+    assert killed.reading.oldest_first.starting_after == listed[44]  # killed where it stood
+    # listed late: created at second 40, under where the reader stood (44) and within the lookback of the newest (59)
+    late = bem_events_in_seconds({_T0 + 40: 1}, seed=99)[0]
     bem.events.append(late)
 
     resumed, final = _sync(bem, BemState.from_saved(killed.to_saved()))
     following, _ = _sync(bem, BemState.from_saved(final.to_saved()))
 
-    assert set(listed[40:]) <= set(resumed)
-    assert late["eventID"] in set(resumed) | set(following)  # 0.5.12: the resumed sync ended on listed[39]: lost
+    assert set(listed[45:]) <= set(resumed)
+    assert late["eventID"] in set(resumed) | set(following)  # 0.5.12: the resumed sync ended on its position: lost
 
 
 @pytest.mark.parametrize("honours_sort_order", [True, False], ids=["sort-order-honoured", "sort-order-ignored"])
