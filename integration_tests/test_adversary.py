@@ -271,8 +271,11 @@ def test_bem_ignoring_sort_order_is_seen_when_the_oldest_event_is_deleted_before
     assert not truth - set(emitted), f"{len(truth - set(emitted))} of {len(truth)} events lost"
     assert len(emitted) == len(set(emitted)), "an event emitted twice"
     # the pages, the closing empty page and its confirmation, the check, the discarded first page newest first, and
-    # at pages of one the oldest-first reader's position (the deleted event) looked for again: not the listing twice
-    assert len(sent) <= len(events) // page_size + 7, f"{len(sent)} requests for {len(events)} events"
+    # at pages of one the oldest-first reader's position (the deleted event) looked for again: not the listing twice.
+    # Each page lists the second it ended in again (resume_after): one event a page here, a second holding one
+    # (pages of one event are each one second, and resume after it)
+    new_a_page = max(page_size - 1, 1)
+    assert len(sent) <= len(events) // new_a_page + 7, f"{len(sent)} requests for {len(events)} events"
     final = states_of(output, BEM)[-1]
     assert final.get("reading") is None and final["eventID"]
 

@@ -186,9 +186,13 @@ def test_bem_full_sync_and_unchanged_incremental_stay_within_the_request_budget(
     http.reset_mock()
     again = run_read(cfg, catalog(BEM), state_message(BEM, states_of(first, BEM)[-1]))
 
-    # each reader's pages, the sort order check, each one's last page, and the seconds where they meet
-    assert full_sync_requests <= 1.1 * math.ceil(len(bem.events) / PAGE_SIZE) + 10 + 6
+    # each reader's pages, the sort order check, each one's last page, and the seconds where they meet; each page
+    # lists the second it ended in again (resume_after): up to 7 events, 3 to 4 on average
+    assert full_sync_requests <= 1.1 * math.ceil(len(bem.events) / (PAGE_SIZE - 4)) + 10 + 6
     # nothing new: the lookback's pages (the newest second and the 60 before it, by default), an empty page, its
     # confirmation; the newest-first reader's sort order check and top page (leaving so short a backlog alone)
     assert len(again.records) == 7 * 7
-    assert len(http.request_history) == math.ceil(7 * 7 / PAGE_SIZE) + 2 + 2
+    # the lookback's 7 seconds of 7 in pages of 20, each after the first starting again at the second the one before
+    # ended in (resume_after): 20, 20, 20, then the last second, 7: four pages
+    lookback_pages = 4
+    assert len(http.request_history) == lookback_pages + 2 + 2
