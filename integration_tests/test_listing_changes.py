@@ -28,7 +28,7 @@ from source_events.emulator import BemBehaviour, FlameupBehaviour
 from source_events.emulator.datasets import bem_events, flameup_events
 from source_events.emulator.sample import WORKSPACE_ID
 from source_events.emulator.server import Addition, Deletion
-from testkit.builders import BEM, FLAMEUP, catalog, run_read
+from testkit.builders import BEM, FLAMEUP, bem_events_in_seconds, catalog, run_read
 from testkit.emulator import assert_within, emulator_config, full_flameup_sync, keys, running_emulator, sync_bounds
 from testkit.properties import property_settings
 from testkit.tie_fuzz import one_sync
@@ -448,6 +448,23 @@ def test_a_bem_api_that_ignores_starting_after_fails_naming_it_after_a_bounded_n
         ), messages
         assert server.requests_by_api["bem"] <= 2 * (20 + SAME_ANSWER_SPARE + 20)  # pages of 20
         assert len(set(keys(output, BEM))) < 120  # it never read past the first pages: it could not
+
+
+@pytest.mark.parametrize("page_size", [2, 3])
+def test_a_bem_api_that_ignores_starting_after_at_small_pages_fails_though_its_answers_alternate(page_size):
+    """Pages of 2 or 3 and seconds of up to 3 events: the oldest-first reader's answers alternate (the first page cut
+    "from" the event named, then the whole first page), never the same page twice in a row. 0.5.18 asked without end,
+    hundreds of requests a second (adversary review); a reader asking the same requests in turn without news fails."""
+    now = int(time.time())
+    history = bem_events_in_seconds({now - 2400 + 6 * s: 1 + s % 3 for s in range(150)}, seed=2)
+    with running_emulator(bem_events=history, bem_behaviour=BemBehaviour(starting_after="ignored")) as server:
+        output = run_read(emulator_config(server, bem={"page_size": page_size}), catalog(BEM), expect_failure=True)
+
+        messages = [e.trace.error.message for e in output.errors]
+        assert any(
+            "asking the same positions in turn" in m and "does bem read `startingAfter`" in m for m in messages
+        ), messages
+        assert server.requests_by_api["bem"] <= 20
 
 
 def test_bem_ids_that_carry_no_time_are_read_and_the_narrower_lookback_is_said_once(caplog):

@@ -49,15 +49,24 @@ class PositionsKeptVanishing(Exception):
 # first draft counted them, and failed syncs that finish).
 MAX_SAME_REQUEST = 2
 SAME_ANSWER_SPARE = 3
+# Nor may one reader go round in a circle: the same requests answered the same, in the same order, three times over,
+# with no ID it was not listed since it last emitted one (bem ignoring `startingAfter` at pages of 2 or 3: "from" the
+# first event cut it off, then after the second, its answers alternate, never the same page twice in a row; 0.5.18
+# asked without end, adversary review). Not fewer answers without news: a reader may read the listing again from its
+# start (a position deleted, answered from the start), and a second's events listed in a new order on each request
+# may send it back and forth a while before one answer takes it on; neither repeats itself exactly.
+CIRCLE_TURNS = 3
+CIRCLE_KEPT = 10_000  # answers without news a circle is looked for among (a circle is a few pages)
 
 
 class ListingDoesNotMoveOn(Exception):
     """A reader's answers brought nothing new, the same again and again: the sync fails rather than ask without end."""
 
-    def __init__(self, answers: int, request: Request) -> None:
+    def __init__(self, answers: int, request: Request, circling: bool = False) -> None:
         super().__init__(f"{answers} answers without news, the last to {request.query}")
         self.answers = answers
         self.request = request
+        self.circling = circling  # the same requests asked in turn, not the same page in a row
 
 
 class BemReading:
@@ -83,6 +92,8 @@ class BemReading:
         # to the same request; and its last answer
         self._without_news: dict[str, tuple[int, int]] = {}
         self._last_answer: dict[str, list[str]] = {}
+        # partition -> the answers its reader had since it last emitted an event: whether it goes round in a circle
+        self._circling: dict[str, Circling] = {}
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
         self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting)
@@ -188,6 +199,7 @@ class BemReading:
             left_before = self._meeting.left_to_other(role)
             emitted = reader.take(ids, response.status_code == 200)
             self._note_same_request(partition, asked, ids, emitted)
+            self._note_circling(partition, reader, asked, ids, emitted)
             if self._meeting.left_to_other(role) != left_before:  # what it stands on is partly the other's
                 other = next(p for p in READERS if p != partition)
                 self._counts_on[partition] = self._last_taken.get(other, 0)
@@ -225,6 +237,23 @@ class BemReading:
         self._without_news[partition] = (answers, same)
         if same >= MAX_SAME_REQUEST or answers > self._page_size + SAME_ANSWER_SPARE:
             raise ListingDoesNotMoveOn(answers, asked)
+
+    def _note_circling(
+        self,
+        partition: str,
+        reader: ForwardRead | BackwardRead,
+        asked: Request | None,
+        ids: list[str],
+        emitted: list[str],
+    ) -> None:
+        """ListingDoesNotMoveOn once a reader goes round in a circle (CIRCLE_TURNS)."""
+        circling = self._circling.get(partition)
+        if emitted or circling is None or circling.reader is not reader:  # news, or a reader started again
+            circling = self._circling[partition] = Circling(reader)
+        if emitted or asked is None or not ids:
+            return
+        if circling.went_round((asked, tuple(ids))):
+            raise ListingDoesNotMoveOn(len(circling.answers), asked, circling=True)
 
     def handed_on(self, partition: str) -> bool:
         """The records of the last answer of the reader `partition` drives were handed on: a state may say where
@@ -338,6 +367,37 @@ class BemReading:
         resume = top.below if top.below is not None else position.resume_for(newest_second)
         # the newest ID read, else the last sync's; a position alone (nothing read, and no newest saved): that ID
         return BemState(eventID=newest or self._saved.eventID or resume, starting_after=resume)
+
+
+class Circling:
+    """The answers one reader had since it last emitted an event, and the IDs they listed (BemReading._note_circling)."""
+
+    def __init__(self, reader: ForwardRead | BackwardRead) -> None:
+        self.reader = reader
+        self._listed: set[str] = set()
+        self.answers: list[tuple[Request, tuple[str, ...]]] = []  # in a row, none listing an ID not listed before
+        self._at: dict[tuple[Request, tuple[str, ...]], list[int]] = {}  # answer -> where in `answers`
+
+    def went_round(self, answer: tuple[Request, tuple[str, ...]]) -> bool:
+        """Whether `answer` (a request and its IDs) ends the same answers CIRCLE_TURNS times over."""
+        if not set(answer[1]) <= self._listed or len(self.answers) >= CIRCLE_KEPT:
+            # news of a kind, or a long way without emitting (the other reader's events, a listing read again):
+            # a circle lies within the answers after it
+            self._listed = set(answer[1]) if len(self._listed) > CIRCLE_KEPT * 10 else self._listed | set(answer[1])
+            self.answers, self._at = [], {}
+            return False
+        self._at.setdefault(answer, []).append(len(self.answers))
+        self.answers.append(answer)
+        end = len(self.answers)
+        for before in self._at[answer][:-1]:
+            turn = end - 1 - before
+            if end >= CIRCLE_TURNS * turn and all(
+                self.answers[end - t * turn - 1 - i] == self.answers[end - 1 - i]
+                for t in range(1, CIRCLE_TURNS)
+                for i in range(turn)
+            ):
+                return True
+        return False
 
 
 def _newer(one: str | None, other: str | None) -> str | None:

@@ -54,11 +54,16 @@ class BemRetriever(SimpleRetriever):
                 try:
                     emit = set(reading.take(partition, response))
                 except ListingDoesNotMoveOn as error:
+                    said = (
+                        f"bem answered {error.answers} requests in a row with events read before only, asking the "
+                        "same positions in turn"
+                        if error.circling
+                        else f"bem answered {error.answers} requests in a row with the same page of events read before"
+                    )
                     raise UserFacingError(
-                        message=f"bem answered {error.answers} requests in a row with the same page of events read "
-                        f"before (the last: ?{urlencode(error.request.query)}): its listing does not move on from where "
-                        "the reader stands (does bem read `startingAfter`, its cursor, another way?). The sync stops "
-                        "rather than ask without end.",
+                        message=f"{said} (the last: ?{urlencode(error.request.query)}): its listing does not move on "
+                        "from where the reader stands (does bem read `startingAfter`, its cursor, another way?). The "
+                        "sync stops rather than ask without end.",
                         internal_message=str(error),
                         failure_type=FailureType.system_error,
                     ) from None
