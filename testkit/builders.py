@@ -136,13 +136,14 @@ def a_flameup_event(timestamp: str, rng: random.Random | None = None, **fields: 
     }
 
 
-def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7) -> list[dict[str, Any]]:
-    """counts: unix second -> how many events were created in it (created in that order)."""
+def bem_events_in_seconds(counts: Mapping[int, int], seed: int = 7, id_clock_skew: int = 0) -> list[dict[str, Any]]:
+    """counts: unix second -> how many events were created in it (created in that order). With `id_clock_skew`,
+    each ID is minted by a clock up to that many seconds off, either way, at random."""
     rng = random.Random(seed)
     events = []
     for second in sorted(counts):
         for n in range(counts[second]):
-            event_id = ksuid(second, rng)
+            event_id = ksuid(second + (rng.randint(-id_clock_skew, id_clock_skew) if id_clock_skew else 0), rng)
             events.append(
                 {
                     "eventID": event_id,

@@ -20,7 +20,8 @@ listing's bottom.
 
 import logging
 
-from source_events.bem.forward import NEWEST_FIRST, OLDEST_FIRST, Request, resume_after, seconds_of
+from source_events.bem.anchor import Anchoring, further_back
+from source_events.bem.forward import NEWEST_FIRST, OLDEST_FIRST, Request, seconds_of
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.bem.meeting import Meeting
 from source_events.bem.position import TopOfListing
@@ -35,9 +36,16 @@ SORT_CHECK_EVENTS = 10
 
 class BackwardRead:
     def __init__(
-        self, start: NewestFirst, page_size: int, lookback_seconds: int, apart_seconds: int, meeting: Meeting
+        self,
+        start: NewestFirst,
+        page_size: int,
+        lookback_seconds: int,
+        apart_seconds: int,
+        meeting: Meeting,
+        anchoring: Anchoring | None = None,
     ) -> None:
         self._page_size = page_size
+        self._anchoring = anchoring or Anchoring()  # shared with the oldest-first reader
         self._apart = apart_seconds
         self._meeting = meeting
         self.floor = start.floor_second
@@ -152,10 +160,20 @@ class BackwardRead:
         if reached_floor:
             self.stopped_at_floor = True
             self._meeting.passed(Meeting.NEWEST_FIRST, [e for e in fresh if e not in set(above)])
-        # where it stands: before the page's last second (resume_after), or, once it stopped, the last event it read
+        again = self._anchoring.recovery(self._trail, self.after, ids)
+        if again is not None:  # bem skipped events after the ID named: ask after an earlier one on its page
+            LOGGER.info(
+                f"Stream bem_events: bem skipped events after startingAfter={self.after} (newest first); asking again."
+            )
+            self._page |= set(ids)  # what it read on both pages is not emitted twice
+            self.met, self.stopped_at_floor, self.after = False, False, again
+            self.request = Request(NEWEST_FIRST, self._page_size, self.after)
+            return emit
+        # where it stands: before the page's last second (source_events.bem.anchor), or, once it stopped, the last
+        # event it read
         stopped = self.met or reached_floor
         self._page, self._trail = set(ids), ids
-        self.after = resume_after(ids) if not stopped else (read[-1] if read else self.after)
+        self.after = self._anchoring.resume_after(ids) if not stopped else (read[-1] if read else self.after)
         self.request = None if stopped else Request(NEWEST_FIRST, self._page_size, self.after)
         return emit
 
@@ -193,7 +211,8 @@ class BackwardRead:
     @property
     def saved(self) -> NewestFirst:
         return NewestFirst(
-            starting_after=self.after,
+            # further back than `after` on its page: the answer to a resumed reader cannot be checked
+            starting_after=further_back(self._trail, self.after) if self.after is not None else None,
             done=self.covered,
             top=Top(eventID=self.top.event_id, below=self.top.below),
             floor_second=self.floor,

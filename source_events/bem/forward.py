@@ -1,9 +1,9 @@
 """bem's oldest-first reader: from a position up, one page after another, until it meets the newest-first reader
 (source_events.bem.meeting), or an empty page at a confirmed position ends the listing.
 
-Each request names the last ID of the page before that page's last second (`startingAfter`, resume_after): the
-vendor's SDK names the page's last ID, which can skip the rest of its second; `totalCount` and
-short pages are no stop signal. A position can vanish while the sync reads, not only between syncs: retention
+Each request names the last ID of the page before that page's last second (`startingAfter`, source_events.bem.anchor):
+the vendor's SDK names the page's last ID, which can skip the rest of its second; `totalCount` and short pages are no
+stop signal. A position can vanish while the sync reads, not only between syncs: retention
 deletes the oldest events, exactly where a first sync reading oldest first stands, and a user deletes the
 event just read. An API may then answer the request naming it with a 400 (Stripe-style), with an empty page
 (which would end the read early, forever), or with the listing from its start. So:
@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from source_events.bem.anchor import Anchoring, further_back
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.bem.meeting import Meeting
 from source_events.bem.position import LookbackPosition
@@ -59,21 +60,6 @@ def seconds_of(ids: list[str]) -> list[int]:
     return [second for second in map(ksuid_seconds, ids) if second is not None]
 
 
-def resume_after(ids: list[str]) -> str:
-    """The ID a page's next request names (`startingAfter`): the last one before the page's last second, so that
-    second is listed again whole, and its events read already are not emitted again. bem may resume after the second
-    of the ID named rather than after the ID (a keyset on a creation time kept to the second), or list a second's
-    events in another order on each request: resuming after the last ID would skip the rest of its second either way
-    (api-notes: "resume from a real earlier ID and drop duplicates"; adversary review of 0.5.17). The last ID where
-    the whole page is one second (no earlier ID would page past it) or its IDs carry no second."""
-    last = ksuid_seconds(ids[-1])
-    if last is not None:
-        for event_id in reversed(ids):
-            if ksuid_seconds(event_id) != last:
-                return event_id
-    return ids[-1]
-
-
 class ForwardRead:
     """Oldest first after `after` (None: the listing's start), up to `ceiling_second` at most (None: no ceiling; a
     killed sync's newest-first reader read everything above it). `position` is its lookback: where the next sync
@@ -87,8 +73,10 @@ class ForwardRead:
         meeting: Meeting,
         after: str | None,
         ceiling_second: int | None = None,
+        anchoring: Anchoring | None = None,
     ) -> None:
         self.position = position
+        self._anchoring = anchoring or Anchoring()  # shared with the newest-first reader
         self._page_size = page_size
         self._apart = apart_seconds  # how far two events' ID seconds may lie apart against the listing's order
         self._meeting = meeting
@@ -108,6 +96,12 @@ class ForwardRead:
     @property
     def done(self) -> bool:
         return self.request is None
+
+    @property
+    def resumes_after(self) -> str | None:
+        """Where a resumed sync's reader asks from (its state): further back than `after` on its page, since the
+        answer comes to a reader without that page, which cannot check it (source_events.bem.anchor)."""
+        return further_back(self._trail, self.after) if self.after is not None else None
 
     @property
     def covered(self) -> bool:
@@ -150,12 +144,19 @@ class ForwardRead:
             second = ksuid_seconds(event_id)
             if second is not None:
                 self._furthest = second if self._furthest is None else max(self._furthest, second)
+        again = self._anchoring.recovery(self._trail, self.after, ids)
+        if again is not None:  # bem skipped events after the ID named: ask after an earlier one on its page
+            LOGGER.info(f"Stream bem_events: bem skipped events after startingAfter={self.after}; asking again.")
+            self._page |= set(ids)  # what it read on both pages is not emitted twice
+            self.met, self.after = False, again
+            self.request = Request(OLDEST_FIRST, self._page_size, self.after)
+            return emit
         self.met = met_at is not None
         self._page = set(ids)
         self._trail = ids
-        # where it stands: before the page's last second (resume_after), or, once it met the other reader, the last
-        # event it read
-        self.after = resume_after(ids) if not self.met else (read[-1] if read else self.after)
+        # where it stands: before the page's last second (source_events.bem.anchor), or, once it met the other reader,
+        # the last event it read
+        self.after = self._anchoring.resume_after(ids) if not self.met else (read[-1] if read else self.after)
         reached_ceiling = self._ceiling is not None and self._furthest is not None and self._furthest > self._ceiling
         self.request = None if self.met or reached_ceiling else Request(OLDEST_FIRST, self._page_size, self.after)
         return emit

@@ -19,6 +19,7 @@ import threading
 
 import requests
 
+from source_events.bem.anchor import Anchoring
 from source_events.bem.backward import BackwardRead
 from source_events.bem.forward import ForwardRead, Request
 from source_events.bem.ksuid import ksuid_seconds
@@ -82,6 +83,7 @@ class BemReading:
         self._lock = threading.Lock()
         # an ID more than `apart` behind a reader's frontier lies in a second it has read whole
         self._meeting = Meeting(zone_seconds=self._apart)
+        self._anchoring = Anchoring()  # which ID each request names: careful once bem shows it skips events
         self._restarts = 0
         self._emitted = 0  # events emitted so far: whether a reader started again read anything new
         # where the last reader started again lost its position: (events emitted, the two readers' positions)
@@ -96,7 +98,9 @@ class BemReading:
         self._circling: dict[str, Circling] = {}
         reading = saved.reading or self._new_reading(saved)
         self._forward = self._forward_from(reading.oldest_first, ceiling=self._ceiling(reading.newest_first))
-        self._backward = BackwardRead(reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting)
+        self._backward = BackwardRead(
+            reading.newest_first, page_size, lookback_seconds, self._apart, self._meeting, self._anchoring
+        )
         # which reader each partition drives (a reader started again takes over the partition that found it needed)
         self._driven: dict[str, ForwardRead | BackwardRead] = {
             Meeting.OLDEST_FIRST: self._forward,
@@ -152,7 +156,13 @@ class BemReading:
             )
         position = LookbackPosition(lookback, self._lookback, self._page_size)
         forward = ForwardRead(
-            position, self._page_size, self._apart, self._meeting, after=start.starting_after, ceiling_second=ceiling
+            position,
+            self._page_size,
+            self._apart,
+            self._meeting,
+            after=start.starting_after,
+            ceiling_second=ceiling,
+            anchoring=self._anchoring,
         )
         if start.done:
             forward.request = None
@@ -267,7 +277,7 @@ class BemReading:
             reader = self._answered_by.get(partition, self._driven[partition])
             if reader is self._forward:
                 stands: OldestFirst | NewestFirst = OldestFirst(
-                    starting_after=reader.after,
+                    starting_after=reader.resumes_after,
                     done=reader.covered,
                     newest=reader.position.newest,
                     resume_after=reader.position.resume_after,
@@ -331,7 +341,9 @@ class BemReading:
         else:
             LOGGER.warning("Stream bem_events: reading newest first again from the top, down to the lost position.")
             start = NewestFirst(floor_second=forward.read_under)
-            self._backward = BackwardRead(start, self._page_size, self._lookback, self._apart, self._meeting)
+            self._backward = BackwardRead(
+                start, self._page_size, self._lookback, self._apart, self._meeting, self._anchoring
+            )
             self._backward.read_down_to(forward.read_under)
             self._driven[partition] = self._backward
 

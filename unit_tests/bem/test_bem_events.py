@@ -10,8 +10,8 @@ import random
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from source_events.bem.anchor import resume_after
 from source_events.bem.backward import SORT_CHECK_EVENTS
-from source_events.bem.forward import resume_after
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.emulator import BemBehaviour
 from source_events.emulator.ids import ksuid
@@ -403,7 +403,9 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     assert sorted(emitted) == listed  # each once, none lost (the deleted one was read before it went)
     # both readers may read all of it: 50 events in 50 s lie within the seconds they meet in (2 x 60 s); each page
     # lists the last second of the one before again (resume_after): 4 new events a page of 5
-    assert len(requests_of(http, "bem")) <= 2 * 50 // (5 - 1) + 10
+    # (from_start: the answer from the listing's start lists events from before the position again, so the reader
+    # asks once more from further back too, source_events.bem.anchor: 3 more requests)
+    assert len(requests_of(http, "bem")) <= 2 * 50 // (5 - 1) + 10 + (3 if unknown_cursor == "from_start" else 0)
 
 
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):

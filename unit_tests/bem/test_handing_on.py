@@ -97,7 +97,9 @@ def test_a_readers_position_waits_only_for_answers_the_other_reader_took_before(
     sync.hand_on("oldest_first", 4)
     sync.hand_on("oldest_first", 1)  # its first page handed on, it takes the second one (or confirms the end)
 
-    assert _oldest_first_position(sync.written[-1][0]) == sync.listing[4]
+    # its page is one second: it asks after its last ID, [4]; a state names the page's first, further back (the
+    # answer to a resumed reader comes without the page to check it against: source_events.bem.anchor)
+    assert _oldest_first_position(sync.written[-1][0]) == sync.listing[0]
     sync.hand_on("oldest_first")
     sync.hand_on("newest_first")
     sync.assert_every_state_resumes_to_every_event()
@@ -114,7 +116,8 @@ def test_a_readers_position_waits_only_once_it_left_events_to_the_other_reader(c
     sync.hand_on("oldest_first")
 
     written_while_held = [_oldest_first_position(state) for state, _ in sync.written]
-    # each page resumes before its last second (resume_after): [0..4] at [3], [4..8] at [7], ...
-    assert [sync.listing[i] for i in (3, 7, 11, 15)] == [p for p in written_while_held if p][:4]
+    # each page resumes before its last second: [0..4] after [3], [4..8] after [7], ...; a state names the ID before
+    # that one, further back (source_events.bem.anchor): [2], [6], ...
+    assert [sync.listing[i] for i in (2, 6, 10, 14)] == [p for p in written_while_held if p][:4]
     sync.hand_on("newest_first")
     sync.assert_every_state_resumes_to_every_event()

@@ -116,7 +116,7 @@ def test_a_ceiling_stops_the_oldest_first_reader_once_it_read_above_it():
     forward = _forward(ceiling=_T0 + 12)
 
     forward.take(listing[:10], True)
-    forward.take(listing[10:20], True)
+    forward.take(listing[9:19], True)  # after [8]: its last second again
 
     assert forward.done and forward.covered
 
@@ -129,8 +129,9 @@ def test_the_newest_first_reader_checks_the_sort_order_reads_down_to_its_floor_a
     backward.take(listing[:SORT_CHECK_EVENTS], True)
     assert backward.request.sort_order == "desc" and backward.request.starting_after is None
     assert backward.take(listing[:89:-1], True) == listing[:89:-1]  # 99 down to 90
-    assert backward.take(listing[89:79:-1], True) == listing[89:79:-1]
-    assert backward.take(listing[79:69:-1], True) == listing[79:74:-1]  # under the floor: read before
+    assert backward.request.starting_after == listing[91]  # before the page's last second, listed again
+    assert backward.take(listing[90:80:-1], True) == listing[89:80:-1]
+    assert backward.take(listing[81:71:-1], True) == listing[80:74:-1]  # under the floor: read before
 
     assert backward.done and backward.covered and backward.top.event_id == listing[-1]
 
