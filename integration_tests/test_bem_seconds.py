@@ -9,7 +9,6 @@ clocks a second or two off can put that ID in the very creation second of the pa
 """
 
 import random
-import time
 
 import pytest
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -26,23 +25,34 @@ from testkit.properties import property_settings
 
 _PROPERTY = property_settings(12)
 
+# (reading, how far IDs' clocks may be off): an answer to a reader resuming after an ID's second shows the skip
+# whenever that ID lay in the page's last creation second (the page's last event goes missing), so its IDs may be off
+# by up to MARGIN_SECONDS; a second's events reordered on each request may hide it (Known limits), so their IDs are not
 readings = st.one_of(
     # the rest of the named event's second skipped, whatever the listing is sorted by
-    st.builds(
-        BemBehaviour,
-        sort_by=st.sampled_from(["id", "created", "second"]),
-        starting_after=st.just("after_second"),
-        honours_sort_order=st.booleans(),
+    st.tuples(
+        st.builds(
+            BemBehaviour,
+            sort_by=st.sampled_from(["id", "created", "second"]),
+            starting_after=st.just("after_second"),
+            honours_sort_order=st.booleans(),
+        ),
+        st.sampled_from([0, 1, MARGIN_SECONDS]),
     ),
     # a second's events in a new order on each request, in one direction or both
-    st.builds(
-        BemBehaviour,
-        sort_by=st.just("second"),
-        asc_ties=st.sampled_from(["per_request", "id"]),
-        desc_ties=st.sampled_from(["per_request", "insertion"]),
-        starting_after=st.sampled_from(["exclusive", "inclusive"]),
-    ).filter(lambda b: "per_request" in (b.asc_ties, b.desc_ties)),
+    st.tuples(
+        st.builds(
+            BemBehaviour,
+            sort_by=st.just("second"),
+            asc_ties=st.sampled_from(["per_request", "id"]),
+            desc_ties=st.sampled_from(["per_request", "insertion"]),
+            starting_after=st.sampled_from(["exclusive", "inclusive"]),
+        ).filter(lambda b: "per_request" in (b.asc_ties, b.desc_ties)),
+        st.just(0),
+    ),
 )
+# the listing's clock: an hour of history up to it (fixed, so that each example's IDs are the same on every run)
+_NOW = 1_790_000_000
 
 
 @pytest.fixture(scope="module")
@@ -57,21 +67,15 @@ def _seconds(rng: random.Random, start: int, seconds: int, most: int) -> dict[in
 
 
 @_PROPERTY
-@given(
-    behaviour=readings,
-    page_size=st.sampled_from([7, 100]),
-    id_clock_skew=st.sampled_from([0, 1, MARGIN_SECONDS]),
-    seed=st.integers(0, 10_000),
-)
-def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(
-    server, behaviour, page_size, id_clock_skew, seed
-):
+@given(reading=readings, page_size=st.sampled_from([7, 100]), seed=st.integers(0, 10_000))
+def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, reading, page_size, seed):
     """Seconds of up to 6 events (less than a page), their IDs minted by clocks up to `id_clock_skew` seconds off, a
     full sync, the same sync killed after one of its states and resumed, then an incremental one after more such
     seconds: every event once in the first, every event in the killed and resumed one, every new one in the last."""
+    behaviour, id_clock_skew = reading
     rng = random.Random(seed)
-    now = int(time.time())
-    server.bem.clock = time.time
+    now = _NOW
+    server.bem.clock = lambda: _NOW
     server.bem.behaviour = behaviour
     history = _seconds(rng, now - 3_600, 300, 6)
     assert any(count > 1 for count in history.values()), "no second holds two events"

@@ -149,6 +149,13 @@ class BackwardRead:
         return ids[0] == self._oldest[0] and len(ids) > 1
 
     def _read(self, ids: list[str]) -> list[str]:
+        again = self._anchoring.recovery(self._trail, self.after, ids)
+        if again is not None:  # bem skipped events after the ID named: none of this answer is taken, asked again
+            LOGGER.info(
+                f"Stream bem_events: bem skipped events after startingAfter={self.after} (newest first); asking again."
+            )
+            self.after, self.request = again, Request(NEWEST_FIRST, self._page_size, again)
+            return []
         fresh = [event_id for event_id in ids if event_id not in self._page]
         above = [event_id for event_id in fresh if not self._under_floor(event_id)]
         emit, met_at = self._meeting.arrive(Meeting.NEWEST_FIRST, above)
@@ -160,15 +167,6 @@ class BackwardRead:
         if reached_floor:
             self.stopped_at_floor = True
             self._meeting.passed(Meeting.NEWEST_FIRST, [e for e in fresh if e not in set(above)])
-        again = self._anchoring.recovery(self._trail, self.after, ids)
-        if again is not None:  # bem skipped events after the ID named: ask after an earlier one on its page
-            LOGGER.info(
-                f"Stream bem_events: bem skipped events after startingAfter={self.after} (newest first); asking again."
-            )
-            self._page |= set(ids)  # what it read on both pages is not emitted twice
-            self.met, self.stopped_at_floor, self.after = False, False, again
-            self.request = Request(NEWEST_FIRST, self._page_size, self.after)
-            return emit
         # where it stands: before the page's last second (source_events.bem.anchor), or, once it stopped, the last
         # event it read
         stopped = self.met or reached_floor

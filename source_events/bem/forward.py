@@ -136,6 +136,11 @@ class ForwardRead:
         return self._read(ids)
 
     def _read(self, ids: list[str]) -> list[str]:
+        again = self._anchoring.recovery(self._trail, self.after, ids)
+        if again is not None:  # bem skipped events after the ID named: none of this answer is taken, asked again
+            LOGGER.info(f"Stream bem_events: bem skipped events after startingAfter={self.after}; asking again.")
+            self.after, self.request = again, Request(OLDEST_FIRST, self._page_size, again)
+            return []
         fresh = [event_id for event_id in ids if event_id not in self._page]
         emit, met_at = self._meeting.arrive(Meeting.OLDEST_FIRST, fresh)
         read = fresh if met_at is None else fresh[:met_at]
@@ -144,13 +149,6 @@ class ForwardRead:
             second = ksuid_seconds(event_id)
             if second is not None:
                 self._furthest = second if self._furthest is None else max(self._furthest, second)
-        again = self._anchoring.recovery(self._trail, self.after, ids)
-        if again is not None:  # bem skipped events after the ID named: ask after an earlier one on its page
-            LOGGER.info(f"Stream bem_events: bem skipped events after startingAfter={self.after}; asking again.")
-            self._page |= set(ids)  # what it read on both pages is not emitted twice
-            self.met, self.after = False, again
-            self.request = Request(OLDEST_FIRST, self._page_size, self.after)
-            return emit
         self.met = met_at is not None
         self._page = set(ids)
         self._trail = ids
