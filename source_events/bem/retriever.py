@@ -4,6 +4,7 @@ position, of the sort order) is more than the CDK's paginator can say: it ends a
 that is not a 2xx, and a rejected position is exactly such an answer. Each next request leaves as soon as it is
 known, while the records of the answer before are handed on (source_events.bem.ahead)."""
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,14 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_events import cdk_contact
 from source_events.bem.ahead import RequestsAhead
 from source_events.bem.forward import Request
 from source_events.bem.reading import BemReading, ListingDoesNotMoveOn, PositionsKeptVanishing
 from source_events.common.errors import UserFacingError, said_plainly
+from source_events.common.pages import events_page
+
+LOGGER = logging.getLogger("airbyte")
 
 
 @dataclass
@@ -42,9 +47,26 @@ class BemRetriever(SimpleRetriever):
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: StreamSlice | None = None) -> Iterable[Any]:
         reading, checkpoint, partition = self._reading, self._checkpoint, stream_slice["reader"]
 
-        def send(request: Request) -> requests.Response | None:
+        def ask(request: Request) -> requests.Response | None:
             with said_plainly():
                 return self.requester.send_request(stream_slice=stream_slice, request_params=request.query)
+
+        def send(request: Request) -> requests.Response | None:
+            try:
+                return ask(request)
+            except UserFacingError as error:
+                if request.starting_after is None or not _server_errors(error):
+                    raise
+                # bem may answer a position it no longer knows with a 5xx: failing, the state would name it again on
+                # every sync (adversary review of 0.5.17). Still listed, the failure was bem's; gone, it vanished.
+                check = ask(Request(request.sort_order, 1, event_ids=request.starting_after))
+                if check is None or check.status_code != 200 or request.starting_after in _ids_of(check):
+                    raise
+                LOGGER.info(
+                    f"Stream bem_events: bem failed on startingAfter={request.starting_after}, which it no longer "
+                    "lists: the position vanished."
+                )
+                return _position_gone(check)
 
         with RequestsAhead[Request, requests.Response | None](send) as ahead:
             while (request := reading.request(partition)) is not None:
@@ -85,3 +107,22 @@ class BemRetriever(SimpleRetriever):
                         yield record if isinstance(record, Record) else Record(record, self.name, stream_slice)
                 if reading.handed_on(partition):  # after the page's records: a state never gets ahead of them
                     checkpoint()
+
+
+def _server_errors(error: UserFacingError) -> bool:
+    """Whether a request's retries were spent on 5xx answers."""
+    spent = cdk_contact.retries_spent_on(error.__cause__ or error)
+    return spent is not None and spent[1].status_code >= 500
+
+
+def _ids_of(response: requests.Response) -> list[str]:
+    events, _ = events_page(response)
+    return [e.get("eventID") for e in events if isinstance(e, dict)]
+
+
+def _position_gone(check: requests.Response) -> requests.Response:
+    """An answer the reading takes as a rejected position (as a 404 to the request naming it), with no records."""
+    gone = requests.Response()
+    gone.status_code, gone._content, gone.url = 404, b'{"events": []}', check.url  # noqa: SLF001
+    gone.request, gone.headers["Content-Type"] = check.request, "application/json"
+    return gone

@@ -39,8 +39,8 @@ class BemBehaviour(BaseModel, frozen=True):
     desc_ties: TieOrder = "id_reversed"
     honours_sort_order: bool = True  # False: `sortOrder` is ignored, every listing is oldest first
     # how a `startingAfter`/`endingBefore` naming no listed event is answered: a 400 (Stripe-style), an
-    # empty page, or the listing from its start
-    unknown_cursor: Literal["reject", "empty", "from_start"] = "reject"
+    # empty page, the listing from its start, or a 500 (a lookup that fails inside the API)
+    unknown_cursor: Literal["reject", "empty", "from_start", "server_error"] = "reject"
     # events whose ID second is older than this many seconds before now are expired: no longer listed
     retention_seconds: int | None = Field(None, ge=0)
     # late commits: an event is listed only once the clock has passed its creation moment plus this many
@@ -94,6 +94,8 @@ class BemApi:
             if cursor and cursor not in position:
                 if self.behaviour.unknown_cursor == "reject":
                     return ApiResponse(400, {"message": f"event {cursor} not found"})
+                if self.behaviour.unknown_cursor == "server_error":
+                    return ApiResponse(500, {"message": "Internal Server Error"})
                 if self.behaviour.unknown_cursor == "empty":
                     return ApiResponse(200, {"events": [], "totalCount": len(listed)})
                 after = before = None  # "from_start": as if no cursor had been sent

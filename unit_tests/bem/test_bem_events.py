@@ -408,6 +408,47 @@ def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_
     assert len(requests_of(http, "bem")) <= 2 * 50 // (5 - 1) + 10 + (3 if unknown_cursor == "from_start" else 0)
 
 
+def test_a_deleted_position_answered_with_a_server_error_is_checked_and_read_past(config, bem, http, clock, caplog):
+    """bem answering a `startingAfter` it no longer knows with a 500: after the retries, a check (`eventIDs`) shows the
+    event is gone, and the reader falls back on the one read before it. 0.5.18 failed the sync as bem's fault, and
+    its state named the deleted event again on every sync (adversary review of 0.5.17)."""
+    bem.behaviour = BemBehaviour(unknown_cursor="server_error")
+    bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
+    listed = _listed(bem)
+    delete_position = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[11]))  # noqa: E731
+    fired = _once_served_oldest_first(bem, listed[11], delete_position, page_size=5)
+
+    output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
+
+    assert fired == [listed[11]]
+    assert sorted(record_ids(output, BEM, "eventID")) == listed
+    checks = [q for q in requests_of(http, "bem") if q.get("eventIDs") == listed[11]]
+    assert checks and clock.retries, "the position was checked once bem's retries were spent"
+    assert any("which it no longer lists: the position vanished" in r.getMessage() for r in caplog.records)
+
+
+def test_a_saved_position_bem_answers_with_server_errors_while_it_still_lists_it_fails_the_sync(
+    config, bem, http, clock
+):
+    """Still listed: the 500s were bem's, and the sync fails saying so (it resumes from there next time)."""
+    bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(10)}, seed=18)
+    listed = _listed(bem)
+    answer = bem.list_events
+    bem.list_events = lambda path, query, headers: (
+        ApiResponse(500, {"message": "Internal Server Error"})
+        if "startingAfter" in query
+        else answer(path, query, headers)
+    )
+
+    output = run_read(
+        config.with_bem().build(), catalog(BEM), state(BEM, _resumed_after(listed[4])), expect_failure=True
+    )
+
+    messages = [e.trace.error.message for e in output.errors]
+    assert any("HTTP 500 to every try until the retries were spent" in m for m in messages), messages
+    assert any(q.get("eventIDs") == listed[4] for q in requests_of(http, "bem"))  # checked: still listed
+
+
 def test_a_whole_page_deleted_mid_sync_loses_nothing(config, bem, http, caplog):
     bem.behaviour = BemBehaviour(unknown_cursor="reject")
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(60)}, seed=17)
