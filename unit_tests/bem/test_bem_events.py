@@ -387,14 +387,20 @@ def test_retention_deleting_the_position_of_a_first_sync_reads_on_from_the_listi
     assert not [r for r in caplog.records if "Reading what is listed after it newest first" in r.getMessage()]
 
 
-@pytest.mark.parametrize("unknown_cursor", ["reject", "empty", "from_start"])
-def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_it(config, bem, http, unknown_cursor):
+def _position_deleted_once_served(bem, unknown_cursor: str) -> tuple[list[str], list[str]]:
+    """50 events, one a second, read in pages of 5: each page resumes before its last event ([3], [7], [11], ...).
+    The event at [11] is deleted once a page that resumes from it was served. Returns the listing and whether the
+    deletion fired."""
     bem.behaviour = BemBehaviour(unknown_cursor=unknown_cursor)
     bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
     listed = _listed(bem)
-    # pages of 5, one event a second: each page resumes before its last event ([3], [7], [11], ...)
     delete_position = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[11]))  # noqa: E731
-    fired = _once_served_oldest_first(bem, listed[11], delete_position, page_size=5)
+    return listed, _once_served_oldest_first(bem, listed[11], delete_position, page_size=5)
+
+
+@pytest.mark.parametrize("unknown_cursor", ["reject", "empty", "from_start"])
+def test_the_event_just_read_deleted_mid_sync_falls_back_on_the_one_read_before_it(config, bem, http, unknown_cursor):
+    listed, fired = _position_deleted_once_served(bem, unknown_cursor)
 
     output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
 
@@ -412,11 +418,7 @@ def test_a_deleted_position_answered_with_a_server_error_is_checked_and_read_pas
     """bem answering a `startingAfter` it no longer knows with a 500: after the retries, a check (`eventIDs`) shows the
     event is gone, and the reader falls back on the one read before it. 0.5.18 failed the sync as bem's fault, and
     its state named the deleted event again on every sync (adversary review of 0.5.17)."""
-    bem.behaviour = BemBehaviour(unknown_cursor="server_error")
-    bem.events = bem_events_in_seconds({_T0 + s: 1 for s in range(50)}, seed=16)
-    listed = _listed(bem)
-    delete_position = lambda api: api.events.remove(next(e for e in api.events if e["eventID"] == listed[11]))  # noqa: E731
-    fired = _once_served_oldest_first(bem, listed[11], delete_position, page_size=5)
+    listed, fired = _position_deleted_once_served(bem, "server_error")
 
     output = run_read(config.with_bem(page_size=5).build(), catalog(BEM))
 
