@@ -38,10 +38,11 @@ def resume_after(ids: list[str], margin: int = 0) -> str:
     return ids[-1]
 
 
-def further_back(page: list[str], named: str) -> str:
+def further_back(page: list[str], named: str | None) -> str | None:
     """An ID before `named` on its page whose second lies more than CAREFUL_MARGIN_SECONDS from its own (its event was
-    created in an earlier second), else the page's first; `named` itself when it is the first or not on the page."""
-    if named not in page:
+    created in an earlier second), else the page's first; `named` itself when it is the first or not on the page.
+    Where a state says a reader stands: the first answer to a resumed reader comes without the page to check it."""
+    if named is None or named not in page:
         return named
     second = ksuid_seconds(named)
     for event_id in reversed(page[: page.index(named)]):
@@ -73,7 +74,7 @@ class Anchoring:
         if at == 0 or named in self._recovered:
             return None  # nothing before it on its page, or asked again from there already: the reader reads on
         self._recovered.add(named)
-        return further_back(page, named)
+        return further_back(page, named) or named
 
     @staticmethod
     def shows_skipping(page: list[str], named: str, answer: list[str]) -> bool:

@@ -209,8 +209,7 @@ class BackwardRead:
     @property
     def saved(self) -> NewestFirst:
         return NewestFirst(
-            # further back than `after` on its page: the answer to a resumed reader cannot be checked
-            starting_after=further_back(self._trail, self.after) if self.after is not None else None,
+            starting_after=further_back(self._trail, self.after),
             done=self.covered,
             top=Top(eventID=self.top.event_id, below=self.top.below),
             floor_second=self.floor,

@@ -101,7 +101,7 @@ class ForwardRead:
     def resumes_after(self) -> str | None:
         """Where a resumed sync's reader asks from (its state): further back than `after` on its page, since the
         answer comes to a reader without that page, which cannot check it (source_events.bem.anchor)."""
-        return further_back(self._trail, self.after) if self.after is not None else None
+        return further_back(self._trail, self.after)
 
     @property
     def covered(self) -> bool:
