@@ -35,3 +35,15 @@ def test_demo_syncs_both_streams_and_reports_nothing_missing(tmp_path):
         assert len(lines) == full + incremental  # every record of both syncs, as emitted
     assert "OK: every event at the source read, none that is not" in result.stdout
     assert (tmp_path / "state.json").exists()
+
+
+def test_demo_runs_with_no_events_at_one_api_and_refuses_a_negative_count(tmp_path):
+    """A user's first try at a small demo: no bem events at the start (0.5.18 and before: a ValueError traceback)."""
+    run = [sys.executable, "-m", "source_events", "demo", "--output", str(tmp_path), "--flameup-events", "50"]
+
+    result = subprocess.run([*run, "--bem-events", "0"], capture_output=True, text=True, timeout=240)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: every event at the source read, none that is not" in result.stdout
+    refused = subprocess.run([*run, "--bem-events", "-5"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "-5 is not a number of events (0 or more)" in refused.stderr

@@ -43,17 +43,25 @@ class SyncResult:
     requests: int = 0  # the requests the emulator answered during the sync
 
 
+def _count(text: str) -> int:
+    """A number of events: 0 or more."""
+    count = int(text)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count} is not a number of events (0 or more)")
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="source-events demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output", help="folder for records, catalog and state (default: ./output)")
     parser.add_argument(
         "--flameup-events",
-        type=int,
+        type=_count,
         default=3000,
         help="Flameup events the emulator holds at the start (default: 3000)",
     )
     parser.add_argument(
-        "--bem-events", type=int, default=2000, help="bem events the emulator holds at the start (default: 2000)"
+        "--bem-events", type=_count, default=2000, help="bem events the emulator holds at the start (default: 2000)"
     )
     parser.add_argument(
         "--seed", type=int, default=1, help="seed of the generated events: the same seed, the same data (default: 1)"
@@ -215,7 +223,8 @@ def _new_and_late_events(flameup: FlameupApi, bem: BemApi, full: SyncResult) -> 
     now = datetime.now(timezone.utc)
     added = flameup_events(40, now - timedelta(minutes=8), now - timedelta(seconds=1), WORKSPACE, seed=7)
     flameup.events.extend(added)  # includes late ones: timestamps up to 8 minutes back, inside the lookback
-    last_second = max(int(e["_created"][0]) for e in bem.events)
+    # (none at the start: the second now)
+    last_second = max((int(e["_created"][0]) for e in bem.events), default=int(now.timestamp()))
     created = len(bem.events)
     bem_added = [bem_event_at(last_second, rng, created + i) for i in range(5)]  # same second as the last read
     bem_added += [bem_event_at(int(now.timestamp()), rng, created + 5 + i) for i in range(20)]
