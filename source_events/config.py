@@ -106,6 +106,8 @@ def _usable_secret(value: Any) -> Any:
 
 def _no_surrounding_space(value: Any) -> Any:
     """An ID sent as written (the manifest reads the config's own string): a space around it names another one."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty")  # as for a key (pydantic's own words: "should have at least 1 character")
     if isinstance(value, str) and value != value.strip():
         raise ValueError(f"{value.strip()!r} has a space before or after it: remove it")
     return value

@@ -66,6 +66,8 @@ _BAD_CONFIGS = [
     ),
     ("flameup_key_missing", {"flameup": {**_GOOD_FLAMEUP, "api_key": None}}, "`flameup.api_key`"),
     ("flameup_key_blank", {"flameup": {**_GOOD_FLAMEUP, "api_key": "  "}}, "`flameup.api_key` is empty"),
+    ("workspace_empty", {"flameup": {**_GOOD_FLAMEUP, "workspace_id": ""}}, "`flameup.workspace_id` is empty"),
+    ("workspace_blank", {"flameup": {**_GOOD_FLAMEUP, "workspace_id": "  "}}, "`flameup.workspace_id` is empty"),
     (
         "workspace_missing",
         {"flameup": {k: v for k, v in _GOOD_FLAMEUP.items() if k != "workspace_id"}},
