@@ -190,7 +190,7 @@ class BemReading:
         """The answer to the request of the reader `partition` drives. Returns the IDs whose records to emit (in
         the answer's order)."""
         events, total = events_page(response)
-        ids = [e["eventID"] for e in events if isinstance(e, dict) and isinstance(e.get("eventID"), str)]
+        ids = listed_ids(events)
         with self._lock:
             if self._first_sync and self.listing_count is None and isinstance(total, int):
                 self.listing_count = total  # a first sync reads the whole listing: `totalCount` estimates its rows
@@ -410,6 +410,11 @@ class Circling:
             ):
                 return True
         return False
+
+
+def listed_ids(events: list) -> list[str]:
+    """The IDs of an answer's events, in its order (an event without one is no event: EventsErrorHandler)."""
+    return [e["eventID"] for e in events if isinstance(e, dict) and isinstance(e.get("eventID"), str)]
 
 
 def _newer(one: str | None, other: str | None) -> str | None:

@@ -18,7 +18,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_events import cdk_contact
 from source_events.bem.ahead import RequestsAhead
 from source_events.bem.forward import Request
-from source_events.bem.reading import BemReading, ListingDoesNotMoveOn, PositionsKeptVanishing
+from source_events.bem.reading import BemReading, ListingDoesNotMoveOn, PositionsKeptVanishing, listed_ids
 from source_events.common.errors import UserFacingError, said_plainly
 from source_events.common.pages import events_page
 
@@ -60,7 +60,11 @@ class BemRetriever(SimpleRetriever):
                 # bem may answer a position it no longer knows with a 5xx: failing, the state would name it again on
                 # every sync (adversary review of 0.5.17). Still listed, the failure was bem's; gone, it vanished.
                 check = ask(Request(request.sort_order, 1, event_ids=request.starting_after))
-                if check is None or check.status_code != 200 or request.starting_after in _ids_of(check):
+                if (
+                    check is None
+                    or check.status_code != 200
+                    or request.starting_after in listed_ids(events_page(check)[0])
+                ):
                     raise
                 LOGGER.info(
                     f"Stream bem_events: bem failed on startingAfter={request.starting_after}, which it no longer "
@@ -113,11 +117,6 @@ def _server_errors(error: UserFacingError) -> bool:
     """Whether a request's retries were spent on 5xx answers."""
     spent = cdk_contact.retries_spent_on(error.__cause__ or error)
     return spent is not None and spent[1].status_code >= 500
-
-
-def _ids_of(response: requests.Response) -> list[str]:
-    events, _ = events_page(response)
-    return [e.get("eventID") for e in events if isinstance(e, dict)]
 
 
 def _position_gone(check: requests.Response) -> requests.Response:
