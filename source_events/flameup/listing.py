@@ -80,6 +80,25 @@ def tied_at_start(events: Sequence[Any], last_read: Any) -> int:
     return _sharing_the_time_of(last_read, iter(events))
 
 
+def same_page(events: Sequence[Any], other: Sequence[Any]) -> bool:
+    """Whether two answers hold the same page: the same events in any order (ties may be listed in another order on
+    each request), but for the tie each starts with, of as many events in both. A page cut from a listing whose cut
+    falls inside a tie holds other events of that tie each time the tie is reordered: the last page answered for an
+    offset past the end (`FlameupBehaviour.past_the_end`) starts where the listing's end less a page falls."""
+    if len(events) != len(other):
+        return False
+    leading = _sharing_the_time_of(events[0], iter(events)) if events else 0
+    if leading != (_sharing_the_time_of(other[0], iter(other)) if other else 0):
+        return False
+    return sorted(map(_id_of, events[leading:])) == sorted(map(_id_of, other[leading:])) and (
+        not leading or _sharing_the_time_of(events[0], iter(other[:leading])) == leading
+    )
+
+
+def _id_of(event: Any) -> str:
+    return str(event.get("id")) if isinstance(event, Mapping) else repr(event)
+
+
 def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:
     """The longest run from the start of `events` that shares `event`'s `timestamp`, or its `created_at`."""
     if not isinstance(event, Mapping):

@@ -33,6 +33,7 @@ from source_events.flameup.listing import (
     Step,
     TieTooLongToRead,
     WindowListing,
+    same_page,
     tied_at_end,
     tied_at_start,
 )
@@ -317,8 +318,7 @@ class FlameupRetriever(SimpleRetriever):
         neither read nor taken as Flameup serving that deep."""
         far = asked_at + FAR_PAGES * max(self.page_sizes.full, len(events))
         answered, _ = events_page(self.ask(part, far))
-        # the same events, in any order: ties may be listed in another order on each request
-        if sorted(event_ids(answered)) != sorted(event_ids(events)):
+        if not same_page(events, answered):
             return False
         self.saw_offsets_clamped()
         return True

@@ -10,6 +10,7 @@ from source_events.flameup.listing import (
     Step,
     TieTooLongToRead,
     WindowListing,
+    same_page,
     tied_at_end,
     tied_at_start,
 )
@@ -33,6 +34,29 @@ def test_a_tie_is_counted_by_either_field_and_by_instant_not_by_spelling():
     untied = [_event("2026-01-01T10:00:00Z", "2026-01-01T10:00:02Z"), _event("2026-01-01T10:00:01Z")]
     assert tied_at_end(untied) == 1
     assert tied_at_end([]) == 1 and tied_at_end([{"id": "x"}]) == 1  # nothing to compare: the last event alone
+
+
+def _at(second: int, key: str) -> dict:
+    """An event `key` at 10:00:`second`, created a minute later plus as many seconds as its key is long (untied)."""
+    return {
+        "id": key,
+        "timestamp": f"2026-01-01T10:00:{second:02d}Z",
+        "created_at": f"2026-01-01T10:01:{len(key):02d}Z",
+    }
+
+
+def test_the_same_page_is_the_same_events_in_any_order_but_for_the_tie_it_starts_with():
+    """The last page answered for an offset past a listing's end (offsets clamped) starts where the listing's end less
+    a page falls: inside a tie listed in another order on each request, it holds other events of that tie each time."""
+    page = [_at(1, "a"), _at(1, "bb"), _at(2, "ccc"), _at(3, "dddd"), _at(3, "eeeee")]
+    assert same_page(page, page)
+    assert same_page(page, [page[1], page[0], page[2], page[4], page[3]])  # reordered ties
+    assert same_page(page, [_at(1, "ffffff"), page[0], *page[2:]])  # another event of the tie it starts with
+    assert not same_page(page, [page[0], page[1], _at(2, "ffffff"), *page[3:]])  # another event past it
+    assert not same_page(page, [_at(0, "ffffff"), page[1], *page[2:]])  # a start at another time
+    assert not same_page(page, [_at(1, "ffffff"), _at(2, "ggggggg"), *page[2:]])  # a tie of another length at its start
+    assert not same_page(page, page[:-1])
+    assert same_page([], []) and not same_page([], page[:1])
 
 
 def _listing(limit: int, reordered: bool = False) -> WindowListing:
