@@ -52,8 +52,12 @@ def _sync(clock, faults, behaviour=None, expect_failure=False, **flameup):
 _AT = [1, 2, 3, 5, 40, 333]
 
 
-@pytest.mark.parametrize("kind", ["server_error", "drop_connection", "invalid_json"])
-@pytest.mark.parametrize("at_request", _AT)
+# each kind of fault at each part of the sync, the kinds in turn (each kind lands at two parts): the CDK retries the
+# three alike, and where the fault lands decides which of the connector's requests gets the retried answer
+_KIND_AT = list(zip(_AT, ["server_error", "drop_connection", "invalid_json"] * 2, strict=True))
+
+
+@pytest.mark.parametrize(("at_request", "kind"), _KIND_AT)
 def test_a_fault_the_cdk_retries_to_a_success_never_stops_later_windows(clock, kind, at_request):
     """A retried fault raises nothing into a window's read: no window is skipped, every event once, and the
     sync's last state is its end."""

@@ -77,7 +77,7 @@ def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, 
     now = _NOW
     server.bem.clock = lambda: _NOW
     server.bem.behaviour = behaviour
-    history = _seconds(rng, now - 3_600, 300, 6)
+    history = _seconds(rng, now - 3_600, 200, 6)
     assert any(count > 1 for count in history.values()), "no second holds two events"
     server.bem.events = bem_events_in_seconds(history, seed=seed, id_clock_skew=id_clock_skew)
     scenario = f"{behaviour!r}, page_size={page_size}, IDs up to {id_clock_skew} s off, seed={seed}"
