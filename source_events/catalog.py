@@ -8,14 +8,13 @@ the other API's stream when only one API is configured, would look like an empty
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_events.manifest import stream_sections
+from source_events.manifest import closest_stream, stream_sections
 
 if TYPE_CHECKING:
     from source_events.config import EventsConfig
@@ -41,7 +40,7 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     reasons = ", ".join(
         f"`{name}` (needs a `{sections[name]}` section in the config, not switched off by `{sections[name]}.replicate`)"
         if name in sections
-        else f"`{name}` (no such stream{_did_you_mean(name, sections)})"
+        else f"`{name}` (no such stream{_did_you_mean(name)})"
         for name in unknown
     )
     raise AirbyteTracedException(
@@ -56,10 +55,10 @@ def refuse_streams_not_provided(stream_names: Iterable[str], settings: EventsCon
     )
 
 
-def _did_you_mean(name: str, streams: Iterable[str]) -> str:
+def _did_you_mean(name: str) -> str:
     """`; did you mean `bem_events`?` for a stream name one typo away from one of the connector's, else nothing."""
-    close = difflib.get_close_matches(name, list(streams), n=1)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    close = closest_stream(name)
+    return f"; did you mean `{close}`?" if close else ""
 
 
 def _named(streams: Iterable[str]) -> str:

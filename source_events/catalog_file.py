@@ -8,7 +8,6 @@ writes the catalog that fits the config.
 """
 
 import argparse
-import difflib
 import json
 import sys
 from pathlib import Path
@@ -51,7 +50,7 @@ def catalog_command(argv: list[str]) -> int:
     unknown = [name for name in chosen if name not in manifest.stream_sections()]
     if unknown:
         names = list(manifest.stream_sections())
-        said = ", ".join(f"{name}{_guess(name, names)}" for name in unknown)
+        said = ", ".join(f"{name}{_guess(name)}" for name in unknown)
         print(f"source-events catalog: no stream {said}; the streams are {', '.join(names)}", file=sys.stderr)
         return 1
     refused = [name for name in chosen if name not in provided]
@@ -103,9 +102,9 @@ def _json_or_none(line: str) -> Any:
         return None
 
 
-def _guess(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+def _guess(name: str) -> str:
+    close = manifest.closest_stream(name)
+    return f" (did you mean {close}?)" if close else ""
 
 
 def streams_provided(config_path: str) -> list[str]:

@@ -6,6 +6,7 @@ stream on, each stream's primary key and cursor field (the emulator's ground tru
 event types (the emulator's data, the schema generator).
 """
 
+import difflib
 import re
 from functools import cache
 from pathlib import Path
@@ -105,6 +106,12 @@ def declared_streams() -> list[dict[str, Any]]:
 def stream_sections() -> dict[str, str]:
     """Stream name -> the config section that configures (and switches on) that stream."""
     return {stream["name"]: stream["section"] for stream in declared_streams()}
+
+
+def closest_stream(name: str) -> str | None:
+    """The connector's stream one typo or so away from `name` (a misspelt stream in a catalog or a command), if any."""
+    close = difflib.get_close_matches(name, list(stream_sections()), n=1)
+    return close[0] if close else None
 
 
 @cache

@@ -84,12 +84,15 @@ def same_page(events: Sequence[Any], other: Sequence[Any]) -> bool:
     """Whether two answers hold the same page: the same events in any order (ties may be listed in another order on
     each request), but for the tie each starts with, of as many events in both. A page cut from a listing whose cut
     falls inside a tie holds other events of that tie each time the tie is reordered: the last page answered for an
-    offset past the end (`FlameupBehaviour.past_the_end`) starts where the listing's end less a page falls."""
+    offset past the end (`FlameupBehaviour.past_the_end`) starts where the listing's end less a page falls. A page
+    that is one tie whole is compared whole: any page-long stretch of a tie longer than a page would pass."""
     if len(events) != len(other):
         return False
     leading = _sharing_the_time_of(events[0], iter(events)) if events else 0
     if leading != (_sharing_the_time_of(other[0], iter(other)) if other else 0):
         return False
+    if leading == len(events):
+        leading = 0
     return sorted(map(_id_of, events[leading:])) == sorted(map(_id_of, other[leading:])) and (
         not leading or _sharing_the_time_of(events[0], iter(other[:leading])) == leading
     )

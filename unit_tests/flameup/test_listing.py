@@ -57,6 +57,9 @@ def test_the_same_page_is_the_same_events_in_any_order_but_for_the_tie_it_starts
     assert not same_page(page, [_at(1, "ffffff"), _at(2, "ggggggg"), *page[2:]])  # a tie of another length at its start
     assert not same_page(page, page[:-1])
     assert same_page([], []) and not same_page([], page[:1])
+    tie = [_at(1, "a"), _at(1, "bb")]
+    assert same_page(tie, tie[::-1])
+    assert not same_page(tie, [tie[0], _at(1, "ffffff")])  # a page of one tie: any stretch of a longer one would pass
 
 
 def _listing(limit: int, reordered: bool = False) -> WindowListing:
