@@ -98,6 +98,14 @@ def same_page(events: Sequence[Any], other: Sequence[Any]) -> bool:
     )
 
 
+def shows_the_clamp(page: Sequence[Any], far: Sequence[Any], seen: SeenEvents) -> bool:
+    """Whether `far`, the answer FAR_PAGES past the page `page` (all of it read before) asked right after a listing's
+    position, shows offsets past the end answered with the last page again: the same page (`same_page`), and every
+    event of it read. One never read there (another event of the tie the page starts with) shows that tie was not read
+    whole: it is no end (0.5.19's first fix took it for one, and the event was lost with it; adversary review)."""
+    return same_page(page, far) and seen.all_known([_id_of(event) for event in far])
+
+
 def _id_of(event: Any) -> str:
     return str(event.get("id")) if isinstance(event, Mapping) else repr(event)
 
@@ -292,9 +300,14 @@ class WindowListing:
     def done(self) -> bool:
         return self.step is None
 
+    @property
+    def seen(self) -> SeenEvents:
+        """The events read: this listing's, and those of the window's listings it shares with."""
+        return self._seen
+
     def read_before(self, ids: list[str]) -> bool:
         """Whether every one of `ids` was read before (by this listing, or the window's listings it shares with)."""
-        return all(self._seen.known(ids))
+        return self._seen.all_known(ids)
 
     @property
     def limit(self) -> int:

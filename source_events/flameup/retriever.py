@@ -33,7 +33,7 @@ from source_events.flameup.listing import (
     Step,
     TieTooLongToRead,
     WindowListing,
-    same_page,
+    shows_the_clamp,
     tied_at_end,
     tied_at_start,
 )
@@ -233,7 +233,7 @@ class FlameupRetriever(SimpleRetriever):
                 listing.step is Step.AFTER
                 and bool(events)
                 and listing.read_before(event_ids(events))
-                and self._past_the_end(part, asked_at, events)
+                and self._past_the_end(part, asked_at, events, listing.seen)
             )
             if clamped:
                 events = []  # the empty page it stands for: the listing ends once its position is confirmed
@@ -309,7 +309,7 @@ class FlameupRetriever(SimpleRetriever):
             # requests' `elapsed`: from sending the request to its answer's headers, the pace's waits left out
             self.windows_in_flight.cycle(response.elapsed.total_seconds() + time.monotonic() - answered - handed_on)
 
-    def _past_the_end(self, part: StreamSlice, asked_at: int, events: list) -> bool:
+    def _past_the_end(self, part: StreamSlice, asked_at: int, events: list, seen: SeenEvents) -> bool:
         """Whether `events`, answered at `asked_at` and all read before, are the listing's last page answered again
         for an offset past its end (as page-number paginators clamp it: `FlameupBehaviour.past_the_end`). There no
         empty page ever comes, and 0.5.15 paged on for hours (adversary review of 0.5.14: 20,956 requests in 60 s
@@ -318,7 +318,7 @@ class FlameupRetriever(SimpleRetriever):
         neither read nor taken as Flameup serving that deep."""
         far = asked_at + FAR_PAGES * max(self.page_sizes.full, len(events))
         answered, _ = events_page(self.ask(part, far))
-        if not same_page(events, answered):
+        if not shows_the_clamp(events, answered, seen):
             return False
         self.saw_offsets_clamped()
         return True
@@ -370,7 +370,7 @@ class FlameupRetriever(SimpleRetriever):
             if response.status_code == 200 and not ids:
                 read.page_deep = read.refused = False  # the end: nothing lies past it
                 return
-            if response.status_code != 200 or not all(listed.known(ids)):
+            if response.status_code != 200 or not listed.all_known(ids):
                 break
             offset += len(ids)
         read.page_deep = True
@@ -483,10 +483,15 @@ class FlameupRetriever(SimpleRetriever):
                 return True  # served no deeper than what was read: what follows is unknown
             events = events_page(response)[0]
             ids = event_ids(events)
-            if ids and all(seen.known(ids)) and self.offsets_clamped and self._past_the_end(window, offset, events):
+            if (
+                ids
+                and seen.all_known(ids)
+                and self.offsets_clamped
+                and self._past_the_end(window, offset, events, seen)
+            ):
                 return False  # its last page again, past its end: every page before it was read, nothing unread
             self._depth.served(offset, len(ids))
-            if not all(seen.known(ids)):
+            if not seen.all_known(ids):
                 return True
             if not ids and offset == start > 0:
                 # the event it overlaps is gone: events read were deleted, the rest moved up; from the start, once

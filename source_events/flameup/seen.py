@@ -38,6 +38,10 @@ class SeenEvents:
         shards = self._shards
         return [shards[low % SHARDS].slot(high, low)[1] for high, low in map(_halves, ids)]
 
+    def all_known(self, ids: list[str]) -> bool:
+        """Whether every one of `ids` was added before."""
+        return all(self.known(ids))
+
     def add(self, ids: list[str]) -> list[bool]:
         """For each of `ids`: whether it was added before this call; all of them are added. One probe an ID: an ID
         listed twice in `ids` was not added before this call either time."""

@@ -11,10 +11,12 @@ from source_events.flameup.listing import (
     TieTooLongToRead,
     WindowListing,
     same_page,
+    shows_the_clamp,
     tied_at_end,
     tied_at_start,
 )
 from source_events.flameup.page_size import PageSize
+from source_events.flameup.seen import SeenEvents
 
 
 def _event(timestamp: str, created_at: str = "2026-01-01T09:00:00.123456Z") -> dict:
@@ -60,6 +62,20 @@ def test_the_same_page_is_the_same_events_in_any_order_but_for_the_tie_it_starts
     tie = [_at(1, "a"), _at(1, "bb")]
     assert same_page(tie, tie[::-1])
     assert not same_page(tie, [tie[0], _at(1, "ffffff")])  # a page of one tie: any stretch of a longer one would pass
+
+
+def test_the_page_far_past_the_end_shows_the_clamp_only_when_it_holds_events_read_alone():
+    """An event never read in it (another of the tie the page starts with, reordered) shows the tie was not read whole:
+    taken for the end, it was lost with it (adversary review of 0.5.19's first fix)."""
+    page = [_at(1, "a"), _at(1, "bb"), _at(2, "ccc")]
+    unread_of_the_tie = [_at(1, "ffffff"), page[0], page[2]]
+    seen = SeenEvents()
+    seen.add([event["id"] for event in page])
+
+    assert shows_the_clamp(page, [page[1], page[0], page[2]], seen)  # the tie reordered
+    assert same_page(page, unread_of_the_tie) and not shows_the_clamp(page, unread_of_the_tie, seen)
+    seen.add(["ffffff"])  # read before, by an earlier page
+    assert shows_the_clamp(page, unread_of_the_tie, seen)
 
 
 def _listing(limit: int, reordered: bool = False) -> WindowListing:
