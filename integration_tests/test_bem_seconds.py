@@ -25,9 +25,18 @@ from testkit.properties import property_settings
 
 _PROPERTY = property_settings(12)
 
-# (reading, how far IDs' clocks may be off): an answer to a reader resuming after an ID's second shows the skip
-# whenever that ID lay in the page's last creation second (the page's last event goes missing), so its IDs may be off
-# by up to MARGIN_SECONDS; a second's events reordered on each request may hide it (Known limits), so their IDs are not
+# (reading, how far IDs' clocks may be off, up to MARGIN_SECONDS, page size): an answer to a reader resuming after an
+# ID's second shows the skip whenever that ID lay in the page's last creation second (the page's last event goes
+# missing). A second's events reordered on each request may hide it, but IDs whose seconds go back along a listing by
+# creation time show their clocks off (anchor.Anchoring.note_order: 0.5.19 lost 2 of 685 at pages of 100, IDs 1 s
+# off); at pages of 7, which span a few seconds only, 1-4 of 700 are still lost now and then (Known limits)
+_reordered_seconds = st.builds(
+    BemBehaviour,
+    sort_by=st.just("second"),
+    asc_ties=st.sampled_from(["per_request", "id"]),
+    desc_ties=st.sampled_from(["per_request", "insertion"]),
+    starting_after=st.sampled_from(["exclusive", "inclusive"]),
+).filter(lambda b: "per_request" in (b.asc_ties, b.desc_ties))
 readings = st.one_of(
     # the rest of the named event's second skipped, whatever the listing is sorted by
     st.tuples(
@@ -38,18 +47,11 @@ readings = st.one_of(
             honours_sort_order=st.booleans(),
         ),
         st.sampled_from([0, 1, MARGIN_SECONDS]),
+        st.sampled_from([7, 100]),
     ),
     # a second's events in a new order on each request, in one direction or both
-    st.tuples(
-        st.builds(
-            BemBehaviour,
-            sort_by=st.just("second"),
-            asc_ties=st.sampled_from(["per_request", "id"]),
-            desc_ties=st.sampled_from(["per_request", "insertion"]),
-            starting_after=st.sampled_from(["exclusive", "inclusive"]),
-        ).filter(lambda b: "per_request" in (b.asc_ties, b.desc_ties)),
-        st.just(0),
-    ),
+    st.tuples(_reordered_seconds, st.just(0), st.sampled_from([7, 100])),
+    st.tuples(_reordered_seconds, st.sampled_from([1, MARGIN_SECONDS]), st.just(100)),
 )
 # the listing's clock: an hour of history up to it (fixed, so that each example's IDs are the same on every run)
 _NOW = 1_790_000_000
@@ -67,12 +69,12 @@ def _seconds(rng: random.Random, start: int, seconds: int, most: int) -> dict[in
 
 
 @_PROPERTY
-@given(reading=readings, page_size=st.sampled_from([7, 100]), seed=st.integers(0, 10_000))
-def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, reading, page_size, seed):
+@given(reading=readings, seed=st.integers(0, 10_000))
+def test_a_bem_listing_paged_within_a_second_its_own_way_loses_no_event(server, reading, seed):
     """Seconds of up to 6 events (less than a page), their IDs minted by clocks up to `id_clock_skew` seconds off, a
     full sync, the same sync killed after one of its states and resumed, then an incremental one after more such
     seconds: every event once in the first, every event in the killed and resumed one, every new one in the last."""
-    behaviour, id_clock_skew = reading
+    behaviour, id_clock_skew, page_size = reading
     rng = random.Random(seed)
     now = _NOW
     server.bem.clock = lambda: _NOW

@@ -15,6 +15,8 @@ listed again), bem pages otherwise: from then on each request names an ID more t
 its page's last second (careful), and the reader asks once more from such an ID on the page before.
 """
 
+from itertools import pairwise
+
 from source_events.bem.ksuid import ksuid_seconds
 from source_events.bem.state import MARGIN_SECONDS
 
@@ -62,6 +64,18 @@ class Anchoring:
 
     def resume_after(self, ids: list[str]) -> str:
         return resume_after(ids, CAREFUL_MARGIN_SECONDS if self.careful else 0)
+
+    def note_order(self, ids: list[str], newest_first: bool) -> None:
+        """An answer whose IDs' seconds go back along the listing (forward, newest first) shows bem listing by another
+        time than its IDs', and the IDs' clocks off from it: the ID before a page's last second may then lie in the
+        last second bem lists by, and an answer skipping the rest of it need not show it (a second's events in a new
+        order on each request: 2 of 685 lost at pages of 100 with IDs 1 s off). Careful from this page on. Sorted by
+        ID, or IDs minted by the listing's clock, seconds never go back."""
+        seconds = [second for second in map(ksuid_seconds, ids) if second is not None]
+        if newest_first:
+            seconds.reverse()
+        if any(later < earlier for earlier, later in pairwise(seconds)):
+            self.careful = True
 
     def recovery(self, page: list[str], named: str | None, answer: list[str]) -> str | None:
         """`answer` came to a request naming `named`, an ID of the page before (`page`). When it shows bem paging

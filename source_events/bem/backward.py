@@ -149,6 +149,7 @@ class BackwardRead:
         return ids[0] == self._oldest[0] and len(ids) > 1
 
     def _read(self, ids: list[str]) -> list[str]:
+        self._anchoring.note_order(ids, newest_first=True)
         again = self._anchoring.recovery(self._trail, self.after, ids)
         if again is not None:  # bem skipped events after the ID named: none of this answer is taken, asked again
             LOGGER.info(

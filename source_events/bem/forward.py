@@ -136,6 +136,7 @@ class ForwardRead:
         return self._read(ids)
 
     def _read(self, ids: list[str]) -> list[str]:
+        self._anchoring.note_order(ids, newest_first=False)
         again = self._anchoring.recovery(self._trail, self.after, ids)
         if again is not None:  # bem skipped events after the ID named: none of this answer is taken, asked again
             LOGGER.info(f"Stream bem_events: bem skipped events after startingAfter={self.after}; asking again.")

@@ -24,8 +24,8 @@ LISTINGS_KEPT = 8  # readers and probes ask for both sort orders in turn
 # "sorted by creation time" readings (the second: its floor) and says when a late commit becomes listable.
 CREATED_KEY = "_created"
 
-# "per_request": drawn anew for each request (seeded by how many were drawn before), as `ORDER BY created_second` without
-# a tie-breaker gives in SQL databases
+# "per_request": drawn anew for each request (seeded by the request and how many times it was asked before), as
+# `ORDER BY created_second` without a tie-breaker gives in SQL databases
 TieOrder = Literal["id", "id_reversed", "insertion", "insertion_reversed", "per_request"]
 
 
@@ -70,7 +70,10 @@ class BemApi:
         self.clock = clock  # unix seconds: retention, the listing delay, the moment of events added "now"
         self.version = 0  # bumped by every change made through the emulator: part of every cache key
         self._listings = RecentAnswers(LISTINGS_KEPT)
-        self._tie_draws = 0  # orders drawn for ties (`asc_ties` or `desc_ties` "per_request")
+        # orders drawn for ties (`asc_ties` or `desc_ties` "per_request"), by request: a reader's answers do not hang
+        # on how the other reader's requests interleaved with its own (tests gave one result on a quiet machine and
+        # another under load)
+        self._tie_draws: dict[str, int] = {}
 
     def list_events(self, path: str, query: Query, headers: Mapping[str, str]) -> ApiResponse:
         if headers.get("x-api-key") != self.api_key:
@@ -89,7 +92,7 @@ class BemApi:
         descending = (first(query, "sortOrder") or "asc") == "desc" and self.behaviour.honours_sort_order
         listed, position = self._listing(query, descending)
         if (self.behaviour.desc_ties if descending else self.behaviour.asc_ties) == "per_request":
-            listed, position = self._ties_drawn(listed)
+            listed, position = self._ties_drawn(listed, query)
         for cursor in (after, before):
             if cursor and cursor not in position:
                 if self.behaviour.unknown_cursor == "reject":
@@ -151,10 +154,11 @@ class BemApi:
             listed += _broken_ties(by_second[second], ties)
         return listed
 
-    def _ties_drawn(self, listed: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    def _ties_drawn(self, listed: list[dict[str, Any]], query: Query) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """`listed` with the events of each creation second in a new order, and each ID's position in it."""
-        self._tie_draws += 1
-        rng = random.Random(f"bem ties {self._tie_draws}")
+        request = repr(sorted(query.items()))
+        self._tie_draws[request] = asked = self._tie_draws.get(request, 0) + 1
+        rng = random.Random(f"bem ties {request} {asked}")
         runs: list[list[dict[str, Any]]] = []
         for event in listed:
             if runs and int(created_at(runs[-1][0])) == int(created_at(event)):

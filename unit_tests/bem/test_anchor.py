@@ -60,3 +60,19 @@ def test_a_state_names_an_id_further_back_than_where_the_reader_asks_next():
     assert further_back(page, page[3]) == page[0]  # none that far back: the page's first
     assert further_back(page, page[0]) == page[0]
     assert further_back(page[1:], page[0]) == page[0]  # not on the page: itself
+
+
+def test_ids_whose_seconds_go_back_along_the_listing_make_every_request_after_careful():
+    rng = random.Random(4)
+    in_order = _ids([0, 1, 1, 2, 3, 4, 5, 6])
+    one_off = [ksuid(_T0 + second, rng) for second in (0, 2, 1, 3)]  # a listing by creation time, an ID 1 s ahead
+    anchoring = Anchoring()
+
+    anchoring.note_order(in_order, newest_first=False)
+    anchoring.note_order(in_order[::-1], newest_first=True)
+    assert not anchoring.careful  # by ID, or IDs minted by the listing's clock: seconds never go back
+    assert anchoring.resume_after(in_order) == in_order[6]  # the last before the page's last second
+
+    anchoring.note_order(one_off[::-1], newest_first=True)
+    assert anchoring.careful
+    assert anchoring.resume_after(in_order) == in_order[2]  # second 1: more than 4 s before 6
