@@ -16,6 +16,6 @@ ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"
 ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]
 
 LABEL io.airbyte.name=airbyte/source-events
-LABEL io.airbyte.version=0.5.19
+LABEL io.airbyte.version=0.5.20
 
 USER 1000

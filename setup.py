@@ -1,6 +1,6 @@
 from setuptools import find_packages, setup
 
-VERSION = "0.5.19"
+VERSION = "0.5.20"
 
 setup(
     # the PyPI name metadata.yaml gives PyAirbyte (remoteRegistries.pypi.packageName)
