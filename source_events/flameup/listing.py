@@ -93,7 +93,7 @@ def same_page(events: Sequence[Any], other: Sequence[Any]) -> bool:
         return False
     if leading == len(events):
         leading = 0
-    return sorted(map(_id_of, events[leading:])) == sorted(map(_id_of, other[leading:])) and (
+    return sorted(event_ids(events[leading:])) == sorted(event_ids(other[leading:])) and (
         not leading or _sharing_the_time_of(events[0], iter(other[:leading])) == leading
     )
 
@@ -103,11 +103,12 @@ def shows_the_clamp(page: Sequence[Any], far: Sequence[Any], seen: SeenEvents) -
     position, shows offsets past the end answered with the last page again: the same page (`same_page`), and every
     event of it read. One never read there (another event of the tie the page starts with) shows that tie was not read
     whole: it is no end (0.5.19's first fix took it for one, and the event was lost with it; adversary review)."""
-    return same_page(page, far) and seen.all_known([_id_of(event) for event in far])
+    return same_page(page, far) and seen.all_known(event_ids(far))
 
 
-def _id_of(event: Any) -> str:
-    return str(event.get("id")) if isinstance(event, Mapping) else repr(event)
+def event_ids(events: Sequence[Any]) -> list[str]:
+    """The IDs of the events of a page (those that have one)."""
+    return [event["id"] for event in events if isinstance(event, Mapping) and isinstance(event.get("id"), str)]
 
 
 def _sharing_the_time_of(event: Any, events: Iterator[Any]) -> int:

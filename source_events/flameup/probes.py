@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import Enum
 
 from source_events.common.pages import events_page
-from source_events.flameup.retriever import FlameupRetriever, event_ids
+from source_events.flameup.listing import event_ids
+from source_events.flameup.retriever import FlameupRetriever
 from source_events.flameup.windows import ProbeAnswer, window_events, window_slice
 
 # How far the planner's probe at n asks again, where offsets past a listing's end may answer its last page: at

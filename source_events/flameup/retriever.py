@@ -33,6 +33,7 @@ from source_events.flameup.listing import (
     Step,
     TieTooLongToRead,
     WindowListing,
+    event_ids,
     shows_the_clamp,
     tied_at_end,
     tied_at_start,
@@ -536,11 +537,6 @@ def _parts_not_shown_ended(window: StreamSlice, parts: int) -> UserFacingError:
         "stream with `flameup.event` or `flameup.user_id`.",
         failure_type=FailureType.system_error,
     )
-
-
-def event_ids(events: list) -> list[str]:
-    """The IDs of the events of a page (those that have one)."""
-    return [event["id"] for event in events if isinstance(event, Mapping) and isinstance(event.get("id"), str)]
 
 
 def _message_of(response: requests.Response | None) -> str:
