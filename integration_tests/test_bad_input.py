@@ -66,7 +66,7 @@ BAD_CONFIGS = [
         "check",
         {"flameup": {**FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}},
         None,
-        "Invalid configuration: `flameup.start_date` 2999-01-01T00:00:00Z is in the future; use a past date-time.",
+        "Invalid configuration: `flameup.start_date` '2999-01-01T00:00:00Z' is in the future; use a past date or date-time.",
     ),
     (
         "start_date_unparseable",

@@ -36,7 +36,11 @@ echo "test.sh: vermin (nothing newer than Python $OLDEST_SUPPORTED, setup.py's o
   source_events testkit unit_tests integration_tests scripts bench
 echo "test.sh: the generated JSON schemas match the documented bodies"
 "$VENV/bin/python" scripts/generate_schemas.py --check
-echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (about 6-8 minutes on 2 idle cores, longer on a busy machine)"
+if [ $# -eq 0 ]; then
+  echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes (the whole suite: about 5-7 minutes on 2 idle cores, longer on a busy machine)"
+else
+  echo "test.sh: pytest on ${TEST_PROCESSES:-2} processes: $*"
+fi
 # Two processes (pytest-xdist; TEST_PROCESSES=N for more), in random order (pytest-randomly prints its seed,
 # `--randomly-seed=N` replays an order). pytest exits 5 when it collected no tests: a failure here too.
 exec "$VENV/bin/python" -m pytest -n "${TEST_PROCESSES:-2}" "$@"

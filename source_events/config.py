@@ -167,7 +167,7 @@ class FlameupConfig(_Section):
         except ValueError:
             raise ValueError(_start_date_problem(value)) from None
         if parsed > datetime.now(timezone.utc):
-            raise ValueError(f"{value} is in the future; use a past date-time")
+            raise ValueError(f"{value!r} is in the future; use a past date or date-time")
         return parsed
 
 
@@ -246,7 +246,11 @@ class EventsConfig(_Section):
     @model_validator(mode="after")
     def _at_least_one_api(self) -> "EventsConfig":
         if self.flameup is None and self.bem is None:
-            raise ValueError("configure at least one API: add a `flameup` section, a `bem` section, or both")
+            # a flat config, as single-API connectors take it: the settings it holds say which section to write
+            misplaced = "".join(f"; {line}" for line in _misplaced(sorted(self.model_extra or {})))
+            raise ValueError(
+                f"configure at least one API: add a `flameup` section, a `bem` section, or both{misplaced}"
+            )
         return self
 
 
@@ -300,17 +304,29 @@ def unknown_settings(settings: EventsConfig) -> list[str]:
     return [line for line, refused in _unknown(settings) if not refused]
 
 
+def _sections_of(name: str) -> list[str]:
+    """The sections that have a setting `name`."""
+    return [section for section in ("flameup", "bem") if name in manifest.section_settings(section)]
+
+
+def _misplaced(names: list[str]) -> list[str]:
+    """A line for each of the top-level `names` that is a section's setting, naming the section to move it under."""
+    return [
+        f"`{name}` is set at the top level: move it under {' or '.join(f'`{s}`' for s in _sections_of(name))}"
+        for name in names
+        if _sections_of(name)
+    ]
+
+
 def _unknown(settings: EventsConfig) -> list[tuple[str, bool]]:
     """A line for each setting the spec does not have, and whether it is refused. Refused: a section's setting set
     at the top level, or a setting of a section that looks like one the section has (a misspelling): ignored, it
     would change what is synced without a word (`event_type: [transform]` reads every type, `lookback_window_minuts`
     the default lookback). Warned: any other."""
-    lines = []
-    for name in sorted(settings.model_extra or {}):
-        owners = [f"`{section}`" for section in ("flameup", "bem") if name in manifest.section_settings(section)]
-        if owners:
-            lines.append((f"`{name}` is set at the top level: move it under {' or '.join(owners)}", True))
-        else:
+    extra = sorted(settings.model_extra or {})
+    lines = [(line, True) for line in _misplaced(extra)]
+    for name in extra:
+        if not _sections_of(name):
             lines.append(
                 (f"Unknown setting `{name}` at the top level is ignored: settings go under `flameup` or `bem`.", False)
             )

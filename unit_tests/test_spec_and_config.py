@@ -81,7 +81,7 @@ _BAD_CONFIGS = [
     (
         "start_date_future",
         {"flameup": {**_GOOD_FLAMEUP, "start_date": "2999-01-01T00:00:00Z"}},
-        "`flameup.start_date` 2999-01-01T00:00:00Z is in the future",
+        "`flameup.start_date` '2999-01-01T00:00:00Z' is in the future",
     ),
     (
         "flameup_page_size_zero",
@@ -354,6 +354,15 @@ def test_a_setting_written_at_the_top_level_is_named_with_the_section_it_belongs
     assert raised.value.message == (
         "Invalid configuration: `page_size` is set at the top level: move it under `flameup` or `bem`; "
         "`requests_per_minute` is set at the top level: move it under `flameup`."
+    )
+
+    # a flat config, as single-API connectors take it: no section, its settings named with theirs (fresh-clone review)
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({"api_key": "k", "workspace_id": "ws", "start_date": "2024-01-01", "colour": "blue"})
+    assert raised.value.message == (
+        "Invalid configuration: configure at least one API: add a `flameup` section, a `bem` section, or both; "
+        "`api_key` is set at the top level: move it under `flameup` or `bem`; `start_date` is set at the top level: "
+        "move it under `flameup`; `workspace_id` is set at the top level: move it under `flameup`."
     )
 
     with caplog.at_level(logging.WARNING, logger="airbyte"):
