@@ -74,3 +74,24 @@ def test_flameup_costs_of_a_one_window_sync_count_its_pages_as_pages(flameup_pac
     assert costs["data pages"] >= len(events) / cap
     sent = ("refused page sizes", "first look", "probes", "end proofs", "closing empty pages", "data pages")
     assert sum(costs[kind] for kind in sent) == len(received)
+
+
+@pytest.fixture
+def harness():
+    sys.path.append(str(BENCH))
+    try:
+        yield importlib.import_module("harness")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_a_child_s_last_line_cut_short_is_no_message(harness, tmp_path):
+    """A child killed (SIGKILL) while it writes a line leaves that line unended: the benchmark counts the whole lines
+    only (CI's smoke run of the kills failed once on such a line, JSONDecodeError)."""
+    record = '{"type":"RECORD","record":{"stream":"bem_events","data":{"eventID":"ev_1"},"emitted_at":1}}'
+    script = tmp_path / "child.py"
+    script.write_text(f"import sys\nsys.stdout.write({record!r} + '\\n' + {record[:40]!r})\n")
+
+    run = harness.run_child([sys.executable, str(script)])
+
+    assert run.keys == {"bem_events": ["ev_1"]}
