@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from source_events.common.timestamps import parse_timestamp
-from source_events.emulator import BemBehaviour, FlameupBehaviour
+from source_events.emulator import BemBehaviour, FlameupBehaviour, datasets
+from source_events.emulator.sample import WORKSPACE_ID
 from source_events.emulator.server import Addition, Deletion, Mutation
 from testkit.builders import BEM, FLAMEUP, a_flameup_event, catalog, flameup_ties, iso, run_read, state, states_of
 from testkit.emulator import (
@@ -64,6 +65,27 @@ def test_a_flameup_listing_that_refuses_positions_past_a_depth_is_read_whole_or_
     # today: the sync fails telling the user to set `flameup.page_size`, which cannot help; nothing is emitted
     assert "page_size" not in errors, errors
     assert not truth - set(keys(output, FLAMEUP))
+
+
+_TIE_AT_A_DEPTH_READ_AGAIN = (
+    "Known limit (found at 0.5.20, also in 0.5.19): the test above with its data ending at 05:25-05:30 UTC on any day. "
+    "The window's listing reaches the depth (500); the range beyond, read afresh up to midnight, meets the ~30 events "
+    "the dataset puts at midnight exactly (a tie longer than a page of 10) and alternates between overlapping it and "
+    "asking it again, one position a pair of requests, each answer all read before: 'kept changing' after 192 "
+    "requests, 2,504 of 3,000 unread (loud; the cause misnamed)"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=_TIE_AT_A_DEPTH_READ_AGAIN)
+def test_a_listing_refused_past_a_depth_whose_range_beyond_ends_in_a_tie_longer_than_a_page_is_read_whole():
+    """The data of the test above, ended at a fixed time of day at which it failed in a fresh-clone CI run: the same
+    events every run, whatever the clock."""
+    end = datetime(2026, 12, 1, 5, 27, 45, tzinfo=timezone.utc)
+    events = datasets.flameup_events(3000, end - timedelta(days=2), end, WORKSPACE_ID, seed=23)
+    behaviour = FlameupBehaviour(limit_cap=10, max_offset=500, beyond_max_offset="reject")
+    truth, output, _ = _flameup_sync(events, behaviour, expect_failure=True)
+
+    assert not truth - set(keys(output, FLAMEUP)), [m.trace.error.message for m in output.errors]
 
 
 def test_a_second_holding_more_events_than_flameup_serves_fails_the_sync_naming_the_cause():
