@@ -311,10 +311,11 @@ def _sections_of(name: str) -> list[str]:
 
 def _misplaced(names: list[str]) -> list[str]:
     """A line for each of the top-level `names` that is a section's setting, naming the section to move it under."""
+    owners = {name: _sections_of(name) for name in names}
     return [
-        f"`{name}` is set at the top level: move it under {' or '.join(f'`{s}`' for s in _sections_of(name))}"
-        for name in names
-        if _sections_of(name)
+        f"`{name}` is set at the top level: move it under {' or '.join(f'`{s}`' for s in sections)}"
+        for name, sections in owners.items()
+        if sections
     ]
 
 

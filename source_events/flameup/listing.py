@@ -306,10 +306,6 @@ class WindowListing:
         """The events read: this listing's, and those of the window's listings it shares with."""
         return self._seen
 
-    def read_before(self, ids: list[str]) -> bool:
-        """Whether every one of `ids` was read before (by this listing, or the window's listings it shares with)."""
-        return self._seen.all_known(ids)
-
     @property
     def limit(self) -> int:
         return self._page_size.limit

@@ -233,7 +233,7 @@ class FlameupRetriever(SimpleRetriever):
             clamped = (
                 listing.step is Step.AFTER
                 and bool(events)
-                and listing.read_before(event_ids(events))
+                and listing.seen.all_known(event_ids(events))
                 and self._past_the_end(part, asked_at, events, listing.seen)
             )
             if clamped:
